@@ -1,0 +1,41 @@
+# Mimamori Trainer: `make run` for a working app on this machine, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test lint format install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Create/upgrade the SQLite database under instance/, load the demo network (kept if present), serve.
+run: $(STAMP)
+	$(BIN)/trainer init-db
+	$(BIN)/trainer demo load
+	@echo "見守りトレーナー: http://127.0.0.1:$(PORT)/  (Ctrl+C で終了)"
+	$(BIN)/gunicorn --no-control-socket --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
+		--access-logfile - 'trainer:create_app()'
+
+## Lint, then the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,215 @@
+"""Staff sign-in, sign-out, password change and one-time reset links, through the real forms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD
+from trainer.accounts import users
+from trainer.accounts.models import PasswordResetToken, Role, User
+from trainer.audit.models import AuditEvent
+from trainer.extensions import db
+from trainer.timeutil import utcnow
+
+
+def post_login(client, email, password, **extra):
+    return client.post("/login", data={"email": email, "password": password, **extra})
+
+
+def test_login_page_is_japanese(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="ja">' in html
+    assert "職員ログイン" in html and "メールアドレス" in html
+
+
+def test_secretariat_signs_in_and_lands_on_their_network(client, make_network, make_user):
+    network = make_network(name="みどり市見守りネットワーク")
+    user = make_user(network, Role.SECRETARIAT, email="jimu@example.jp")
+    response = post_login(client, "JIMU@example.jp ", PASSWORD)
+    assert response.status_code == 302
+    home = client.get(response.headers["Location"])
+    assert home.headers["Location"].endswith(f"/n/{network.id}/")
+    page = client.get(home.headers["Location"])
+    assert "みどり市見守りネットワーク" in page.get_data(as_text=True)
+    assert db.session.get(User, user.id).last_login_at is not None
+
+
+def test_wrong_password_shows_japanese_message_and_no_session(client, make_network, make_user):
+    make_user(make_network(), email="jimu@example.jp")
+    response = post_login(client, "jimu@example.jp", "wrong-password-123")
+    assert response.status_code == 401
+    assert "メールアドレスまたはパスワードが正しくありません。" in response.get_data(as_text=True)
+    assert client.get("/n/1/").status_code == 302  # still signed out: sent to the login page
+
+
+def test_unknown_email_gets_the_same_message(client):
+    response = post_login(client, "nobody@example.jp", "whatever-password")
+    assert response.status_code == 401
+    assert "メールアドレスまたはパスワードが正しくありません。" in response.get_data(as_text=True)
+
+
+def test_empty_fields_get_messages_at_the_fields(client):
+    html = client.post("/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert html.count("入力してください。") == 2
+
+
+def test_next_only_accepts_local_paths(client, make_network, make_user):
+    network = make_network()
+    make_user(network, email="jimu@example.jp")
+    bad = post_login(client, "jimu@example.jp", PASSWORD, next="https://evil.example/")
+    assert bad.headers["Location"] == "/"
+    client.post("/logout")
+    good = post_login(client, "jimu@example.jp", PASSWORD, next=f"/n/{network.id}/members")
+    assert good.headers["Location"] == f"/n/{network.id}/members"
+
+
+def test_logout_ends_the_session(client, make_network, make_user):
+    network = make_network()
+    make_user(network, email="jimu@example.jp")
+    post_login(client, "jimu@example.jp", PASSWORD)
+    assert client.get(f"/n/{network.id}/").status_code == 200
+    response = client.post("/logout", follow_redirects=True)
+    assert "ログアウトしました。" in response.get_data(as_text=True)
+    assert client.get(f"/n/{network.id}/").status_code == 302
+
+
+def test_logout_is_post_only(client):
+    assert client.get("/logout").status_code == 405
+
+
+def test_ten_failures_lock_the_account_even_from_other_addresses(client, make_network, make_user):
+    make_user(make_network(), email="jimu@example.jp")
+    for i in range(10):
+        response = client.post(
+            "/login",
+            data={"email": "jimu@example.jp", "password": f"wrong-{i}-xxxxxx"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+        )
+        assert response.status_code == 401
+    locked = client.post(
+        "/login",
+        data={"email": "jimu@example.jp", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.99"},
+    )
+    assert locked.status_code == 429
+    assert "ログインの失敗が続いたため" in locked.get_data(as_text=True)
+    # Another account from a fresh address is not affected.
+    other = client.post(
+        "/login",
+        data={"email": "someone@example.jp", "password": "x" * 12},
+        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+    )
+    assert other.status_code == 401
+
+
+def test_ten_failures_from_one_address_lock_that_address(client, make_network, make_user):
+    network = make_network()
+    make_user(network, email="real@example.jp")
+    for i in range(10):
+        post_login(client, f"guess{i}@example.jp", "wrong-password-x")
+    locked = post_login(client, "real@example.jp", PASSWORD)
+    assert locked.status_code == 429
+    assert "15分ほど待って" in locked.get_data(as_text=True)
+
+
+def test_successful_logins_are_not_counted(client, make_network, make_user):
+    make_user(make_network(), email="jimu@example.jp")
+    for _ in range(12):
+        assert post_login(client, "jimu@example.jp", PASSWORD).status_code == 302
+        client.post("/logout")
+
+
+def test_change_password_signs_out_other_sessions(app, client, make_network, make_user):
+    network = make_network()
+    make_user(network, email="jimu@example.jp")
+    other_device = app.test_client()
+    post_login(other_device, "jimu@example.jp", PASSWORD)
+    post_login(client, "jimu@example.jp", PASSWORD)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a-new-long-password",
+            "confirm": "a-new-long-password",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(f"/n/{network.id}/").status_code == 200  # this device stays in
+    assert other_device.get(f"/n/{network.id}/").status_code == 302  # the other is out
+    assert post_login(client, "jimu@example.jp", "a-new-long-password").status_code == 302
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password_change"))
+
+
+def test_change_password_rejects_short_and_wrong_current(client, make_network, make_user, login):
+    user = make_user(make_network())
+    login(client, user)
+    short = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "short", "confirm": "short"},
+    )
+    assert "パスワードは10文字以上にしてください。" in short.get_data(as_text=True)
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current_password": "not-it-at-all",
+            "new_password": "long-enough-password",
+            "confirm": "long-enough-password",
+        },
+    )
+    assert "現在のパスワードが正しくありません。" in wrong.get_data(as_text=True)
+    mismatch = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "long-enough-password",
+            "confirm": "long-enough-passwordX",
+        },
+    )
+    assert "確認用のパスワードが一致しません。" in mismatch.get_data(as_text=True)
+    assert db.session.get(User, user.id).session_version == 1  # nothing changed
+
+
+def test_reset_link_sets_a_password_once(client, make_network, make_user):
+    user = make_user(make_network(), email="jimu@example.jp")
+    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    page = client.get(f"/reset/{token}")
+    assert page.status_code == 200 and "jimu@example.jp" in page.get_data(as_text=True)
+    done = client.post(
+        f"/reset/{token}",
+        data={"new_password": "brand-new-password", "confirm": "brand-new-password"},
+    )
+    assert done.status_code == 302
+    client.post("/logout")
+    assert post_login(client, "jimu@example.jp", "brand-new-password").status_code == 302
+    again = client.get(f"/reset/{token}")
+    assert again.status_code == 404
+    assert "このリンクは使えません" in again.get_data(as_text=True)
+
+
+def test_expired_and_replaced_reset_links_do_not_work(client, make_network, make_user):
+    user = make_user(make_network())
+    first = users.issue_password_reset(db.session, user=user, issuer=None)
+    second = users.issue_password_reset(db.session, user=user, issuer=None)
+    assert client.get(f"/reset/{first}").status_code == 404  # replaced by the second
+    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.used_at.is_(None)))
+    row.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert client.get(f"/reset/{second}").status_code == 404
+    assert client.get("/reset/not-a-token").status_code == 404
+
+
+def test_reset_token_is_stored_hashed(make_network, make_user):
+    user = make_user(make_network())
+    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    stored = db.session.scalars(select(PasswordResetToken.token_hash)).all()
+    assert token not in stored and len(stored) == 1 and len(stored[0]) == 64
+
+
+def test_passwords_are_hashed_with_scrypt(make_network):
+    user = users.create_user(db.session, email="a@example.jp", name="A", password="long-password-1")
+    assert user.password_hash.startswith("scrypt:")
+    assert "long-password-1" not in user.password_hash

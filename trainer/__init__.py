@@ -1,0 +1,93 @@
+"""Mimamori Trainer (見守りトレーナー): the Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from trainer.config import load_config
+from trainer.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides the environment (tests pass a database URL this way)."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        instance_relative_config=True,
+    )
+    instance = Path(app.instance_path)
+    if config and "INSTANCE_PATH" in config:
+        instance = Path(config["INSTANCE_PATH"])
+        app.instance_path = str(instance)
+    app.config.update(load_config(instance))
+    if config:
+        app.config.update(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from trainer import database, models  # noqa: F401  (registers every table)
+
+    db.init_app(app)
+    database.configure_engine_events(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from trainer.accounts import login as login_setup
+
+    login_setup.configure(login_manager)
+
+    proxies = int(app.config.get("TRAINER_PROXY_COUNT", 0) or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
+
+
+def register_blueprints(app: Flask) -> None:
+    from trainer.accounts.auth_views import bp as auth_bp
+    from trainer.accounts.roster_views import bp as roster_bp
+    from trainer.accounts.staff_views import bp as staff_bp
+    from trainer.admin.views import bp as admin_bp
+    from trainer.audit.views import bp as audit_bp
+    from trainer.core.views import bp as core_bp
+    from trainer.core.views import network_bp
+    from trainer.learning.views import bp as learning_bp
+
+    for bp in (core_bp, network_bp, auth_bp, admin_bp, roster_bp, staff_bp, audit_bp, learning_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from trainer.core.headers import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from trainer.core import template_helpers
+
+    template_helpers.register(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from trainer.core import error_pages
+
+    error_pages.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from trainer.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,1 @@
+"""Networks, organisations, members, staff accounts, roles and sign-in."""

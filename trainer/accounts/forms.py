@@ -1,0 +1,127 @@
+"""Forms for sign-in, passwords, the roster and staff. Messages are Japanese."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
+
+from trainer.accounts.models import (
+    ORGANISATION_KIND_LABELS,
+    AgeBand,
+    JobType,
+    Role,
+)
+
+REQUIRED = "入力してください。"
+BAD_DATE = "日付を 2026-04-01 の形で入力してください。"
+# The shape only: whether the address exists is the secretariat's business, not a DNS lookup's.
+EMAIL_SHAPE = Regexp(
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="メールアドレスの形式が正しくありません。"
+)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("メールアドレス", validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField("パスワード", validators=[DataRequired(REQUIRED), Length(max=200)])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("現在のパスワード", validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField("新しいパスワード", validators=[DataRequired(REQUIRED)])
+    confirm = PasswordField(
+        "新しいパスワード（確認）",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("new_password", "確認用のパスワードが一致しません。"),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("新しいパスワード", validators=[DataRequired(REQUIRED)])
+    confirm = PasswordField(
+        "新しいパスワード（確認）",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("new_password", "確認用のパスワードが一致しません。"),
+        ],
+    )
+
+
+class OrganisationForm(FlaskForm):
+    kind = SelectField(
+        "種別",
+        choices=[(k.value, label) for k, label in ORGANISATION_KIND_LABELS.items()],
+        validators=[InputRequired(REQUIRED)],
+    )
+    name = StringField(
+        "団体名",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=200, message="200文字以内で入力してください。"),
+        ],
+    )
+
+
+class MemberForm(FlaskForm):
+    organisation_id = SelectField(
+        "構成団体", coerce=int, validators=[InputRequired("構成団体を選んでください。")]
+    )
+    name = StringField(
+        "氏名",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=100, message="100文字以内で入力してください。"),
+        ],
+    )
+    kana = StringField(
+        "ふりがな",
+        validators=[Optional(), Length(max=100, message="100文字以内で入力してください。")],
+    )
+    job_type = SelectField("職種", choices=[(j.value, j.label) for j in JobType])
+    age_band = SelectField("年代", choices=[(a.value, a.label) for a in AgeBand])
+    email = EmailField(
+        "メールアドレス（任意）",
+        validators=[Optional(), EMAIL_SHAPE],
+    )
+    membership_start = DateField("加入日", validators=[InputRequired(BAD_DATE)])
+    allow_same_name = BooleanField("同姓同名の別人として登録する")
+
+    def set_organisations(self, organisations: list) -> None:
+        self.organisation_id.choices = [(0, "選んでください")] + [
+            (o.id, f"{o.name}（{o.kind_label}）") for o in organisations
+        ]
+
+
+class EndMembershipForm(FlaskForm):
+    end_date = DateField(
+        "退会日（この日から構成員ではなくなります）", validators=[InputRequired(BAD_DATE)]
+    )
+    reason = TextAreaField(
+        "理由（任意）",
+        validators=[Optional(), Length(max=500, message="500文字以内で入力してください。")],
+    )
+
+
+class StaffAddForm(FlaskForm):
+    email = EmailField(
+        "メールアドレス",
+        validators=[DataRequired(REQUIRED), EMAIL_SHAPE],
+    )
+    name = StringField("氏名", validators=[DataRequired(REQUIRED), Length(max=100)])
+    role = SelectField("役割", choices=[(r.value, r.label) for r in Role])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("役割", choices=[(r.value, r.label) for r in Role])

@@ -1,0 +1,34 @@
+"""Flask-Login wiring: one session may hold a staff user or a member (learner), never both."""
+
+from __future__ import annotations
+
+from flask_login import LoginManager
+
+from trainer.accounts.models import Member, User
+from trainer.extensions import db
+
+
+def load_principal(session_id: str) -> User | Member | None:
+    """Resolve 'u:<id>:<version>' or 'm:<id>:<selector>'. A changed password (version) or a
+    rotated link (selector) no longer matches, which signs out every older session."""
+    kind, _, rest = session_id.partition(":")
+    raw_id, _, check = rest.partition(":")
+    if not raw_id.isdigit():
+        return None
+    if kind == "u":
+        user = db.session.get(User, int(raw_id))
+        if user is not None and str(user.session_version) == check and not user.disabled:
+            return user
+    elif kind == "m":
+        member = db.session.get(Member, int(raw_id))
+        if member is not None and member.link_selector == check:
+            return member
+    return None
+
+
+def configure(manager: LoginManager) -> None:
+    manager.user_loader(load_principal)
+    manager.login_view = "auth.login"
+    manager.login_message = "このページを見るにはログインしてください。"
+    manager.login_message_category = "info"
+    manager.session_protection = "basic"

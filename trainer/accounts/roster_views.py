@@ -1,0 +1,223 @@
+"""The secretariat's roster pages: organisations and members of one network."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from trainer.accounts import roster
+from trainer.accounts.access import allow, network_blueprint
+from trainer.accounts.forms import EndMembershipForm, MemberForm, OrganisationForm
+from trainer.accounts.models import Role
+from trainer.errors import DomainError
+from trainer.extensions import db
+from trainer.qr import absolute_url, qr_svg
+from trainer.timeutil import today_jst
+from trainer.web import page_number, show_error
+
+bp = network_blueprint("roster", __name__)
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+
+@bp.get("/organisations")
+@allow(Role.TRAINER)
+def organisations():
+    return render_template(
+        "roster/organisations.html",
+        organisations=roster.organisations(db.session, g.network.id),
+        counts=roster.organisation_member_counts(db.session, g.network.id),
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def organisation_new():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = roster.create_organisation(
+                db.session,
+                network_id=g.network.id,
+                kind=form.kind.data,
+                name=form.name.data,
+                actor=current_user,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"構成団体「{org.name}」を登録しました。", "success")
+            return redirect(url_for(".organisations"))
+    return render_template("roster/organisation_form.html", form=form, organisation=None)
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def organisation_edit(organisation_id: int):
+    org = roster.get_organisation(db.session, g.network.id, organisation_id)
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            roster.update_organisation(
+                db.session,
+                organisation=org,
+                kind=form.kind.data,
+                name=form.name.data,
+                actor=current_user,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"構成団体「{org.name}」を更新しました。", "success")
+            return redirect(url_for(".organisations"))
+    return render_template("roster/organisation_form.html", form=form, organisation=org)
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+@bp.get("/members")
+def members():
+    organisation_id = request.args.get("organisation", type=int)
+    status = request.args.get("status", "active")
+    if status not in roster.MEMBER_STATUSES:
+        status = "active"
+    result = roster.search_members(
+        db.session,
+        network_id=g.network.id,
+        query=request.args.get("q", "")[:100],
+        organisation_id=organisation_id,
+        status=status,
+        page=page_number(),
+        per_page=current_app.config["MEMBERS_PER_PAGE"],
+    )
+    return render_template(
+        "roster/members.html",
+        result=result,
+        organisations=roster.organisations(db.session, g.network.id),
+        statuses=roster.MEMBER_STATUSES,
+        query=request.args.get("q", ""),
+        organisation_id=organisation_id,
+        status=status,
+    )
+
+
+def _member_input(form: MemberForm) -> roster.MemberInput:
+    return roster.MemberInput(
+        organisation_id=form.organisation_id.data,
+        name=form.name.data or "",
+        kana=form.kana.data or "",
+        job_type=form.job_type.data,
+        age_band=form.age_band.data,
+        email=form.email.data or "",
+        membership_start=form.membership_start.data,
+    )
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+def member_new():
+    form = MemberForm()
+    form.set_organisations(roster.organisations(db.session, g.network.id))
+    if request.method == "GET":
+        form.membership_start.data = today_jst()
+        form.organisation_id.data = request.args.get("organisation", 0, type=int)
+    if form.validate_on_submit():
+        try:
+            member = roster.create_member(
+                db.session,
+                network_id=g.network.id,
+                data=_member_input(form),
+                actor=current_user,
+                allow_same_name=form.allow_same_name.data,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{member.name}さんを登録しました。", "success")
+            return redirect(url_for(".member", member_id=member.id))
+    return render_template("roster/member_form.html", form=form, member=None)
+
+
+@bp.get("/members/<int:member_id>")
+def member(member_id: int):
+    return render_template(
+        "roster/member.html",
+        member=roster.get_member(db.session, g.network.id, member_id),
+    )
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+def member_edit(member_id: int):
+    member = roster.get_member(db.session, g.network.id, member_id)
+    form = MemberForm(obj=member)
+    form.set_organisations(roster.organisations(db.session, g.network.id))
+    if form.validate_on_submit():
+        try:
+            roster.update_member(
+                db.session,
+                member=member,
+                data=_member_input(form),
+                actor=current_user,
+                allow_same_name=form.allow_same_name.data,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{member.name}さんの情報を更新しました。", "success")
+            return redirect(url_for(".member", member_id=member.id))
+    return render_template("roster/member_form.html", form=form, member=member)
+
+
+@bp.route("/members/<int:member_id>/end", methods=["GET", "POST"])
+def member_end(member_id: int):
+    member = roster.get_member(db.session, g.network.id, member_id)
+    form = EndMembershipForm()
+    if request.method == "GET":
+        form.end_date.data = today_jst()
+    if form.validate_on_submit():
+        try:
+            roster.end_membership(
+                db.session,
+                member=member,
+                end_date=form.end_date.data,
+                reason=form.reason.data or "",
+                actor=current_user,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{member.name}さんの退会を記録しました。", "success")
+            return redirect(url_for(".member", member_id=member.id))
+    return render_template("roster/member_end.html", form=form, member=member)
+
+
+@bp.post("/members/<int:member_id>/reinstate")
+def member_reinstate(member_id: int):
+    member = roster.get_member(db.session, g.network.id, member_id)
+    try:
+        roster.reinstate_membership(db.session, member=member, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{member.name}さんの退会を取り消しました。", "success")
+    return redirect(url_for(".member", member_id=member.id))
+
+
+@bp.get("/members/<int:member_id>/link")
+def member_link(member_id: int):
+    member = roster.get_member(db.session, g.network.id, member_id)
+    roster.record_link_view(db.session, member=member, actor=current_user)
+    url = absolute_url(url_for("learning.personal_link", token=member.link_token))
+    return render_template(
+        "roster/member_link.html",
+        member=member,
+        url=url,
+        qr=qr_svg(url, label=f"{member.name}さんの個人用リンク"),
+    )
+
+
+@bp.post("/members/<int:member_id>/link/rotate")
+def member_link_rotate(member_id: int):
+    member = roster.get_member(db.session, g.network.id, member_id)
+    roster.rotate_member_link(db.session, member=member, actor=current_user)
+    flash("個人用リンクを新しくしました。以前のリンクとQRコードは使えなくなりました。", "success")
+    return redirect(url_for(".member_link", member_id=member.id))

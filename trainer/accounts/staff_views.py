@@ -1,0 +1,104 @@
+"""The secretariat manages the network's staff: who is secretariat or trainer here."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, url_for
+from flask_login import current_user
+
+from trainer.accounts import users
+from trainer.accounts.access import network_blueprint
+from trainer.accounts.forms import RoleForm, StaffAddForm
+from trainer.accounts.models import Role
+from trainer.errors import DomainError
+from trainer.extensions import db
+from trainer.qr import absolute_url
+from trainer.web import show_error
+
+bp = network_blueprint("staff", __name__, "/staff")
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "staff/index.html",
+        staff=users.staff_of_network(db.session, g.network.id),
+        role_form=RoleForm(),
+        can_reset=lambda target: users.can_issue_reset(current_user, target),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = StaffAddForm()
+    if form.validate_on_submit():
+        try:
+            added = users.add_staff(
+                db.session,
+                network_id=g.network.id,
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                actor=current_user,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            if added.setup_link_token:
+                return _show_link(added.user, added.setup_link_token, first=True)
+            flash(f"{added.user.name}さんに役割を付与しました。", "success")
+            return redirect(url_for(".index"))
+    return render_template("staff/new.html", form=form)
+
+
+@bp.post("/<int:user_id>/role")
+def change_role(user_id: int):
+    user = users.staff_member(db.session, g.network.id, user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            users.change_role(
+                db.session,
+                user=user,
+                network_id=g.network.id,
+                role=Role(form.role.data),
+                actor=current_user,
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{user.name}さんの役割を「{Role(form.role.data).label}」にしました。", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:user_id>/remove")
+def remove(user_id: int):
+    user = users.staff_member(db.session, g.network.id, user_id)
+    try:
+        users.revoke_role(db.session, user=user, network_id=g.network.id, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name}さんをこのネットワークの職員から外しました。", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:user_id>/reset-link")
+def reset_link(user_id: int):
+    user = users.staff_member(db.session, g.network.id, user_id)
+    try:
+        token = users.issue_password_reset(
+            db.session, user=user, issuer=current_user, network_id=g.network.id
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".index"))
+    return _show_link(user, token, first=False)
+
+
+def _show_link(user, token: str, *, first: bool):
+    return render_template(
+        "staff/reset_link.html",
+        user=user,
+        url=absolute_url(url_for("auth.reset_password", token=token)),
+        first=first,
+    )

@@ -1,0 +1,493 @@
+"""Staff users, their roles per network, passwords and one-time reset links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trainer.accounts.models import Network, NetworkRole, PasswordResetToken, Role, User
+from trainer.audit import service as audit
+from trainer.errors import Conflict, DomainError, InvalidToken, NotFound
+from trainer.security import (
+    burn_password_check,
+    hash_password,
+    new_token,
+    password_matches,
+    token_digest,
+)
+from trainer.text import clean_text
+from trainer.timeutil import utcnow
+
+DEFAULT_PASSWORD_MIN_LENGTH = 10
+
+
+def normalise_email(email: str) -> str:
+    return clean_text(email).lower()
+
+
+def _min_length() -> int:
+    try:
+        return int(current_app.config["PASSWORD_MIN_LENGTH"])
+    except RuntimeError:  # outside an app context (a plain script)
+        return DEFAULT_PASSWORD_MIN_LENGTH
+
+
+def check_password_policy(password: str, *, email: str = "", field: str = "password") -> None:
+    minimum = _min_length()
+    if len(password) < minimum:
+        raise DomainError(f"パスワードは{minimum}文字以上にしてください。", field)
+    if len(password) > 200:
+        raise DomainError("パスワードは200文字以内にしてください。", field)
+    if email and password.lower() == email.lower():
+        raise DomainError("メールアドレスと同じパスワードは使えません。", field)
+    if len(set(password)) < 4:
+        raise DomainError(
+            "同じ文字の繰り返しが多すぎます。推測されにくいパスワードにしてください。", field
+        )
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _create_user(
+    session: Session, *, email: str, name: str, password: str | None, is_platform_admin: bool
+) -> User:
+    email = normalise_email(email)
+    name = clean_text(name)
+    if not email or "@" not in email:
+        raise DomainError("メールアドレスを正しく入力してください。", "email")
+    if not name:
+        raise DomainError("氏名を入力してください。", "name")
+    if user_by_email(session, email) is not None:
+        raise Conflict("このメールアドレスはすでに登録されています。", "email")
+    if password is not None:
+        check_password_policy(password, email=email)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password) if password else None,
+        is_platform_admin=is_platform_admin,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    is_platform_admin: bool = False,
+    actor: User | None = None,
+) -> User:
+    """Create a staff account; without a password it can only be used via a reset link."""
+    user = _create_user(
+        session, email=email, name=name, password=password, is_platform_admin=is_platform_admin
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        details={"platform_admin": is_platform_admin},
+    )
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Takes the same time either way."""
+    user = user_by_email(session, email)
+    if user is None or user.disabled:
+        burn_password_check(password)
+        return None
+    if not password_matches(user.password_hash, password):
+        return None
+    user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not password_matches(user.password_hash, current):
+        raise DomainError("現在のパスワードが正しくありません。", "current_password")
+    check_password_policy(new, email=user.email, field="new_password")
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    audit.record(
+        session,
+        actor=user,
+        action="user.password_change",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+    )
+    session.commit()
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+def get_network(session: Session, network_id: int) -> Network:
+    network = session.get(Network, network_id)
+    if network is None:
+        raise NotFound("ネットワークが見つかりません。")
+    return network
+
+
+def _create_network(
+    session: Session, *, name: str, prefecture: str, municipality: str, actor: User | None
+) -> Network:
+    name, prefecture, municipality = (clean_text(v) for v in (name, prefecture, municipality))
+    if not name:
+        raise DomainError("ネットワーク名を入力してください。", "name")
+    if not prefecture:
+        raise DomainError("都道府県を入力してください。", "prefecture")
+    if not municipality:
+        raise DomainError("市区町村を入力してください。", "municipality")
+    network = Network(name=name, prefecture=prefecture, municipality=municipality)
+    session.add(network)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="network.create",
+        target_type="network",
+        target_id=network.id,
+        target_label=name,
+        network_id=network.id,
+    )
+    return network
+
+
+@dataclass(frozen=True)
+class NewNetwork:
+    network: Network
+    secretariat: User
+    setup_link_token: str | None  # set when the secretariat's account is new
+
+
+def create_network(
+    session: Session,
+    *,
+    name: str,
+    prefecture: str,
+    municipality: str,
+    secretariat_email: str,
+    secretariat_name: str,
+    actor: User | None,
+) -> NewNetwork:
+    """A network and its first secretariat user, together or not at all."""
+    try:
+        network = _create_network(
+            session, name=name, prefecture=prefecture, municipality=municipality, actor=actor
+        )
+        added = _add_staff(
+            session,
+            network_id=network.id,
+            email=secretariat_email,
+            name=secretariat_name,
+            role=Role.SECRETARIAT,
+            actor=actor,
+            field_prefix="secretariat_",
+        )
+    except DomainError:
+        session.rollback()
+        raise
+    session.commit()
+    return NewNetwork(
+        network=network, secretariat=added.user, setup_link_token=added.setup_link_token
+    )
+
+
+def _set_role(
+    session: Session, user: User, network_id: int, role: Role, actor: User | None
+) -> None:
+    existing = session.scalar(
+        select(NetworkRole).where(
+            NetworkRole.user_id == user.id, NetworkRole.network_id == network_id
+        )
+    )
+    if existing is not None and existing.role == role.value:
+        return
+    action = "role.change" if existing else "role.grant"
+    details = {"role": role.value}
+    if existing:
+        details["previous"] = existing.role
+        existing.role = role.value
+    else:
+        session.add(NetworkRole(user_id=user.id, network_id=network_id, role=role.value))
+    session.flush()
+    session.expire(user, ["roles"])
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        network_id=network_id,
+        details=details,
+    )
+
+
+def set_role(
+    session: Session, *, user: User, network_id: int, role: Role, actor: User | None
+) -> None:
+    get_network(session, network_id)
+    _set_role(session, user, network_id, role, actor)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class StaffAdded:
+    user: User
+    setup_link_token: str | None  # set when the account is new and needs a first password
+
+
+def _add_staff(
+    session: Session,
+    *,
+    network_id: int,
+    email: str,
+    name: str,
+    role: Role,
+    actor: User | None,
+    field_prefix: str = "",
+) -> StaffAdded:
+    user = user_by_email(session, email)
+    token = None
+    if user is None:
+        try:
+            user = _create_user(
+                session, email=email, name=name, password=None, is_platform_admin=False
+            )
+        except DomainError as error:
+            if error.field:
+                error.field = field_prefix + error.field
+            raise
+        audit.record(
+            session,
+            actor=actor,
+            action="user.create",
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            network_id=network_id,
+        )
+        token = _issue_reset(session, user=user, issuer=actor, network_id=network_id)
+    elif user.role_in(network_id) is not None:
+        raise Conflict(
+            "この人はすでにこのネットワークの職員です。役割は一覧から変更できます。",
+            field_prefix + "email",
+        )
+    _set_role(session, user, network_id, role, actor)
+    return StaffAdded(user=user, setup_link_token=token)
+
+
+def add_staff(
+    session: Session,
+    *,
+    network_id: int,
+    email: str,
+    name: str,
+    role: Role,
+    actor: User | None,
+) -> StaffAdded:
+    """Give someone a role in a network, creating their account (with a setup link) if new."""
+    get_network(session, network_id)
+    try:
+        added = _add_staff(
+            session, network_id=network_id, email=email, name=name, role=role, actor=actor
+        )
+    except DomainError:
+        session.rollback()
+        raise
+    session.commit()
+    return added
+
+
+def revoke_role(session: Session, *, user: User, network_id: int, actor: User) -> None:
+    role = session.scalar(
+        select(NetworkRole).where(
+            NetworkRole.user_id == user.id, NetworkRole.network_id == network_id
+        )
+    )
+    if role is None:
+        raise NotFound("この職員はこのネットワークに登録されていません。")
+    if role.role == Role.SECRETARIAT.value and _secretariat_count(session, network_id) <= 1:
+        raise Conflict("事務局が一人もいなくなるため、この役割は削除できません。")
+    session.delete(role)
+    session.flush()
+    session.expire(user, ["roles"])
+    audit.record(
+        session,
+        actor=actor,
+        action="role.revoke",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        network_id=network_id,
+        details={"role": role.role},
+    )
+    session.commit()
+
+
+def change_role(session: Session, *, user: User, network_id: int, role: Role, actor: User) -> None:
+    current = user.role_in(network_id)
+    if current is None:
+        raise NotFound("この職員はこのネットワークに登録されていません。")
+    if (
+        current is Role.SECRETARIAT
+        and role is not Role.SECRETARIAT
+        and _secretariat_count(session, network_id) <= 1
+    ):
+        raise Conflict("事務局が一人もいなくなるため、役割を変更できません。", "role")
+    _set_role(session, user, network_id, role, actor)
+    session.commit()
+
+
+def _secretariat_count(session: Session, network_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(NetworkRole)
+            .where(NetworkRole.network_id == network_id, NetworkRole.role == Role.SECRETARIAT.value)
+        )
+        or 0
+    )
+
+
+def staff_of_network(session: Session, network_id: int) -> list[tuple[User, NetworkRole]]:
+    rows = session.execute(
+        select(User, NetworkRole)
+        .join(NetworkRole, NetworkRole.user_id == User.id)
+        .where(NetworkRole.network_id == network_id)
+        .order_by(NetworkRole.role, User.name)
+    ).all()
+    return [(u, r) for u, r in rows]
+
+
+def staff_member(session: Session, network_id: int, user_id: int) -> User:
+    """A user who has a role in this network; anyone else is 'not found' from here."""
+    user = session.scalar(
+        select(User)
+        .join(NetworkRole, NetworkRole.user_id == User.id)
+        .where(User.id == user_id, NetworkRole.network_id == network_id)
+    )
+    if user is None:
+        raise NotFound("職員が見つかりません。")
+    return user
+
+
+# --- password reset links ----------------------------------------------------------------------
+
+
+def can_issue_reset(issuer: User, target: User) -> bool:
+    """Platform admins may reset anyone. A secretariat may reset only users whose every role is in
+    networks where the issuer is secretariat: otherwise a reset link would let one network's
+    secretariat take over an account that has rights in another network."""
+    if issuer.is_platform_admin:
+        return True
+    if target.is_platform_admin or not target.roles:
+        return False
+    return all(
+        (r := issuer.role_in(role.network_id)) is not None and r is Role.SECRETARIAT
+        for role in target.roles
+    )
+
+
+def _issue_reset(
+    session: Session, *, user: User, issuer: User | None, network_id: int | None
+) -> str:
+    token = new_token()
+    hours = int(current_app.config.get("PASSWORD_RESET_HOURS", 72))
+    # A new link replaces any earlier unused one: only the latest handed-over link works.
+    for old in session.scalars(
+        select(PasswordResetToken).where(
+            PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
+        )
+    ):
+        old.used_at = utcnow()
+    session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            issued_by_id=issuer.id if issuer else None,
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    audit.record(
+        session,
+        actor=issuer,
+        action="user.password_reset_issue",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        network_id=network_id,
+    )
+    return token
+
+
+def issue_password_reset(
+    session: Session, *, user: User, issuer: User | None, network_id: int | None = None
+) -> str:
+    """A one-time link token for `user` to set a new password. Shown once; stored hashed."""
+    if issuer is not None and not can_issue_reset(issuer, user):
+        raise DomainError(
+            "この職員のパスワード再設定リンクは発行できません。管理者に依頼してください。"
+        )
+    token = _issue_reset(session, user=user, issuer=issuer, network_id=network_id)
+    session.commit()
+    return token
+
+
+def valid_reset_token(session: Session, token: str) -> PasswordResetToken:
+    row = session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise InvalidToken(
+            "このリンクは使えません（使用済み・期限切れ・または誤り）。発行した人に新しいリンクを依頼してください。"
+        )
+    return row
+
+
+def reset_password(session: Session, *, token: str, new_password: str) -> User:
+    row = valid_reset_token(session, token)
+    user = row.user
+    check_password_policy(new_password, email=user.email, field="new_password")
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    row.used_at = utcnow()
+    audit.record(
+        session,
+        actor=user,
+        action="user.password_reset_use",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+    )
+    session.commit()
+    return user
+
+
+def networks_of(user: User) -> list[tuple[Network, Role]]:
+    return sorted(((r.network, Role(r.role)) for r in user.roles), key=lambda p: p[0].id)
+
+
+def all_networks(session: Session) -> list[Network]:
+    return list(session.scalars(select(Network).order_by(Network.id)))
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))

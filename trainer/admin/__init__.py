@@ -1,0 +1,1 @@
+"""Platform administration: networks and their first secretariat user."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Length
+
+from trainer.accounts.forms import EMAIL_SHAPE, REQUIRED
+
+
+class NetworkCreateForm(FlaskForm):
+    name = StringField(
+        "ネットワーク名（協議会の名称）", validators=[DataRequired(REQUIRED), Length(max=200)]
+    )
+    prefecture = StringField("都道府県", validators=[DataRequired(REQUIRED), Length(max=20)])
+    municipality = StringField("市区町村", validators=[DataRequired(REQUIRED), Length(max=100)])
+    secretariat_email = EmailField(
+        "最初の事務局担当者のメールアドレス", validators=[DataRequired(REQUIRED), EMAIL_SHAPE]
+    )
+    secretariat_name = StringField(
+        "最初の事務局担当者の氏名", validators=[DataRequired(REQUIRED), Length(max=100)]
+    )

@@ -1,0 +1,190 @@
+"""The `trainer` command: database, demo data, networks, users and member links.
+
+`trainer --help` lists the commands; each has its own --help. Flask's own commands (run, shell,
+routes) and Flask-Migrate's `trainer db ...` are there too.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app, url_for
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from trainer.accounts import roster, users
+from trainer.accounts.models import Network, Role
+from trainer.errors import DomainError
+from trainer.extensions import db
+from trainer.qr import absolute_url
+
+
+def _create_app() -> Flask:
+    from trainer import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """見守りトレーナー (Mimamori Trainer) の管理コマンド。"""
+
+
+def _fail(error: DomainError) -> None:
+    raise click.ClickException(error.message)
+
+
+def _link(endpoint: str, **values: object) -> str:
+    with current_app.test_request_context():
+        return absolute_url(url_for(endpoint, **values))
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """データベースを作成・最新の形に更新します（何度実行しても安全）。"""
+    upgrade()
+    click.echo("データベースは最新です。")
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """デモ用のネットワークを扱います。"""
+
+
+@demo_group.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """デモのネットワーク（架空の市、6団体・約30人、職員3人）を読み込みます。
+
+    すでにあれば何も変えず、ログイン情報をもう一度表示します。
+    """
+    from trainer import demo
+
+    if current_app.config["TRAINER_ENV"] == "production":
+        raise click.ClickException("本番環境 (TRAINER_ENV=production) ではデモを読み込めません。")
+    with current_app.test_request_context():
+        created, logins = demo.load(db.session, current_app.instance_path)
+    click.echo(
+        "デモのネットワークを作成しました。"
+        if created
+        else "デモのネットワークはすでにあります（データはそのままです）。"
+    )
+    click.echo(logins)
+
+
+@click.group("network")
+def network_group() -> None:
+    """ネットワーク（協議会）を扱います。"""
+
+
+@network_group.command("create")
+@click.option("--name", required=True, help="協議会の名称")
+@click.option("--prefecture", required=True, help="都道府県")
+@click.option("--municipality", required=True, help="市区町村")
+@click.option("--secretariat-email", required=True, help="最初の事務局担当者のメールアドレス")
+@click.option("--secretariat-name", required=True, help="最初の事務局担当者の氏名")
+@with_appcontext
+def network_create(
+    name: str, prefecture: str, municipality: str, secretariat_email: str, secretariat_name: str
+) -> None:
+    """ネットワークと最初の事務局担当者を作成し、パスワード設定用リンクを表示します。"""
+    try:
+        created = users.create_network(
+            db.session,
+            name=name,
+            prefecture=prefecture,
+            municipality=municipality,
+            secretariat_email=secretariat_email,
+            secretariat_name=secretariat_name,
+            actor=None,
+        )
+    except DomainError as error:
+        _fail(error)
+        return
+    click.echo(f"ネットワーク {created.network.id}: {created.network.name} を作成しました。")
+    if created.setup_link_token:
+        click.echo("事務局担当者にこのリンクを渡してください（パスワード設定用・1回限り）:")
+        click.echo(_link("auth.reset_password", token=created.setup_link_token))
+
+
+@click.group("user")
+def user_group() -> None:
+    """職員アカウントを扱います。"""
+
+
+@user_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="氏名")
+@click.option("--admin", is_flag=True, help="プラットフォーム管理者にする")
+@click.option("--password", help="パスワード（省略すると設定用リンクを表示）")
+@with_appcontext
+def user_create(email: str, name: str, admin: bool, password: str | None) -> None:
+    """職員アカウントを作成します。"""
+    try:
+        user = users.create_user(
+            db.session, email=email, name=name, password=password, is_platform_admin=admin
+        )
+    except DomainError as error:
+        _fail(error)
+        return
+    click.echo(f"アカウント {user.email} を作成しました。")
+    if password is None:
+        token = users.issue_password_reset(db.session, user=user, issuer=None)
+        click.echo("パスワード設定用リンク（1回限り）:")
+        click.echo(_link("auth.reset_password", token=token))
+
+
+@user_group.command("grant")
+@click.option("--email", required=True)
+@click.option("--network", "network_id", type=int, required=True, help="ネットワークID")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@with_appcontext
+def user_grant(email: str, network_id: int, role: str) -> None:
+    """職員にネットワークでの役割（secretariat=事務局 / trainer=講師）を付与・変更します。"""
+    user = users.user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"{email} のアカウントはありません。")
+    try:
+        users.set_role(db.session, user=user, network_id=network_id, role=Role(role), actor=None)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"{user.email} をネットワーク {network_id} の{Role(role).label}にしました。")
+
+
+@user_group.command("reset-link")
+@click.option("--email", required=True)
+@with_appcontext
+def user_reset_link(email: str) -> None:
+    """パスワード再設定用の1回限りのリンクを表示します。"""
+    user = users.user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"{email} のアカウントはありません。")
+    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    click.echo(_link("auth.reset_password", token=token))
+
+
+@click.group("member")
+def member_group() -> None:
+    """構成員を扱います。"""
+
+
+@member_group.command("rotate-link")
+@click.option("--network", "network_id", type=int, required=True, help="ネットワークID")
+@click.option("--member", "member_id", type=int, required=True, help="構成員ID")
+@with_appcontext
+def member_rotate_link(network_id: int, member_id: int) -> None:
+    """構成員の個人用リンクを新しくし（以前のリンクは無効）、新しいリンクを表示します。"""
+    if db.session.get(Network, network_id) is None:
+        raise click.ClickException("ネットワークが見つかりません。")
+    try:
+        member = roster.get_member(db.session, network_id, member_id)
+    except DomainError as error:
+        _fail(error)
+        return
+    roster.rotate_member_link(db.session, member=member, actor=None)
+    click.echo(_link("learning.personal_link", token=member.link_token))
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db, demo_group, network_group, user_group, member_group):
+        app.cli.add_command(command)

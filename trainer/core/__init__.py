@@ -1,0 +1,1 @@
+"""What every page shares: the home page, network dashboard, headers, error pages, helpers."""

@@ -1,0 +1,47 @@
+"""The home page, the network dashboard and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from trainer.accounts import roster, users
+from trainer.accounts.access import allow, network_blueprint
+from trainer.accounts.models import Role
+from trainer.extensions import db, limiter
+
+bp = Blueprint("core", __name__)
+network_bp = network_blueprint("network", __name__)
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("core/home.html")
+    if not current_user.is_staff:
+        return redirect(url_for("learning.home"))
+    networks = users.networks_of(current_user)
+    if len(networks) == 1 and not current_user.is_platform_admin:
+        return redirect(url_for("network.dashboard", network_id=networks[0][0].id))
+    return render_template("core/choose_network.html", networks=networks)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@network_bp.get("/")
+@allow(Role.TRAINER)
+def dashboard():
+    return render_template(
+        "network/dashboard.html", counts=roster.network_counts(db.session, g.network.id)
+    )

@@ -1,0 +1,180 @@
+"""A demo network: a fictional city's council with six organisations and about thirty members.
+
+Loading is idempotent: if the demo network exists, nothing changes and the saved logins are shown
+again. Demo passwords are random per installation and kept in instance/demo-logins.txt (mode
+0600), because anything printed only once is lost the first time a terminal is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainer.accounts import roster, users
+from trainer.accounts.models import (
+    AgeBand,
+    JobType,
+    Network,
+    OrganisationKind,
+    Role,
+)
+from trainer.qr import absolute_url
+
+DEMO_NETWORK_NAME = "みどり市消費者安全確保地域協議会（みどり市見守りネットワーク）"
+LOGINS_FILE = "demo-logins.txt"
+
+ORGANISATIONS: list[tuple[OrganisationKind, str]] = [
+    (OrganisationKind.CONSUMER_CENTRE, "みどり市消費生活センター"),
+    (OrganisationKind.COMMUNITY_SUPPORT, "みどり市地域包括支援センター"),
+    (OrganisationKind.POLICE, "みどり警察署"),
+    (OrganisationKind.CARE_MANAGEMENT, "ケアプランセンターひだまり"),
+    (OrganisationKind.FINANCIAL, "みどり信用金庫 本店営業部"),
+    (OrganisationKind.COOP_DELIVERY, "生活協同組合コープみどり 宅配センター"),
+]
+
+F, C, S, OTH = JobType.FIELD, JobType.COUNTER, JobType.SUPPORT, JobType.OTHER
+U30, A30, A40, A50, A60 = (
+    AgeBand.UNDER_30,
+    AgeBand.THIRTIES,
+    AgeBand.FORTIES,
+    AgeBand.FIFTIES,
+    AgeBand.SIXTY_PLUS,
+)
+
+# (organisation index, name, kana, job type, age band, start, end)
+MEMBERS: list[tuple[int, str, str, JobType, AgeBand, date, date | None]] = [
+    (0, "佐藤 恵子", "さとう けいこ", S, A50, date(2024, 4, 1), None),
+    (0, "高橋 真理", "たかはし まり", S, A40, date(2024, 4, 1), None),
+    (0, "伊藤 和夫", "いとう かずお", C, A60, date(2025, 4, 1), None),
+    (1, "渡辺 由美", "わたなべ ゆみ", S, A40, date(2024, 4, 1), None),
+    (1, "山本 直樹", "やまもと なおき", S, A30, date(2024, 10, 1), None),
+    (1, "中村 早苗", "なかむら さなえ", S, A50, date(2025, 4, 1), None),
+    (2, "小林 健一", "こばやし けんいち", F, A40, date(2024, 4, 1), None),
+    (2, "加藤 翔太", "かとう しょうた", F, A30, date(2025, 4, 1), None),
+    (2, "吉田 浩二", "よしだ こうじ", C, A50, date(2024, 4, 1), date(2026, 3, 31)),
+    (3, "山田 幸子", "やまだ さちこ", S, A50, date(2024, 4, 1), None),
+    (3, "佐々木 典子", "ささき のりこ", S, A60, date(2024, 4, 1), None),
+    (3, "山口 美穂", "やまぐち みほ", S, A40, date(2024, 6, 1), None),
+    (3, "松本 誠", "まつもと まこと", S, A30, date(2025, 1, 6), None),
+    (3, "井上 久美子", "いのうえ くみこ", S, A60, date(2024, 4, 1), None),
+    (3, "木村 智子", "きむら ともこ", S, A50, date(2025, 7, 1), None),
+    (4, "林 大輔", "はやし だいすけ", C, A30, date(2024, 4, 1), None),
+    (4, "清水 陽子", "しみず ようこ", C, A40, date(2024, 4, 1), None),
+    (4, "山崎 剛", "やまざき つよし", F, A50, date(2024, 4, 1), None),
+    (4, "森 あゆみ", "もり あゆみ", C, U30, date(2025, 4, 1), None),
+    (4, "池田 正人", "いけだ まさと", F, A60, date(2024, 4, 1), date(2025, 12, 31)),
+    (4, "橋本 香織", "はしもと かおり", C, A40, date(2025, 10, 1), None),
+    (5, "阿部 隆", "あべ たかし", F, A50, date(2024, 4, 1), None),
+    (5, "石川 優子", "いしかわ ゆうこ", F, A40, date(2024, 4, 1), None),
+    (5, "前田 拓也", "まえだ たくや", F, U30, date(2025, 4, 1), None),
+    (5, "藤田 栄治", "ふじた えいじ", F, A60, date(2024, 4, 1), None),
+    (5, "小川 里美", "おがわ さとみ", C, A30, date(2024, 9, 1), None),
+    (5, "岡田 稔", "おかだ みのる", F, A60, date(2025, 4, 1), None),
+    (5, "後藤 千尋", "ごとう ちひろ", OTH, A40, date(2025, 4, 1), None),
+    (1, "長谷川 勉", "はせがわ つとむ", S, A60, date(2025, 10, 1), None),
+    (3, "村上 瞳", "むらかみ ひとみ", S, A30, date(2026, 4, 1), None),
+]
+
+STAFF = [
+    ("admin@example.jp", "管理者 太郎", "admin"),
+    ("jimukyoku@example.jp", "事務局 花子", Role.SECRETARIAT),
+    ("koushi@example.jp", "講師 一郎", Role.TRAINER),
+]
+
+
+def demo_network(session: Session) -> Network | None:
+    return session.scalar(select(Network).where(Network.name == DEMO_NETWORK_NAME))
+
+
+def load(session: Session, instance_path: str) -> tuple[bool, str]:
+    """Create the demo network unless it exists. Returns (created, text with the logins)."""
+    logins_path = Path(instance_path) / LOGINS_FILE
+    network = demo_network(session)
+    if network is not None:
+        saved = (
+            logins_path.read_text()
+            if logins_path.exists()
+            else "（ログイン情報のファイルがありません。"
+            "`trainer user reset-link --email ...` で再設定できます。）"
+        )
+        return False, saved
+
+    passwords = {email: "demo-" + secrets.token_urlsafe(9) for email, _, _ in STAFF}
+    admin_email, admin_name, _ = STAFF[0]
+    secretariat_email, secretariat_name, _ = STAFF[1]
+    trainer_email, trainer_name, _ = STAFF[2]
+    users.create_user(
+        session,
+        email=admin_email,
+        name=admin_name,
+        password=passwords[admin_email],
+        is_platform_admin=True,
+    )
+    created = users.create_network(
+        session,
+        name=DEMO_NETWORK_NAME,
+        prefecture="さくら県",
+        municipality="みどり市",
+        secretariat_email=secretariat_email,
+        secretariat_name=secretariat_name,
+        actor=None,
+    )
+    network = created.network
+    # The secretariat gets a password here instead of the setup link, so the demo is ready to use.
+    users.reset_password(
+        session,
+        token=users.issue_password_reset(session, user=created.secretariat, issuer=None),
+        new_password=passwords[secretariat_email],
+    )
+    trainer = users.create_user(
+        session, email=trainer_email, name=trainer_name, password=passwords[trainer_email]
+    )
+    users.set_role(session, user=trainer, network_id=network.id, role=Role.TRAINER, actor=None)
+
+    orgs = [
+        roster.create_organisation(session, network_id=network.id, kind=kind, name=name, actor=None)
+        for kind, name in ORGANISATIONS
+    ]
+    first_member = None
+    for org_index, name, kana, job, age, start, end in MEMBERS:
+        member = roster.create_member(
+            session,
+            network_id=network.id,
+            data=roster.MemberInput(
+                organisation_id=orgs[org_index].id,
+                name=name,
+                kana=kana,
+                job_type=job.value,
+                age_band=age.value,
+                membership_start=start,
+            ),
+            actor=None,
+        )
+        first_member = first_member or member
+        if end is not None:
+            roster.end_membership(session, member=member, end_date=end, reason="異動", actor=None)
+
+    learner_link = absolute_url(url_for("learning.personal_link", token=first_member.link_token))
+    base = absolute_url("/login")
+    text = "\n".join(
+        [
+            "=== デモのログイン情報 ===",
+            f"ログイン画面: {base}",
+            f"事務局:       {secretariat_email} / {passwords[secretariat_email]}",
+            f"講師:         {trainer_email} / {passwords[trainer_email]}",
+            f"管理者:       {admin_email} / {passwords[admin_email]}",
+            f"受講者（{first_member.name}さん）の個人用リンク: {learner_link}",
+            "",
+        ]
+    )
+    logins_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    return True, text

@@ -1,0 +1,1 @@
+"""What learners see: their personal link, their home page (courses come with the course issue)."""

@@ -1,0 +1,23 @@
+"""Time helpers. Columns take these as callables, never a value computed at import."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime (what both SQLite and PostgreSQL columns store here)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def today_jst() -> date:
+    """Today's date in Japan: membership and certificate dates are Japanese calendar dates."""
+    return datetime.now(JST).date()
+
+
+def to_jst(value: datetime) -> datetime:
+    """A stored naive-UTC datetime as Japan time, for display."""
+    return value.replace(tzinfo=UTC).astimezone(JST)
