@@ -17,7 +17,10 @@ from trainer.web import show_error
 bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = "10 per 15 minutes"
-LOCKED_MESSAGE = "ログインの失敗が続いたため、しばらくログインできません。15分ほど待ってからもう一度お試しください。"
+LOCKED_MESSAGE = (
+    "ログインの失敗が続いたため、しばらくログインできません。"
+    "15分ほど待ってからもう一度お試しください。"
+)
 
 
 def _account_key() -> str:
