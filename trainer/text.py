@@ -15,11 +15,12 @@ _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("�
 
 
 def clean_text(value: str | None) -> str:
-    """Trim and collapse whitespace (including full-width spaces) for storing what was typed."""
+    """What was typed, without leading or trailing blanks (full-width ones included).
+
+    Inner spaces stay as typed: 「山田　太郎」 is shown with its full-width space."""
     if value is None:
         return ""
-    value = value.replace("\u3000", " ")
-    return _SPACES.sub(" ", value).strip()
+    return value.strip()
 
 
 def name_key(value: str | None) -> str:

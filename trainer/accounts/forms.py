@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -21,6 +20,7 @@ from trainer.accounts.models import (
     JobType,
     Role,
 )
+from trainer.form_base import JapaneseDateField, JapaneseForm
 
 REQUIRED = "入力してください。"
 BAD_DATE = "日付を 2026-04-01 の形で入力してください。"
@@ -30,13 +30,13 @@ EMAIL_SHAPE = Regexp(
 )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(JapaneseForm):
     email = EmailField("メールアドレス", validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField("パスワード", validators=[DataRequired(REQUIRED), Length(max=200)])
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(JapaneseForm):
     current_password = PasswordField("現在のパスワード", validators=[DataRequired(REQUIRED)])
     new_password = PasswordField("新しいパスワード", validators=[DataRequired(REQUIRED)])
     confirm = PasswordField(
@@ -48,7 +48,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(JapaneseForm):
     new_password = PasswordField("新しいパスワード", validators=[DataRequired(REQUIRED)])
     confirm = PasswordField(
         "新しいパスワード（確認）",
@@ -59,10 +59,10 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(JapaneseForm):
     kind = SelectField(
         "種別",
-        choices=[(k.value, label) for k, label in ORGANISATION_KIND_LABELS.items()],
+        choices=[SelectChoice(k.value, label) for k, label in ORGANISATION_KIND_LABELS.items()],
         validators=[InputRequired(REQUIRED)],
     )
     name = StringField(
@@ -74,9 +74,13 @@ class OrganisationForm(FlaskForm):
     )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(JapaneseForm):
+    # validate_choice off: the service checks the organisation belongs to this network and says so.
     organisation_id = SelectField(
-        "構成団体", coerce=int, validators=[InputRequired("構成団体を選んでください。")]
+        "構成団体",
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired("構成団体を選んでください。")],
     )
     name = StringField(
         "氏名",
@@ -89,23 +93,23 @@ class MemberForm(FlaskForm):
         "ふりがな",
         validators=[Optional(), Length(max=100, message="100文字以内で入力してください。")],
     )
-    job_type = SelectField("職種", choices=[(j.value, j.label) for j in JobType])
-    age_band = SelectField("年代", choices=[(a.value, a.label) for a in AgeBand])
+    job_type = SelectField("職種", choices=[SelectChoice(j.value, j.label) for j in JobType])
+    age_band = SelectField("年代", choices=[SelectChoice(a.value, a.label) for a in AgeBand])
     email = EmailField(
         "メールアドレス（任意）",
         validators=[Optional(), EMAIL_SHAPE],
     )
-    membership_start = DateField("加入日", validators=[InputRequired(BAD_DATE)])
+    membership_start = JapaneseDateField("加入日", validators=[InputRequired(BAD_DATE)])
     allow_same_name = BooleanField("同姓同名の別人として登録する")
 
     def set_organisations(self, organisations: list) -> None:
-        self.organisation_id.choices = [(0, "選んでください")] + [
-            (o.id, f"{o.name}（{o.kind_label}）") for o in organisations
+        self.organisation_id.choices = [SelectChoice(0, "選んでください")] + [
+            SelectChoice(o.id, f"{o.name}（{o.kind_label}）") for o in organisations
         ]
 
 
-class EndMembershipForm(FlaskForm):
-    end_date = DateField(
+class EndMembershipForm(JapaneseForm):
+    end_date = JapaneseDateField(
         "退会日（この日から構成員ではなくなります）", validators=[InputRequired(BAD_DATE)]
     )
     reason = TextAreaField(
@@ -114,14 +118,14 @@ class EndMembershipForm(FlaskForm):
     )
 
 
-class StaffAddForm(FlaskForm):
+class StaffAddForm(JapaneseForm):
     email = EmailField(
         "メールアドレス",
         validators=[DataRequired(REQUIRED), EMAIL_SHAPE],
     )
     name = StringField("氏名", validators=[DataRequired(REQUIRED), Length(max=100)])
-    role = SelectField("役割", choices=[(r.value, r.label) for r in Role])
+    role = SelectField("役割", choices=[SelectChoice(r.value, r.label) for r in Role])
 
 
-class RoleForm(FlaskForm):
-    role = SelectField("役割", choices=[(r.value, r.label) for r in Role])
+class RoleForm(JapaneseForm):
+    role = SelectField("役割", choices=[SelectChoice(r.value, r.label) for r in Role])

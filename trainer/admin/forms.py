@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 from trainer.accounts.forms import EMAIL_SHAPE, REQUIRED
+from trainer.form_base import JapaneseForm
 
 
-class NetworkCreateForm(FlaskForm):
+class NetworkCreateForm(JapaneseForm):
     name = StringField(
         "ネットワーク名（協議会の名称）", validators=[DataRequired(REQUIRED), Length(max=200)]
     )

@@ -1,0 +1,150 @@
+"""Network isolation, proven for every route: a new route cannot forget it.
+
+The test walks the app's URL map. Every staff route that belongs to a network must answer 404 to
+a user of another network (for the network's own URL, and for the user's own network URL with
+another network's record ids), must send anonymous visitors to the login page, and must answer
+404 to a signed-in learner. Routes outside networks must be listed here with who may use them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from trainer.accounts.models import Role
+
+# Every route outside /n/<network_id>/, with what it is. A new one must be added here on purpose.
+GLOBAL_ENDPOINTS = {
+    "static": "public",
+    "core.home": "public",
+    "core.healthz": "public",
+    "auth.login": "public",
+    "auth.logout": "public",
+    "auth.reset_password": "token",
+    "auth.change_password": "staff",
+    "learning.personal_link": "token",
+    "learning.home": "learner",
+    "admin.index": "admin",
+    "admin.network_new": "admin",
+    "admin.reset_link": "admin",
+}
+
+
+def network_rules(app: Flask):
+    return [r for r in app.url_map.iter_rules() if "network_id" in r.arguments]
+
+
+@pytest.fixture
+def two_networks(make_network, make_user, make_org, make_member):
+    a = make_network(name="Aネットワーク")
+    b = make_network(name="Bネットワーク")
+    a_user = make_user(a, Role.SECRETARIAT, email="a@example.jp")
+    a_trainer = make_user(a, Role.TRAINER, email="a-trainer@example.jp")
+    b_user = make_user(b, Role.SECRETARIAT, email="b@example.jp")
+    b_org = make_org(b)
+    b_member = make_member(b, b_org)
+    a_org = make_org(a)
+    a_member = make_member(a, a_org)
+    return {
+        "a": a,
+        "b": b,
+        "a_user": a_user,
+        "a_trainer": a_trainer,
+        "b_ids": {"member_id": b_member.id, "organisation_id": b_org.id, "user_id": b_user.id},
+        "a_ids": {"member_id": a_member.id, "organisation_id": a_org.id, "user_id": a_user.id},
+        "a_member": a_member,
+    }
+
+
+def url_for_rule(rule, network_id: int, ids: dict[str, int]) -> str:
+    values = {"network_id": network_id}
+    for name in rule.arguments - {"network_id"}:
+        assert name in ids, f"{rule.endpoint}: add <{name}> to the isolation test's ids"
+        values[name] = ids[name]
+    return rule.build(values)[1]
+
+
+def methods(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def test_there_are_network_routes_to_check(app):
+    endpoints = {r.endpoint for r in network_rules(app)}
+    assert {"roster.members", "roster.member", "staff.index", "audit.index"} <= endpoints
+
+
+def test_every_route_is_classified(app):
+    unclassified = [
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if "network_id" not in r.arguments and r.endpoint not in GLOBAL_ENDPOINTS
+    ]
+    assert unclassified == [], "classify these routes in GLOBAL_ENDPOINTS or put them in a network"
+
+
+def test_other_networks_routes_are_404(app, client, login, two_networks):
+    login(client, two_networks["a_user"])
+    checked = 0
+    for rule in network_rules(app):
+        for method in methods(rule):
+            # B's URL with B's ids, and A's URL with B's record ids.
+            urls = [url_for_rule(rule, two_networks["b"].id, two_networks["b_ids"])]
+            if rule.arguments - {"network_id"}:
+                urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
+            for url in urls:
+                response = client.open(url, method=method)
+                assert response.status_code == 404, f"{method} {url} ({rule.endpoint})"
+                assert "ページが見つかりません" in response.get_data(as_text=True)
+                checked += 1
+    assert checked >= 20
+
+
+def test_own_network_routes_work_for_the_secretariat(app, client, login, two_networks):
+    login(client, two_networks["a_user"])
+    for rule in network_rules(app):
+        if "GET" not in rule.methods:
+            continue
+        url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])
+        assert client.get(url).status_code == 200, url
+
+
+def test_anonymous_visitors_are_sent_to_login(app, client, two_networks):
+    for rule in network_rules(app):
+        for method in methods(rule):
+            url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])
+            response = client.open(url, method=method)
+            assert response.status_code == 302, f"{method} {url}"
+            assert response.headers["Location"].startswith("/login")
+
+
+def test_learners_cannot_open_staff_routes(app, client, login, two_networks):
+    login(client, two_networks["a_member"])
+    for rule in network_rules(app):
+        for method in methods(rule):
+            url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])
+            assert client.open(url, method=method).status_code == 404, f"{method} {url}"
+
+
+def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks):
+    login(client, two_networks["a_trainer"])
+    allowed = {"network.dashboard", "roster.organisations"}
+    for rule in network_rules(app):
+        for method in methods(rule):
+            url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])
+            response = client.open(url, method=method)
+            expected = 200 if rule.endpoint in allowed else 403
+            assert response.status_code == expected, f"{method} {url}"
+    page = client.get(
+        f"/n/{two_networks['a'].id}/roster" if False else f"/n/{two_networks['a'].id}/"
+    )
+    assert "構成員の一覧は事務局が管理します" in page.get_data(as_text=True)
+
+
+def test_admin_routes_are_hidden_from_everyone_else(app, client, login, two_networks):
+    login(client, two_networks["a_user"])
+    for rule in app.url_map.iter_rules():
+        if GLOBAL_ENDPOINTS.get(rule.endpoint) != "admin":
+            continue
+        for method in methods(rule):
+            url = rule.build({"user_id": two_networks["a_user"].id})[1]
+            assert client.open(url, method=method).status_code == 404, url
