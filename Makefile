@@ -24,11 +24,15 @@ run: $(STAMP)
 	$(BIN)/gunicorn --no-control-socket --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
 		--access-logfile - 'trainer:create_app()'
 
-## Lint, then the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+## Lint, then the whole test suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		$(BIN)/pytest -q; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
