@@ -87,7 +87,8 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
         db.create_all()
         yield app
         db.session.remove()
-        db.drop_all()
+        if db.engine.dialect.name != "sqlite":  # a SQLite file goes with tmp_path
+            db.drop_all()
         db.engine.dispose()
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from tests.content.helpers import write_course
 from trainer.accounts.models import Role
+from trainer.extensions import db
+from trainer.learning.content_sync import load_courses
 
 # Every route outside /n/<network_id>/, with what it is. A new one must be added here on purpose.
 GLOBAL_ENDPOINTS = {
@@ -24,6 +27,9 @@ GLOBAL_ENDPOINTS = {
     "auth.change_password": "staff",
     "learning.personal_link": "token",
     "learning.home": "learner",
+    "learning.course": "learner",
+    "learning.module": "learner",
+    "learning.mark_read": "learner",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -35,7 +41,10 @@ def network_rules(app: Flask):
 
 
 @pytest.fixture
-def two_networks(make_network, make_user, make_org, make_member):
+def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
+    write_course(tmp_path / "courses")
+    load_courses(db.session, tmp_path / "courses", None)
+    course = {"course_slug": "test-course", "module_slug": "01-first"}
     a = make_network(name="Aネットワーク")
     b = make_network(name="Bネットワーク")
     a_user = make_user(a, Role.SECRETARIAT, email="a@example.jp")
@@ -50,8 +59,18 @@ def two_networks(make_network, make_user, make_org, make_member):
         "b": b,
         "a_user": a_user,
         "a_trainer": a_trainer,
-        "b_ids": {"member_id": b_member.id, "organisation_id": b_org.id, "user_id": b_user.id},
-        "a_ids": {"member_id": a_member.id, "organisation_id": a_org.id, "user_id": a_user.id},
+        "b_ids": {
+            "member_id": b_member.id,
+            "organisation_id": b_org.id,
+            "user_id": b_user.id,
+            **course,
+        },
+        "a_ids": {
+            "member_id": a_member.id,
+            "organisation_id": a_org.id,
+            "user_id": a_user.id,
+            **course,
+        },
         "a_member": a_member,
     }
 
@@ -89,7 +108,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
         for method in methods(rule):
             # B's URL with B's ids, and A's URL with B's record ids.
             urls = [url_for_rule(rule, two_networks["b"].id, two_networks["b_ids"])]
-            if rule.arguments - {"network_id"}:
+            if rule.arguments & {"member_id", "organisation_id", "user_id"}:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:
                 response = client.open(url, method=method)
@@ -127,7 +146,7 @@ def test_learners_cannot_open_staff_routes(app, client, login, two_networks):
 
 def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks):
     login(client, two_networks["a_trainer"])
-    allowed = {"network.dashboard", "roster.organisations"}
+    allowed = {"network.dashboard", "roster.organisations", "courses.index", "courses.preview"}
     for rule in network_rules(app):
         for method in methods(rule):
             url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])

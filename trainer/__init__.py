@@ -58,14 +58,27 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from trainer.accounts.auth_views import bp as auth_bp
     from trainer.accounts.roster_views import bp as roster_bp
+    from trainer.accounts.settings_views import bp as settings_bp
     from trainer.accounts.staff_views import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
     from trainer.core.views import bp as core_bp
     from trainer.core.views import network_bp
+    from trainer.learning.staff_views import bp as courses_bp
     from trainer.learning.views import bp as learning_bp
 
-    for bp in (core_bp, network_bp, auth_bp, admin_bp, roster_bp, staff_bp, audit_bp, learning_bp):
+    for bp in (
+        core_bp,
+        network_bp,
+        auth_bp,
+        admin_bp,
+        roster_bp,
+        settings_bp,
+        staff_bp,
+        audit_bp,
+        courses_bp,
+        learning_bp,
+    ):
         app.register_blueprint(bp)
 
 

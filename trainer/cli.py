@@ -6,6 +6,8 @@ routes) and Flask-Migrate's `trainer db ...` are there too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import FlaskGroup, with_appcontext
@@ -185,6 +187,56 @@ def member_rotate_link(network_id: int, member_id: int) -> None:
     click.echo(_link("learning.personal_link", token=member.link_token))
 
 
+@click.group("content")
+def content_group() -> None:
+    """研修・問題集のファイル（courses/, quizzes/）を検査・読み込みします。"""
+
+
+@content_group.command("check")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@with_appcontext
+def content_check(path: Path | None) -> None:
+    """研修フォルダ・course.yaml・モジュール（.md）を検査します。
+
+    問題は「ファイル:行: 内容」の形で表示します。
+
+    PATH を省略すると courses/ 全体を検査します。問題（警告を除く）があれば終了コード1。
+    """
+    from trainer.content.courses import check_path
+
+    target = path or current_app.config["COURSES_DIR"]
+    problems = check_path(target, current_app.config["QUIZZES_DIR"])
+    for problem in problems:
+        click.echo(str(problem))
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        raise click.ClickException(f"{len(errors)} 件の問題があります。")
+    click.echo(f"問題はありません（{target}）。")
+
+
+@content_group.command("load")
+@with_appcontext
+def content_load() -> None:
+    """courses/ の研修をすべて検査し、問題がなければデータベースに読み込みます。
+
+    全部を読み込むか、何も読み込まないかのどちらかです。
+
+    変更されたモジュールは新しい版になり、以前の版とその受講記録は残ります。
+    """
+    from trainer.content.problems import ContentError
+    from trainer.learning.content_sync import load_courses
+
+    try:
+        report = load_courses(
+            db.session, current_app.config["COURSES_DIR"], current_app.config["QUIZZES_DIR"]
+        )
+    except ContentError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("問題があるため、何も読み込みませんでした。") from None
+    click.echo(str(report))
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo_group, network_group, user_group, member_group):
+    for command in (init_db, demo_group, network_group, user_group, member_group, content_group):
         app.cli.add_command(command)

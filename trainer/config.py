@@ -54,6 +54,10 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+# Content lives beside the package in the repository: courses/ and quizzes/ (see the README).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
 def load_config(instance_path: Path) -> dict[str, object]:
     """Build the Flask config mapping from the environment."""
     production = os.environ.get("TRAINER_ENV", "development").strip() == "production"
@@ -81,6 +85,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "PASSWORD_MIN_LENGTH": 10,
         "PASSWORD_RESET_HOURS": 72,
         "MEMBERS_PER_PAGE": 50,
+        "COURSES_DIR": Path(os.environ.get("TRAINER_COURSES_DIR") or PROJECT_ROOT / "courses"),
+        "QUIZZES_DIR": Path(os.environ.get("TRAINER_QUIZZES_DIR") or PROJECT_ROOT / "quizzes"),
         # Number of reverse proxies (nginx, a load balancer) in front of the app whose
         # X-Forwarded-For / X-Forwarded-Proto may be trusted. 0: trust none.
         "TRAINER_PROXY_COUNT": int(os.environ.get("TRAINER_PROXY_COUNT", "0") or 0),

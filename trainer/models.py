@@ -9,10 +9,15 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit.models import AuditEvent
+from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 
 __all__ = [
     "AuditEvent",
+    "Course",
+    "CourseModule",
     "Member",
+    "ModuleRead",
+    "ModuleVersion",
     "Network",
     "NetworkRole",
     "Organisation",

@@ -129,3 +129,18 @@ class StaffAddForm(JapaneseForm):
 
 class RoleForm(JapaneseForm):
     role = SelectField("役割", choices=[SelectChoice(r.value, r.label) for r in Role])
+
+
+class LocalFactsForm(JapaneseForm):
+    """The network's own windows, used by course text (placeholders)."""
+
+    consumer_centre_name = StringField("名称", validators=[Optional(), Length(max=200)])
+    consumer_centre_address = StringField("所在地", validators=[Optional(), Length(max=300)])
+    consumer_centre_phone = StringField("電話番号", validators=[Optional(), Length(max=100)])
+    consumer_centre_hours = StringField("受付時間", validators=[Optional(), Length(max=200)])
+    police_name = StringField("名称", validators=[Optional(), Length(max=200)])
+    police_phone = StringField("電話番号", validators=[Optional(), Length(max=100)])
+    police_address = StringField("所在地", validators=[Optional(), Length(max=300)])
+    community_support_name = StringField("名称", validators=[Optional(), Length(max=200)])
+    community_support_phone = StringField("電話番号", validators=[Optional(), Length(max=100)])
+    community_support_address = StringField("所在地", validators=[Optional(), Length(max=300)])

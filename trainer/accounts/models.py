@@ -116,8 +116,28 @@ class Network(db.Model):
     prefecture: Mapped[str] = mapped_column(String(20))
     municipality: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Local facts that course text refers to through placeholders ({{ consumer_centre_phone }}).
+    # Empty means "not set yet": staff see 「未設定」, learners a neutral phrase.
+    consumer_centre_name: Mapped[str] = mapped_column(String(200), default="")
+    consumer_centre_address: Mapped[str] = mapped_column(String(300), default="")
+    consumer_centre_phone: Mapped[str] = mapped_column(String(100), default="")
+    consumer_centre_hours: Mapped[str] = mapped_column(String(200), default="")
+    police_name: Mapped[str] = mapped_column(String(200), default="")
+    police_phone: Mapped[str] = mapped_column(String(100), default="")
+    police_address: Mapped[str] = mapped_column(String(300), default="")
+    community_support_name: Mapped[str] = mapped_column(String(200), default="")
+    community_support_phone: Mapped[str] = mapped_column(String(100), default="")
+    community_support_address: Mapped[str] = mapped_column(String(300), default="")
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="network")
+
+    def local_facts(self) -> dict[str, str]:
+        """Values for every course placeholder (see trainer/content/placeholders.py)."""
+        from trainer.content.placeholders import NAMES
+
+        values = {name: getattr(self, name, "") or "" for name in NAMES}
+        values["network_name"] = self.name
+        return values
 
 
 class Organisation(db.Model):

@@ -36,6 +36,7 @@ class AuditEvent(db.Model):
 
 ACTION_LABELS = {
     "network.create": "ネットワーク作成",
+    "network.settings_update": "地域の窓口情報の変更",
     "organisation.create": "構成団体の登録",
     "organisation.update": "構成団体の変更",
     "member.create": "構成員の登録",

@@ -70,5 +70,7 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
+        if app.testing:  # tests see the real exception, not the polite page
+            raise error
         app.logger.exception("unhandled error")
         return render_error(500)

@@ -1,14 +1,29 @@
-"""The learner's side: opening the personal link, and the learner's home page."""
+"""The learner's side: the personal link, their courses, and the module pages."""
 
 from __future__ import annotations
+
+from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from trainer.accounts import roster
 from trainer.extensions import db, limiter
+from trainer.learning import service
 
 bp = Blueprint("learning", __name__)
+
+
+def learner_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return render_template("learning/signed_out.html"), 401
+        if getattr(current_user, "is_staff", True):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 @bp.route("/m/<token>", methods=["GET", "POST"])
@@ -27,9 +42,40 @@ def personal_link(token: str):
 
 
 @bp.get("/learn")
+@learner_required
 def home():
-    if not current_user.is_authenticated:
-        return render_template("learning/signed_out.html"), 401
-    if getattr(current_user, "is_staff", True):
-        abort(403)
-    return render_template("learning/home.html", member=current_user)
+    return render_template(
+        "learning/home.html",
+        member=current_user,
+        courses=service.courses_for_member(db.session, current_user),
+    )
+
+
+@bp.get("/learn/<course_slug>")
+@learner_required
+def course(course_slug: str):
+    course = service.get_course(db.session, course_slug)
+    return render_template(
+        "learning/course.html", progress=service.progress(db.session, current_user, course)
+    )
+
+
+@bp.get("/learn/<course_slug>/<module_slug>")
+@learner_required
+def module(course_slug: str, module_slug: str):
+    page = service.module_page(db.session, current_user, course_slug, module_slug)
+    return render_template(
+        "learning/module.html",
+        page=page,
+        body=service.module_html(page.version, current_user.network, staff=False),
+    )
+
+
+@bp.post("/learn/<course_slug>/<module_slug>/read")
+@learner_required
+def mark_read(course_slug: str, module_slug: str):
+    page = service.module_page(db.session, current_user, course_slug, module_slug)
+    service.mark_read(db.session, current_user, page)
+    if page.next is not None:
+        return redirect(url_for(".module", course_slug=course_slug, module_slug=page.next.slug))
+    return redirect(url_for(".course", course_slug=course_slug, finished=1))

@@ -1,0 +1,46 @@
+"""The network's local facts (its consumer centre, police station, 地域包括支援センター)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from trainer.accounts.models import Network, User
+from trainer.audit import service as audit
+from trainer.content.placeholders import LOCAL_FACTS
+from trainer.errors import DomainError
+from trainer.text import clean_text
+
+# The network's name and municipality are set when it is created; the rest here.
+EDITABLE = tuple(f.name for f in LOCAL_FACTS if f.name not in {"network_name", "municipality"})
+MAX_LENGTH = {name: Network.__table__.c[name].type.length for name in EDITABLE}
+
+
+def update_local_facts(
+    session: Session, *, network: Network, values: dict[str, str], actor: User
+) -> dict[str, list[str]]:
+    """Save the values; returns what changed (old, new) per field. Logged in the audit log."""
+    cleaned = {name: clean_text(values.get(name, "")) for name in EDITABLE}
+    for name, value in cleaned.items():
+        if len(value) > MAX_LENGTH[name]:
+            raise DomainError(f"{MAX_LENGTH[name]}文字以内で入力してください。", name)
+    changes = {
+        name: [getattr(network, name), value]
+        for name, value in cleaned.items()
+        if getattr(network, name) != value
+    }
+    if not changes:
+        return {}
+    for name, (_old, new) in changes.items():
+        setattr(network, name, new)
+    audit.record(
+        session,
+        actor=actor,
+        action="network.settings_update",
+        target_type="network",
+        target_id=network.id,
+        target_label=network.name,
+        network_id=network.id,
+        details={"changes": changes},
+    )
+    session.commit()
+    return changes
