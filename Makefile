@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Create/upgrade the SQLite database under instance/, load the demo network (kept if present), serve.
+## Create/upgrade the SQLite database under instance/, load courses and the demo network (kept), serve.
 run: $(STAMP)
 	$(BIN)/trainer init-db
+	$(BIN)/trainer content load
 	$(BIN)/trainer demo load
 	@echo "見守りトレーナー: http://127.0.0.1:$(PORT)/  (Ctrl+C で終了)"
 	$(BIN)/gunicorn --no-control-socket --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \

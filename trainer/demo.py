@@ -81,6 +81,18 @@ MEMBERS: list[tuple[int, str, str, JobType, AgeBand, date, date | None]] = [
     (3, "村上 瞳", "むらかみ ひとみ", S, A30, date(2026, 4, 1), None),
 ]
 
+DEMO_LOCAL_FACTS = {
+    "consumer_centre_name": "みどり市消費生活センター",
+    "consumer_centre_address": "みどり市中央1-1-1 みどり市役所 2階",
+    "consumer_centre_phone": "000-000-0000（デモ用の架空の番号）",
+    "consumer_centre_hours": "平日 9:00〜16:30（土日祝日・年末年始は休み）",
+    "police_name": "みどり警察署",
+    "police_phone": "000-000-0110（デモ用の架空の番号）",
+    "police_address": "みどり市本町2-3-4",
+    "community_support_name": "みどり市地域包括支援センター",
+    "community_support_address": "みどり市中央1-5-6 みどり市福祉センター 1階",
+}
+
 STAFF = [
     ("admin@example.jp", "管理者 太郎", "admin"),
     ("jimukyoku@example.jp", "事務局 花子", Role.SECRETARIAT),
@@ -126,6 +138,10 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         actor=None,
     )
     network = created.network
+    # Fictional windows for the fictional city; one left empty to show how unset facts look.
+    for name, value in DEMO_LOCAL_FACTS.items():
+        setattr(network, name, value)
+    session.commit()
     # The secretariat gets a password here instead of the setup link, so the demo is ready to use.
     users.reset_password(
         session,
