@@ -26,6 +26,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(instance))
     if config:
         app.config.update(config)
+    # Cookies follow the public address: Secure whenever the site is served over https.
+    secure = str(app.config["TRAINER_BASE_URL"]).startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in (config or {}):
+            app.config[key] = secure
 
     register_extensions(app)
     register_blueprints(app)

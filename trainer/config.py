@@ -70,10 +70,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "TRAINER_BASE_URL": base_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
         # Learners open their personal link once and stay signed in on their phone.
         "REMEMBER_COOKIE_DURATION": timedelta(days=180),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
