@@ -312,3 +312,21 @@ def test_rotating_the_link_invalidates_the_old_one_and_its_sessions(
 def test_future_start_is_shown_as_not_started(network, make_member):
     member = make_member(network, start=today_jst() + timedelta(days=10))
     assert member.status_label == "開始前" and not member.is_member_now
+
+
+def test_audit_log_page_shows_changes_in_japanese(
+    client, network, secretariat, make_org, make_member
+):
+    org = make_org(network)
+    member = make_member(network, org, name="佐藤 恵子")
+    client.post(
+        f"/n/{network.id}/members/{member.id}/edit",
+        data=member_form(org.id, name="佐藤 恵子", kana="", age_band="60plus", job_type="field"),
+    )
+    roster.end_membership(
+        db.session, member=member, end_date=date(2026, 6, 30), reason="異動", actor=None
+    )
+    html = client.get(f"/n/{network.id}/audit/").get_data(as_text=True)
+    assert "構成員の変更" in html and "年代: 無回答 → 60代以上" in html
+    assert "退会日: 2026-06-30" in html and "理由: 異動" in html
+    assert "end_date" not in html and "age_band" not in html

@@ -33,6 +33,17 @@ class AuditEvent(db.Model):
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
 
+    def detail_lines(self) -> list[str]:
+        """The details in Japanese, one line each (「年代: 50代 → 60代以上」)."""
+        lines = []
+        for key, value in (self.details or {}).items():
+            if key == "changes" and isinstance(value, dict):
+                for field, (old, new) in value.items():
+                    lines.append(f"{_label(field)}: {_shown(field, old)} → {_shown(field, new)}")
+            else:
+                lines.append(f"{_label(key)}: {_shown(key, value)}")
+        return lines
+
 
 ACTION_LABELS = {
     "network.create": "ネットワーク作成",
@@ -53,3 +64,53 @@ ACTION_LABELS = {
     "user.password_reset_use": "パスワード再設定",
     "user.password_change": "パスワード変更",
 }
+
+
+FIELD_LABELS = {
+    "end_date": "退会日",
+    "reason": "理由",
+    "removed_end_date": "取り消した退会日",
+    "removed_reason": "取り消した理由",
+    "role": "役割",
+    "previous": "以前の役割",
+    "platform_admin": "管理者",
+    "name": "名称・氏名",
+    "kana": "ふりがな",
+    "kind": "種別",
+    "organisation_id": "構成団体（ID）",
+    "job_type": "職種",
+    "age_band": "年代",
+    "email": "メールアドレス",
+    "membership_start": "加入日",
+}
+
+
+def _shown(field: str, value: object) -> str:
+    """Codes as their Japanese labels; empty values as 「（空欄）」."""
+    from trainer.accounts.models import AgeBand, JobType, OrganisationKind, Role
+
+    enums = {
+        "role": Role,
+        "previous": Role,
+        "job_type": JobType,
+        "age_band": AgeBand,
+        "kind": OrganisationKind,
+    }
+    if field in enums:
+        try:
+            return enums[field](value).label
+        except ValueError:
+            pass
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if value in (None, "", "None"):
+        return "（空欄）"
+    return str(value)
+
+
+def _label(field: str) -> str:
+    from trainer.content.placeholders import FACTS_BY_NAME
+
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    return FACTS_BY_NAME[field].label if field in FACTS_BY_NAME else field
