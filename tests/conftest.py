@@ -93,6 +93,22 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def make_app(app_config: dict[str, object]) -> Iterator[Callable[..., Flask]]:
+    """More apps on the same database with other settings; their connections are closed after."""
+    made: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        extra = create_app({**app_config, **overrides})
+        made.append(extra)
+        return extra
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -69,22 +69,22 @@ def test_session_cookie_flags(client, make_network, make_user):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
-def test_cookies_are_secure_under_https(app_config, make_network, make_user):
-    app = create_app({**app_config, "TRAINER_BASE_URL": "https://mimamori.example.jp"})
+def test_cookies_are_secure_under_https(make_app):
+    app = make_app(TRAINER_BASE_URL="https://mimamori.example.jp")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/healthz")
     assert "max-age" in response.headers["Strict-Transport-Security"]
 
 
 def test_every_post_route_requires_a_csrf_token(
-    app_config, app, make_network, make_user, make_member
+    make_app, app, make_network, make_user, make_member
 ):
     from tests.conftest import sign_in
 
     network = make_network()
     user = make_user(network, Role.SECRETARIAT)
     member = make_member(network)
-    protected = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    protected = make_app(WTF_CSRF_ENABLED=True)
     client = protected.test_client()
     events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     with protected.app_context():
@@ -111,8 +111,8 @@ def test_every_post_route_requires_a_csrf_token(
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before
 
 
-def test_404_and_500_pages_are_japanese_and_leak_nothing(app_config):
-    app = create_app({**app_config, "TESTING": False})
+def test_404_and_500_pages_are_japanese_and_leak_nothing(make_app):
+    app = make_app(TESTING=False)
 
     @app.get("/boom")
     def boom():
