@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Links and QR codes printed by the demo point at the port the app really listens on.
+export TRAINER_BASE_URL ?= http://127.0.0.1:$(PORT)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: run test lint format install clean

@@ -8,6 +8,7 @@ again. Demo passwords are random per installation and kept in instance/demo-logi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from trainer.accounts import roster, users
 from trainer.accounts.models import (
     AgeBand,
     JobType,
+    Member,
     Network,
     OrganisationKind,
     Role,
@@ -109,13 +111,13 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
     logins_path = Path(instance_path) / LOGINS_FILE
     network = demo_network(session)
     if network is not None:
-        saved = (
-            logins_path.read_text()
-            if logins_path.exists()
-            else "（ログイン情報のファイルがありません。"
-            "`trainer user reset-link --email ...` で再設定できます。）"
-        )
-        return False, saved
+        if not logins_path.exists():
+            return False, (
+                "（ログイン情報のファイルがありません。"
+                "`trainer user reset-link --email ...` で再設定できます。）"
+            )
+        saved = dict(re.findall(r"^(\S+@\S+)\t(\S+)$", logins_path.read_text(), re.MULTILINE))
+        return False, _logins_text(session, network, saved)
 
     passwords = {email: "demo-" + secrets.token_urlsafe(9) for email, _, _ in STAFF}
     admin_email, admin_name, _ = STAFF[0]
@@ -157,7 +159,6 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         roster.create_organisation(session, network_id=network.id, kind=kind, name=name, actor=None)
         for kind, name in ORGANISATIONS
     ]
-    first_member = None
     for org_index, name, kana, job, age, start, end in MEMBERS:
         member = roster.create_member(
             session,
@@ -172,25 +173,28 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
             ),
             actor=None,
         )
-        first_member = first_member or member
         if end is not None:
             roster.end_membership(session, member=member, end_date=end, reason="異動", actor=None)
 
-    learner_link = absolute_url(url_for("learning.personal_link", token=first_member.link_token))
-    base = absolute_url("/login")
-    text = "\n".join(
-        [
-            "=== デモのログイン情報 ===",
-            f"ログイン画面: {base}",
-            f"事務局:       {secretariat_email} / {passwords[secretariat_email]}",
-            f"講師:         {trainer_email} / {passwords[trainer_email]}",
-            f"管理者:       {admin_email} / {passwords[admin_email]}",
-            f"受講者（{first_member.name}さん）の個人用リンク: {learner_link}",
-            "",
-        ]
-    )
+    # Only the passwords are kept: links are built anew from TRAINER_BASE_URL each time.
     logins_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    return True, text
+        fh.write("# デモのログイン情報（メールアドレス<TAB>パスワード）\n")
+        fh.writelines(f"{email}\t{password}\n" for email, password in passwords.items())
+    return True, _logins_text(session, network, passwords)
+
+
+def _logins_text(session: Session, network: Network, passwords: dict[str, str]) -> str:
+    first_member = session.scalar(
+        select(Member).where(Member.network_id == network.id).order_by(Member.id)
+    )
+    learner_link = absolute_url(url_for("learning.personal_link", token=first_member.link_token))
+    labels = {"admin": "管理者", Role.SECRETARIAT: "事務局", Role.TRAINER: "講師"}
+    lines = ["=== デモのログイン情報 ===", f"ログイン画面: {absolute_url('/login')}"]
+    for role in (Role.SECRETARIAT, Role.TRAINER, "admin"):
+        email = next(e for e, _, r in STAFF if r == role)
+        label = labels[role] + ":"
+        lines.append(f"{label:<8}{email} / {passwords.get(email, '（不明）')}")
+    lines.append(f"受講者（{first_member.name}さん）の個人用リンク: {learner_link}")
+    return "\n".join(lines) + "\n"
