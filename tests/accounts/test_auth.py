@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
@@ -96,6 +97,13 @@ def test_ten_failures_lock_the_account_even_from_other_addresses(client, make_ne
         environ_base={"REMOTE_ADDR": "10.0.0.99"},
     )
     assert locked.status_code == 429
+    import redis
+
+    connection = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    stored = connection.keys(f"*{prefix}*")
+    assert stored, "the failures were not counted in Redis"
+    connection.delete(*stored)
+    connection.close()
     assert "ログインの失敗が続いたため" in locked.get_data(as_text=True)
     # Another account from a fresh address is not affected.
     other = client.post(
@@ -113,6 +121,13 @@ def test_ten_failures_from_one_address_lock_that_address(client, make_network, m
         post_login(client, f"guess{i}@example.jp", "wrong-password-x")
     locked = post_login(client, "real@example.jp", PASSWORD)
     assert locked.status_code == 429
+    import redis
+
+    connection = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    stored = connection.keys(f"*{prefix}*")
+    assert stored, "the failures were not counted in Redis"
+    connection.delete(*stored)
+    connection.close()
     assert "15分ほど待って" in locked.get_data(as_text=True)
 
 
@@ -213,3 +228,45 @@ def test_passwords_are_hashed_with_scrypt(make_network):
     user = users.create_user(db.session, email="a@example.jp", name="A", password="long-password-1")
     assert user.password_hash.startswith("scrypt:")
     assert "long-password-1" not in user.password_hash
+
+
+def redis_available() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
+def test_with_redis_the_lockout_is_shared_between_processes(make_app, make_network, make_user):
+    """Two app instances stand for two gunicorn workers: failures on one lock the other too."""
+    import uuid
+
+    make_user(make_network(), email="shared@example.jp")
+    prefix = f"test-{uuid.uuid4().hex}"
+    first = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", RATELIMIT_KEY_PREFIX=prefix)
+    second = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", RATELIMIT_KEY_PREFIX=prefix)
+    for i in range(10):
+        worker = (first if i % 2 else second).test_client()
+        response = worker.post(
+            "/login",
+            data={"email": "shared@example.jp", "password": "wrong-password"},
+            environ_base={"REMOTE_ADDR": f"10.9.0.{i}"},
+        )
+        assert response.status_code == 401
+    locked = second.test_client().post(
+        "/login",
+        data={"email": "shared@example.jp", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.1.1"},
+    )
+    assert locked.status_code == 429
+    import redis
+
+    connection = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    stored = connection.keys(f"*{prefix}*")
+    assert stored, "the failures were not counted in Redis"
+    connection.delete(*stored)
+    connection.close()
