@@ -196,16 +196,19 @@ def content_group() -> None:
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @with_appcontext
 def content_check(path: Path | None) -> None:
-    """研修フォルダ・course.yaml・モジュール（.md）を検査します。
+    """研修フォルダ・course.yaml・モジュール（.md）・問題集を検査します。
 
     問題は「ファイル:行: 内容」の形で表示します。
 
-    PATH を省略すると courses/ 全体を検査します。問題（警告を除く）があれば終了コード1。
+    問題集（quizzes/<ID>.yaml）も検査できます。PATH を省略すると courses/ と quizzes/ の全体を
+    検査します。問題（警告を除く）があれば終了コード1。
     """
     from trainer.content.courses import check_path
 
-    target = path or current_app.config["COURSES_DIR"]
-    problems = check_path(target, current_app.config["QUIZZES_DIR"])
+    quizzes = current_app.config["QUIZZES_DIR"]
+    targets = [path] if path else [current_app.config["COURSES_DIR"], quizzes]
+    problems = [p for t in targets if t.exists() for p in check_path(t, quizzes)]
+    target = "、".join(str(t) for t in targets)
     for problem in problems:
         click.echo(str(problem))
     errors = [p for p in problems if not p.warning]

@@ -300,20 +300,38 @@ def _module(path: Path, front: dict, body_lines: list[str], raw: bytes) -> Modul
 
 
 def check_path(path: Path, quizzes_root: Path | None = None) -> list[Problem]:
-    """Check a course folder, a folder of courses, a course.yaml or one module file."""
+    """Check a course folder, a folder of courses, a course.yaml, one module, one question bank
+    (quizzes/<id>.yaml) or the folder of question banks."""
+    from trainer.content.quizzes import bank_paths, check_bank
+
     if path.is_file():
         if path.name == COURSE_FILE:
             return check_course(path.parent, quizzes_root)
         if path.suffix == ".md":
             return check_module(path)
-        return [Problem(display_path(path), 1, "course.yaml かモジュール（.md）を指定してください")]
+        if path.suffix == ".yaml":
+            return check_bank(path)
+        return [
+            Problem(
+                display_path(path),
+                1,
+                "course.yaml・モジュール（.md）・問題集（.yaml）を指定してください",
+            )
+        ]
     if (path / COURSE_FILE).is_file():
         return check_course(path, quizzes_root)
     if path.is_dir():
         dirs = course_dirs(path)
-        if not dirs:
+        banks = bank_paths(path)
+        if not dirs and not banks:
             return [
-                Problem(display_path(path), 1, "研修（course.yaml のあるフォルダ）が見つかりません")
+                Problem(
+                    display_path(path),
+                    1,
+                    "研修（course.yaml のあるフォルダ）も問題集も見つかりません",
+                )
             ]
-        return [p for d in dirs for p in check_course(d, quizzes_root)]
+        return [p for d in dirs for p in check_course(d, quizzes_root)] + [
+            p for b in banks for p in check_bank(b)
+        ]
     return [Problem(display_path(path), 1, "ファイルもフォルダもありません")]

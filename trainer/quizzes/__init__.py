@@ -1,0 +1,1 @@
+"""Quizzes: attempts, scoring and pre/post statistics."""
