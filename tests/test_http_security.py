@@ -97,6 +97,9 @@ def test_every_post_route_requires_a_csrf_token(
             "token": member.link_token,
             "course_slug": "x",
             "module_slug": "y",
+            "phase": "pre",
+            "attempt_id": 1,
+            "n": 1,
         }
         checked = []
         for rule in protected.url_map.iter_rules():

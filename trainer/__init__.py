@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.core.views import network_bp
     from trainer.learning.staff_views import bp as courses_bp
     from trainer.learning.views import bp as learning_bp
+    from trainer.quizzes.views import bp as quizzes_bp
 
     for bp in (
         core_bp,
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         courses_bp,
         learning_bp,
+        quizzes_bp,
     ):
         app.register_blueprint(bp)
 

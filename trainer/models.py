@@ -10,8 +10,11 @@ from trainer.accounts.models import (
 )
 from trainer.audit.models import AuditEvent
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
+from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 
 __all__ = [
+    "Answer",
+    "Attempt",
     "AuditEvent",
     "Course",
     "CourseModule",
@@ -22,5 +25,7 @@ __all__ = [
     "NetworkRole",
     "Organisation",
     "PasswordResetToken",
+    "QuizBank",
+    "QuizQuestion",
     "User",
 ]

@@ -108,6 +108,24 @@ class AgeBand(enum.StrEnum):
         }[self.value]
 
 
+class Gender(enum.StrEnum):
+    """As the pilot asked it (seed 003)."""
+
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return {
+            "male": "男性",
+            "female": "女性",
+            "other": "その他・回答しない",
+            "unknown": "無回答",
+        }[self.value]
+
+
 class Network(db.Model):
     """A 見守りネットワーク (消費者安全確保地域協議会). Everything else belongs to one."""
 
@@ -181,6 +199,9 @@ class Member(UserMixin, db.Model):
     kana_key: Mapped[str] = mapped_column(String(100), default="")
     job_type: Mapped[str] = mapped_column(String(20), default=JobType.UNKNOWN.value)
     age_band: Mapped[str] = mapped_column(String(20), default=AgeBand.UNKNOWN.value)
+    gender: Mapped[str] = mapped_column(String(20), default=Gender.UNKNOWN.value)
+    # When the learner answered the attributes question (asked once, before the first quiz).
+    attributes_answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     email: Mapped[str | None] = mapped_column(String(254))
     membership_start: Mapped[date] = mapped_column(Date)
     membership_end: Mapped[date | None] = mapped_column(Date)

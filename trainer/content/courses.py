@@ -22,6 +22,7 @@ COURSE_KEYS = {
     "modules",
     "pre_quiz",
     "post_quiz",
+    "survey",
     "pass_mark",
     "certificate_months",
 }
@@ -50,6 +51,7 @@ class CourseFile:
     modules: tuple[ModuleFile, ...]
     pre_quiz: str | None
     post_quiz: str | None
+    survey: str | None  # a bank of likert questions, asked with both quizzes
     pass_mark: int
     certificate_months: int
     source_hash: str  # of course.yaml
@@ -121,7 +123,7 @@ def _read_course(
     months = data.get("certificate_months")
     if "certificate_months" in data and not _int_between(months, 1, 120):
         problem("certificate_months", "certificate_months は 1〜120 の整数（月数）にしてください")
-    for key in ("pre_quiz", "post_quiz"):
+    for key in ("pre_quiz", "post_quiz", "survey"):
         _check_quiz_reference(data, key, quizzes_root, problem)
 
     modules: list[ModuleFile] = []
@@ -172,6 +174,7 @@ def _read_course(
         modules=tuple(modules),
         pre_quiz=data.get("pre_quiz"),
         post_quiz=data.get("post_quiz"),
+        survey=data.get("survey"),
         pass_mark=int(pass_mark),
         certificate_months=int(months),
         source_hash=hashlib.sha256(text.encode()).hexdigest(),

@@ -89,3 +89,15 @@ def fill(html: str, values: dict[str, str | None], *, staff: bool) -> Markup:
         return str(escape(fact.learner_fallback))
 
     return Markup(_TOKEN_RE.sub(replace, str(html)))
+
+
+def fill_text(text: str, values: dict[str, str | None]) -> str:
+    """Placeholders in plain text (quiz questions and choices), for learners."""
+
+    def replace(match: re.Match[str]) -> str:
+        fact = FACTS_BY_NAME.get(match.group(1))
+        if fact is None:
+            return match.group(0)
+        return (values.get(fact.name) or "").strip() or fact.learner_fallback
+
+    return PLACEHOLDER.sub(replace, text)

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from trainer.content.courses import CourseFile, course_dirs, load_course
 from trainer.content.problems import ContentError, Problem
+from trainer.content.quizzes import Question, QuestionBank, bank_paths, load_bank
 from trainer.learning.models import Course, CourseModule, ModuleVersion
+from trainer.quizzes.models import QuizBank, QuizQuestion
 
 
 @dataclass(frozen=True)
@@ -19,26 +21,37 @@ class LoadReport:
     modules: int
     new_versions: int
     hidden_courses: int
+    banks: int = 0
+    new_questions: int = 0
 
     def __str__(self) -> str:
         return (
             f"研修 {self.courses} 件・モジュール {self.modules} 件を読み込みました"
             f"（新しい版 {self.new_versions} 件、非表示にした研修 {self.hidden_courses} 件）。"
+            f"問題集 {self.banks} 件（新しい版の問題 {self.new_questions} 件）。"
         )
 
 
-def read_all(courses_root: Path, quizzes_root: Path | None) -> list[CourseFile]:
-    """Every course under courses_root, or ContentError listing every problem in every course."""
+def read_all(
+    courses_root: Path, quizzes_root: Path | None
+) -> tuple[list[CourseFile], list[QuestionBank]]:
+    """Every course and question bank, or ContentError listing every problem in every file."""
     courses: list[CourseFile] = []
+    banks: list[QuestionBank] = []
     problems: list[Problem] = []
     for course_dir in course_dirs(courses_root):
         try:
             courses.append(load_course(course_dir, quizzes_root))
         except ContentError as error:
             problems.extend(error.problems)
+    for path in bank_paths(quizzes_root) if quizzes_root else []:
+        try:
+            banks.append(load_bank(path))
+        except ContentError as error:
+            problems.extend(error.problems)
     if any(not p.warning for p in problems):
         raise ContentError(problems)
-    return courses
+    return courses, banks
 
 
 def load_courses(session: Session, courses_root: Path, quizzes_root: Path | None) -> LoadReport:
@@ -47,7 +60,8 @@ def load_courses(session: Session, courses_root: Path, quizzes_root: Path | None
     A module whose file changed gets a new version; the old version stays, with the progress that
     refers to it. Courses and modules that are gone are hidden, never deleted.
     """
-    files = read_all(courses_root, quizzes_root)
+    files, banks = read_all(courses_root, quizzes_root)
+    new_questions = sum(_upsert_bank(session, bank) for bank in banks)
     new_versions = 0
     modules = 0
     seen_slugs = set()
@@ -98,7 +112,12 @@ def load_courses(session: Session, courses_root: Path, quizzes_root: Path | None
             hidden += 1
     session.commit()
     return LoadReport(
-        courses=len(files), modules=modules, new_versions=new_versions, hidden_courses=hidden
+        courses=len(files),
+        modules=modules,
+        new_versions=new_versions,
+        hidden_courses=hidden,
+        banks=len(banks),
+        new_questions=new_questions,
     )
 
 
@@ -111,9 +130,59 @@ def _upsert_course(session: Session, course_file: CourseFile) -> Course:
     course.summary = course_file.summary
     course.pre_quiz = course_file.pre_quiz
     course.post_quiz = course_file.post_quiz
+    course.survey = course_file.survey
     course.pass_mark = course_file.pass_mark
     course.certificate_months = course_file.certificate_months
     course.source_hash = course_file.source_hash
     course.is_active = True
     session.flush()
     return course
+
+
+def _upsert_bank(session: Session, bank: QuestionBank) -> int:
+    """Store the bank and a version of each question whose content changed. Returns new versions."""
+    row = session.scalar(select(QuizBank).where(QuizBank.slug == bank.id))
+    if row is None:
+        row = QuizBank(slug=bank.id, title=bank.title, source_hash=bank.source_hash)
+        session.add(row)
+        session.flush()
+    created = 0
+    ids: list[int] = []
+    for question in bank.questions:
+        version = session.scalar(
+            select(QuizQuestion).where(
+                QuizQuestion.bank_id == row.id,
+                QuizQuestion.key == question.id,
+                QuizQuestion.content_hash == question.content_hash,
+            )
+        )
+        if version is None:
+            version = QuizQuestion(
+                bank_id=row.id,
+                key=question.id,
+                content_hash=question.content_hash,
+                type=question.type,
+                topic=question.topic,
+                body=question_body(question),
+            )
+            session.add(version)
+            session.flush()
+            created += 1
+        elif version.body.get("explanation") != question.explanation:
+            # The explanation is not part of the version: improving it reaches everyone.
+            version.body = {**version.body, "explanation": question.explanation}
+        ids.append(version.id)
+    row.title, row.description, row.shuffle = bank.title, bank.description, bank.shuffle
+    row.question_ids, row.source_hash = ids, bank.source_hash
+    return created
+
+
+def question_body(question: Question) -> dict:
+    return {
+        "text": question.text,
+        "explanation": question.explanation,
+        "required": question.required,
+        "scale": question.scale,
+        "choices": [{"key": c.key, "text": c.text, "correct": c.correct} for c in question.choices],
+        "cases": [{"key": c.key, "text": c.text, "answer": c.answer} for c in question.cases],
+    }

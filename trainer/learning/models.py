@@ -20,6 +20,7 @@ class Course(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     pre_quiz: Mapped[str | None] = mapped_column(String(80))
     post_quiz: Mapped[str | None] = mapped_column(String(80))
+    survey: Mapped[str | None] = mapped_column(String(80))
     pass_mark: Mapped[int] = mapped_column(Integer)
     certificate_months: Mapped[int] = mapped_column(Integer)
     source_hash: Mapped[str] = mapped_column(String(64))

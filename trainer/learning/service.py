@@ -21,6 +21,9 @@ class CourseProgress:
     course: Course
     modules: list[CourseModule]
     read_module_ids: frozenset[int]
+    pre_done: bool = False
+    post_taken: bool = False
+    post_passed: bool = False
 
     @property
     def total(self) -> int:
@@ -41,17 +44,24 @@ class CourseProgress:
         return next((m for m in self.modules if m.id not in self.read_module_ids), None)
 
     @property
-    def status(self) -> str:
-        """未受講 / 学習中 m/n / 修了.
+    def completed(self) -> bool:
+        """Passing the post-quiz completes a course; a course without one, reading every module."""
+        if self.course.post_quiz:
+            return self.post_passed
+        return self.total > 0 and self.read_count == self.total
 
-        The quiz issue adds 事前テスト済 and 事後テスト済; until a course names a post-quiz,
-        reading every module completes it.
-        """
-        if self.read_count == 0:
-            return "未受講"
-        if self.read_count < self.total or self.course.post_quiz:
+    @property
+    def status(self) -> str:
+        """未受講 / 事前テスト済 / 学習中 m/n / 事後テスト済 / 修了."""
+        if self.completed:
+            return "修了"
+        if self.post_taken:
+            return "事後テスト済"
+        if self.read_count:
             return f"学習中 {self.read_count}/{self.total}"
-        return "修了"
+        if self.pre_done:
+            return "事前テスト済"
+        return "未受講"
 
 
 @dataclass(frozen=True)
@@ -97,9 +107,25 @@ def _read_module_ids(session: Session, member: Member, module_ids: list[int]) ->
 
 def progress(session: Session, member: Member, course: Course) -> CourseProgress:
     """A module counts as read if the member read any version of it."""
+    from trainer.quizzes.models import Attempt
+
     modules = active_modules(course)
     read = _read_module_ids(session, member, [m.id for m in modules])
-    return CourseProgress(course=course, modules=modules, read_module_ids=read)
+    attempts = session.execute(
+        select(Attempt.phase, Attempt.passed).where(
+            Attempt.member_id == member.id,
+            Attempt.course_id == course.id,
+            Attempt.status == "submitted",
+        )
+    ).all()
+    return CourseProgress(
+        course=course,
+        modules=modules,
+        read_module_ids=read,
+        pre_done=any(phase == "pre" for phase, _ in attempts),
+        post_taken=any(phase == "post" for phase, _ in attempts),
+        post_passed=any(phase == "post" and passed for phase, passed in attempts),
+    )
 
 
 def courses_for_member(session: Session, member: Member) -> list[CourseProgress]:

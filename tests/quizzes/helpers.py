@@ -1,0 +1,73 @@
+"""Taking quizzes through the pages, as a learner's phone would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+
+from trainer.extensions import db
+from trainer.learning.content_sync import load_courses
+from trainer.quizzes.models import Attempt, QuizQuestion
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_repository_content() -> None:
+    load_courses(db.session, REPO / "courses", REPO / "quizzes")
+
+
+def form_for(question: QuizQuestion, *, right: bool) -> dict[str, object]:
+    """The form a learner would send: all right, or all wrong."""
+    body = question.body
+    if question.type == "single":
+        pick = next(c for c in body["choices"] if c["correct"] == right)
+        return {"choice": pick["key"]}
+    if question.type == "multi":
+        return {"choice": [c["key"] for c in body["choices"] if c["correct"] == right]}
+    if question.type == "truefalse":
+        return {f"case-{c['key']}": "yes" if c["answer"] == right else "no" for c in body["cases"]}
+    return {"value": "4"}
+
+
+def start(client, course_slug: str, phase: str) -> int:
+    page = client.get(f"/learn/{course_slug}/quiz/{phase}").get_data(as_text=True)
+    if "はじめに、あなたについて" in page:
+        client.post(
+            f"/learn/{course_slug}/quiz/{phase}/attributes",
+            data={"age_band": "50s", "gender": "female", "job_type": "support"},
+        )
+        page = client.get(f"/learn/{course_slug}/quiz/{phase}").get_data(as_text=True)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    response = client.post(f"/learn/{course_slug}/quiz/{phase}/start", data={"key": key})
+    assert response.status_code == 302, page
+    return int(re.search(r"/learn/attempts/(\d+)/", response.headers["Location"]).group(1))
+
+
+def answer_all(
+    client, attempt_id: int, *, right: bool = True, wrong_keys: set[str] = frozenset()
+) -> None:
+    attempt = db.session.get(Attempt, attempt_id)
+    for n, question_id in enumerate(attempt.question_ids, start=1):
+        question = db.session.get(QuizQuestion, question_id)
+        response = client.post(
+            f"/learn/attempts/{attempt_id}/{n}",
+            data=form_for(question, right=right and question.key not in wrong_keys),
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def submit(client, attempt_id: int):
+    attempt = db.session.get(Attempt, attempt_id)
+    return client.post(
+        f"/learn/attempts/{attempt_id}/submit", data={"key": attempt.idempotency_key}
+    )
+
+
+def read_all_modules(client, course_slug: str = "mimamori-basic") -> None:
+    from trainer.learning.models import Course
+
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    for module in course.modules:
+        client.post(f"/learn/{course_slug}/{module.slug}/read")

@@ -1,0 +1,122 @@
+"""Question banks and questions as loaded from files (versioned), attempts and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.extensions import db
+from trainer.timeutil import utcnow
+
+PHASES = ("pre", "post")
+
+
+class QuizBank(db.Model):
+    """A question bank from quizzes/<slug>.yaml; its current question order and settings."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    shuffle: Mapped[bool] = mapped_column(default=False)
+    # The current versions, in file order: [QuizQuestion.id, …]
+    question_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QuizQuestion(db.Model):
+    """One version of a question. A question whose text, choices or answers change gets a new
+    row (new content hash), so earlier answers keep pointing at what was actually asked."""
+
+    __table_args__ = (UniqueConstraint("bank_id", "key", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("quiz_bank.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))  # the id in the file: pairs pre and post
+    content_hash: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # text, choices, cases, scale, explanation
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    bank: Mapped[QuizBank] = relationship()
+
+
+class Attempt(db.Model):
+    """A member's attempt at the pre- or post-quiz of a course (with the attitude survey).
+
+    The questions and the order their choices were shown in are fixed when the attempt starts.
+    At most one attempt per member, course and phase is open at a time (partial unique index);
+    submitting flips status from open to submitted once, whatever the number of requests.
+    """
+
+    __table_args__ = (
+        Index(
+            "uq_attempt_one_open",
+            "member_id",
+            "course_id",
+            "phase",
+            unique=True,
+            sqlite_where=db.text("status = 'open'"),
+            postgresql_where=db.text("status = 'open'"),
+        ),
+        Index("ix_attempt_course_phase_status", "course_id", "phase", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    phase: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    question_ids: Mapped[list[int]] = mapped_column(JSON)
+    choice_order: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[int | None] = mapped_column(Integer)
+    passed: Mapped[bool | None]
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="attempt")
+
+    @property
+    def percent(self) -> int | None:
+        if self.score is None or not self.max_score:
+            return None
+        return round(100 * self.score / self.max_score)
+
+
+class Answer(db.Model):
+    """The learner's answer to one question version in one attempt, scored when saved."""
+
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "question_id"),
+        Index("ix_answer_question_attempt", "question_id", "attempt_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_question.id"))
+    value: Mapped[Any] = mapped_column(JSON)
+    # Likert answers as a plain number too, so distributions are a GROUP BY on any database.
+    likert: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    fully_right: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+    question: Mapped[QuizQuestion] = relationship()

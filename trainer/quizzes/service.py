@@ -1,0 +1,384 @@
+"""Taking a quiz: attributes, starting (once), saving answers as the learner goes, submitting
+(once, whatever the number of requests), and the result with explanations."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trainer.accounts.models import AgeBand, Gender, JobType, Member
+from trainer.content.quizzes import TOPICS, Case, Choice, Question
+from trainer.errors import Conflict, DomainError, NotFound
+from trainer.learning.models import Course
+from trainer.learning.service import progress
+from trainer.quizzes.grading import InvalidAnswer, grade
+from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuestion
+from trainer.timeutil import utcnow
+
+TAMPERED = (
+    "送信内容が正しくありません。お手数ですが、ページを開き直してからもう一度お試しください。"
+)
+
+
+# --- attributes (asked once) -------------------------------------------------------------------
+
+
+def needs_attributes(member: Member) -> bool:
+    return member.attributes_answered_at is None
+
+
+def save_attributes(
+    session: Session, *, member: Member, age_band: str, gender: str, job_type: str
+) -> None:
+    for value, allowed, field_name in (
+        (age_band, AgeBand, "age_band"),
+        (gender, Gender, "gender"),
+        (job_type, JobType, "job_type"),
+    ):
+        if value not in {a.value for a in allowed}:
+            raise DomainError("一覧から選んでください。", field_name)
+    member.age_band, member.gender, member.job_type = age_band, gender, job_type
+    member.attributes_answered_at = utcnow()
+    session.commit()
+
+
+# --- idempotency keys ----------------------------------------------------------------------------
+
+
+def _signature(nonce: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"attempt:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_idempotency_key() -> str:
+    """A random key for the start form, signed so that a forged or edited one is recognised."""
+    nonce = secrets.token_hex(12)
+    return f"{nonce}.{_signature(nonce)}"
+
+
+def _check_key(key: str) -> None:
+    nonce, _, signature = (key or "").partition(".")
+    if not nonce or len(key) > 64 or not hmac.compare_digest(signature, _signature(nonce)):
+        raise DomainError(TAMPERED)
+
+
+# --- the questions of an attempt -----------------------------------------------------------------
+
+
+def bank_of(session: Session, slug: str | None) -> QuizBank | None:
+    return session.scalar(select(QuizBank).where(QuizBank.slug == slug)) if slug else None
+
+
+def question_of(row: QuizQuestion) -> Question:
+    """The stored version as the pure dataclass that grading understands."""
+    body = row.body
+    return Question(
+        id=row.key,
+        type=row.type,
+        topic=row.topic,
+        text=body["text"],
+        explanation=body.get("explanation", ""),
+        choices=tuple(Choice(c["key"], c["text"], c["correct"]) for c in body.get("choices", [])),
+        cases=tuple(Case(c["key"], c["text"], c["answer"]) for c in body.get("cases", [])),
+        scale=body.get("scale"),
+        required=body.get("required", True),
+    )
+
+
+def attempt_questions(session: Session, attempt: Attempt) -> list[QuizQuestion]:
+    rows = {
+        q.id: q
+        for q in session.scalars(
+            select(QuizQuestion).where(QuizQuestion.id.in_(attempt.question_ids))
+        )
+    }
+    return [rows[i] for i in attempt.question_ids]
+
+
+# --- attempts ----------------------------------------------------------------------------------
+
+
+def submitted_attempts(
+    session: Session, member: Member, course: Course, phase: str
+) -> list[Attempt]:
+    return list(
+        session.scalars(
+            select(Attempt)
+            .where(
+                Attempt.member_id == member.id,
+                Attempt.course_id == course.id,
+                Attempt.phase == phase,
+                Attempt.status == "submitted",
+            )
+            .order_by(Attempt.id)
+        )
+    )
+
+
+def open_attempt(session: Session, member: Member, course: Course, phase: str) -> Attempt | None:
+    return session.scalar(
+        select(Attempt).where(
+            Attempt.member_id == member.id,
+            Attempt.course_id == course.id,
+            Attempt.phase == phase,
+            Attempt.status == "open",
+        )
+    )
+
+
+def can_start(session: Session, member: Member, course: Course, phase: str) -> str | None:
+    """None if the member may start this phase now, else the Japanese reason why not."""
+    if phase not in PHASES:
+        return "テストが見つかりません。"
+    slug = course.pre_quiz if phase == "pre" else course.post_quiz
+    if bank_of(session, slug) is None:
+        return "この研修にはテストがありません。"
+    done = submitted_attempts(session, member, course, phase)
+    if phase == "pre" and done:
+        return "事前テストはすでに回答済みです。"
+    if phase == "post":
+        if any(a.passed for a in done):
+            return "事後テストにはすでに合格しています。"
+        state = progress(session, member, course)
+        if state.read_count < state.total:
+            return "事後テストは、すべてのモジュールを読んでから受けられます。"
+    return None
+
+
+def start_attempt(
+    session: Session, *, member: Member, course: Course, phase: str, key: str
+) -> Attempt:
+    """Start (or return) the member's attempt. Safe to repeat: the same key, or an attempt that is
+    already open, gives back that attempt; two concurrent starts end with one open attempt."""
+    _check_key(key)
+    existing = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
+    if existing is not None:
+        if existing.member_id != member.id:
+            raise DomainError(TAMPERED)
+        return existing
+    current = open_attempt(session, member, course, phase)
+    if current is not None:
+        return current
+    reason = can_start(session, member, course, phase)
+    if reason:
+        raise Conflict(reason)
+    bank = bank_of(session, course.pre_quiz if phase == "pre" else course.post_quiz)
+    survey = bank_of(session, course.survey)
+    question_ids = list(bank.question_ids) + (list(survey.question_ids) if survey else [])
+    attempt = Attempt(
+        member_id=member.id,
+        course_id=course.id,
+        phase=phase,
+        idempotency_key=key,
+        question_ids=question_ids,
+        choice_order=_choice_order(session, bank, question_ids),
+    )
+    session.add(attempt)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another request opened it first: use that one
+        current = open_attempt(session, member, course, phase)
+        if current is None:
+            raise
+        return current
+    return attempt
+
+
+def _choice_order(
+    session: Session, bank: QuizBank, question_ids: list[int]
+) -> dict[str, list[str]]:
+    order: dict[str, list[str]] = {}
+    rows = session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(question_ids)))
+    for row in rows:
+        keys = [c["key"] for c in row.body.get("choices", [])]
+        if keys and bank.shuffle and row.bank_id == bank.id:
+            random.SystemRandom().shuffle(keys)
+        order[str(row.id)] = keys
+    return order
+
+
+def attempt_for(session: Session, member: Member, attempt_id: int) -> Attempt:
+    """The member's own attempt; anyone else's is 'not found'."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.member_id != member.id:
+        raise NotFound("テストが見つかりません。")
+    return attempt
+
+
+def parse_answer(question: Question, form: Any) -> object:
+    """The submitted form fields as the stored answer for this question type."""
+    if question.type == "single":
+        return form.get("choice")
+    if question.type == "multi":
+        return sorted(form.getlist("choice"))
+    if question.type == "truefalse":
+        values = {c.key: form.get(f"case-{c.key}") for c in question.cases}
+        if any(v not in ("yes", "no") for v in values.values()):
+            raise DomainError("すべての事例に「はい」か「いいえ」で答えてください。")
+        return {k: v == "yes" for k, v in values.items()}
+    raw = form.get("value", "")
+    return int(raw) if raw.isdigit() else raw
+
+
+def save_answer(session: Session, *, attempt: Attempt, question_id: int, form: Any) -> Answer:
+    if attempt.status != "open":
+        raise Conflict("このテストはすでに提出されています。")
+    if question_id not in attempt.question_ids:
+        raise DomainError("この問題はこのテストのものではありません。")
+    row = session.get(QuizQuestion, question_id)
+    question = question_of(row)
+    value = parse_answer(question, form)
+    try:
+        result = grade(question, value)
+    except InvalidAnswer as error:
+        raise DomainError(str(error)) from None
+    answer = session.scalar(
+        select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
+    )
+    if answer is None:
+        answer = Answer(attempt_id=attempt.id, question_id=question_id)
+        session.add(answer)
+    answer.value = value
+    answer.score = result.score
+    answer.fully_right = result.fully_right
+    answer.likert = value if question.type == "likert" else None
+    answer.answered_at = utcnow()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the same answer saved twice at once: the other one stands
+        return save_answer(session, attempt=attempt, question_id=question_id, form=form)
+    return answer
+
+
+def answers_by_question(session: Session, attempt: Attempt) -> dict[int, Answer]:
+    return {
+        a.question_id: a
+        for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    }
+
+
+def missing_positions(session: Session, attempt: Attempt) -> list[int]:
+    """1-based positions of required questions not answered yet."""
+    answered = answers_by_question(session, attempt)
+    return [
+        i
+        for i, q in enumerate(attempt_questions(session, attempt), start=1)
+        if q.id not in answered and q.body.get("required", True)
+    ]
+
+
+def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> Attempt:
+    """Submit once. A repeat (double tap, back button, retry) finds it submitted and changes
+    nothing; of two concurrent submits, the conditional UPDATE lets exactly one through."""
+    if not hmac.compare_digest(key or "", attempt.idempotency_key):
+        raise DomainError(TAMPERED)
+    if attempt.status == "submitted":
+        return attempt
+    missing = missing_positions(session, attempt)
+    if missing:
+        numbers = "、".join(f"問{n}" for n in missing)
+        raise DomainError(f"まだ答えていない問題があります（{numbers}）。")
+    questions = attempt_questions(session, attempt)
+    answered = answers_by_question(session, attempt)
+    scored = [q for q in questions if q.type != "likert"]
+    score = sum(answered[q.id].score for q in scored if q.id in answered)
+    percent = 100 * score / len(scored) if scored else 0
+    passed = percent >= course.pass_mark if attempt.phase == "post" else None
+    # 0 rows updated means another request submitted first: the stored result stands.
+    session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "open")
+        .values(
+            status="submitted",
+            score=score,
+            max_score=len(scored),
+            passed=passed,
+            submitted_at=utcnow(),
+        )
+    )
+    session.commit()
+    session.refresh(attempt)
+    return attempt
+
+
+# --- the result page -----------------------------------------------------------------------------
+
+
+@dataclass
+class TopicRate:
+    topic: str
+    label: str
+    before: float | None = None
+    after: float | None = None
+
+
+@dataclass
+class ReviewItem:
+    position: int
+    question: Question
+    row: QuizQuestion
+    answer: Answer | None
+    order: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    attempt: Attempt
+    items: list[ReviewItem]
+    topics: list[TopicRate]
+    pre_attempt: Attempt | None
+
+    @property
+    def scored_items(self) -> list[ReviewItem]:
+        return [i for i in self.items if i.question.scored]
+
+
+def _topic_rates(session: Session, attempt: Attempt | None) -> dict[str, float]:
+    if attempt is None:
+        return {}
+    totals: dict[str, list[float]] = defaultdict(list)
+    answered = answers_by_question(session, attempt)
+    for row in attempt_questions(session, attempt):
+        if row.type != "likert":
+            answer = answered.get(row.id)
+            totals[row.topic].append(answer.score if answer else 0.0)
+    return {t: sum(v) / len(v) for t, v in totals.items()}
+
+
+def result(session: Session, member: Member, attempt: Attempt) -> Result:
+    if attempt.status != "submitted":
+        raise Conflict("このテストはまだ提出されていません。")
+    course = session.get(Course, attempt.course_id)
+    pre = submitted_attempts(session, member, course, "pre")
+    pre_attempt = pre[0] if pre else None
+    answered = answers_by_question(session, attempt)
+    items = [
+        ReviewItem(
+            position=i,
+            question=question_of(row),
+            row=row,
+            answer=answered.get(row.id),
+            order=attempt.choice_order.get(str(row.id), []),
+        )
+        for i, row in enumerate(attempt_questions(session, attempt), start=1)
+    ]
+    now = _topic_rates(session, attempt)
+    before = _topic_rates(session, pre_attempt) if attempt.phase == "post" else {}
+    topics = [
+        TopicRate(topic=t, label=TOPICS[t], before=before.get(t), after=now.get(t))
+        for t in TOPICS
+        if t in now
+    ]
+    return Result(attempt=attempt, items=items, topics=topics, pre_attempt=pre_attempt)

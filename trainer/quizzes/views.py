@@ -1,0 +1,167 @@
+"""The learner takes a course's pre- or post-quiz: one question per page, saved as they go."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from trainer.accounts.models import AgeBand, Gender, JobType
+from trainer.content.placeholders import fill_text
+from trainer.content.quizzes import LIKERT_SCALES
+from trainer.errors import DomainError, NotFound
+from trainer.extensions import db
+from trainer.learning import service as learning
+from trainer.learning.models import Course
+from trainer.learning.views import learner_required
+from trainer.quizzes import service
+from trainer.quizzes.models import PHASES
+
+bp = Blueprint("quizzes", __name__, url_prefix="/learn")
+PHASE_LABELS = {"pre": "事前テスト", "post": "事後テスト"}
+
+
+def _local(text: str) -> str:
+    return fill_text(text, current_user.network.local_facts())
+
+
+def _course_and_phase(course_slug: str, phase: str):
+    if phase not in PHASES:
+        raise NotFound("テストが見つかりません。")
+    return learning.get_course(db.session, course_slug)
+
+
+@bp.get("/<course_slug>/quiz/<phase>")
+@learner_required
+def start_page(course_slug: str, phase: str):
+    course = _course_and_phase(course_slug, phase)
+    return render_template(
+        "quizzes/start.html",
+        course=course,
+        phase=phase,
+        phase_label=PHASE_LABELS[phase],
+        needs_attributes=service.needs_attributes(current_user),
+        open_attempt=service.open_attempt(db.session, current_user, course, phase),
+        done=service.submitted_attempts(db.session, current_user, course, phase),
+        reason=service.can_start(db.session, current_user, course, phase),
+        key=service.new_idempotency_key(),
+        choices={"age_band": AgeBand, "gender": Gender, "job_type": JobType},
+    )
+
+
+@bp.post("/<course_slug>/quiz/<phase>/attributes")
+@learner_required
+def attributes(course_slug: str, phase: str):
+    _course_and_phase(course_slug, phase)
+    try:
+        service.save_attributes(
+            db.session,
+            member=current_user,
+            age_band=request.form.get("age_band", ""),
+            gender=request.form.get("gender", ""),
+            job_type=request.form.get("job_type", ""),
+        )
+    except DomainError as error:
+        flash(f"{error.message}（年代・性別・職種）", "error")
+    return redirect(url_for(".start_page", course_slug=course_slug, phase=phase))
+
+
+@bp.post("/<course_slug>/quiz/<phase>/start")
+@learner_required
+def start(course_slug: str, phase: str):
+    course = _course_and_phase(course_slug, phase)
+    try:
+        attempt = service.start_attempt(
+            db.session,
+            member=current_user,
+            course=course,
+            phase=phase,
+            key=request.form.get("key", ""),
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".start_page", course_slug=course_slug, phase=phase))
+    missing = service.missing_positions(db.session, attempt)
+    return redirect(url_for(".question", attempt_id=attempt.id, n=missing[0] if missing else 1))
+
+
+@bp.route("/attempts/<int:attempt_id>/<int:n>", methods=["GET", "POST"])
+@learner_required
+def question(attempt_id: int, n: int):
+    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    if attempt.status == "submitted":
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    rows = service.attempt_questions(db.session, attempt)
+    if not 1 <= n <= len(rows):
+        return redirect(url_for(".review", attempt_id=attempt.id))
+    row = rows[n - 1]
+    error = None
+    if request.method == "POST":
+        try:
+            service.save_answer(db.session, attempt=attempt, question_id=row.id, form=request.form)
+        except DomainError as failure:
+            error = failure.message
+        else:
+            if n < len(rows) and request.form.get("go") != "review":
+                return redirect(url_for(".question", attempt_id=attempt.id, n=n + 1))
+            return redirect(url_for(".review", attempt_id=attempt.id))
+    answer = service.answers_by_question(db.session, attempt).get(row.id)
+    return render_template(
+        "quizzes/question.html",
+        attempt=attempt,
+        n=n,
+        total=len(rows),
+        row=row,
+        question=service.question_of(row),
+        order=attempt.choice_order.get(str(row.id), []),
+        scale_labels=LIKERT_SCALES.get(row.body.get("scale") or "", ()),
+        answer=answer,
+        error=error,
+        local=_local,
+        phase_label=PHASE_LABELS[attempt.phase],
+    ), (422 if error else 200)
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@learner_required
+def review(attempt_id: int):
+    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    if attempt.status == "submitted":
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    return render_template(
+        "quizzes/review.html",
+        attempt=attempt,
+        rows=service.attempt_questions(db.session, attempt),
+        answered=service.answers_by_question(db.session, attempt),
+        missing=service.missing_positions(db.session, attempt),
+        local=_local,
+        phase_label=PHASE_LABELS[attempt.phase],
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@learner_required
+def submit(attempt_id: int):
+    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    course = db.session.get(Course, attempt.course_id)
+    try:
+        service.submit(db.session, attempt=attempt, key=request.form.get("key", ""), course=course)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".review", attempt_id=attempt.id))
+    return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@learner_required
+def result(attempt_id: int):
+    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    if attempt.status != "submitted":
+        return redirect(url_for(".review", attempt_id=attempt.id))
+    course = db.session.get(Course, attempt.course_id)
+    return render_template(
+        "quizzes/result.html",
+        course=course,
+        outcome=service.result(db.session, current_user, attempt),
+        local=_local,
+        phase_label=PHASE_LABELS[attempt.phase],
+    )
