@@ -1,0 +1,242 @@
+"""Before/after statistics of one course in one network, counted in SQL.
+
+Each learner counts once per phase, with their first submitted attempt (a retaken post-quiz does
+not count twice). Only the current version of each question is counted: a question whose text
+changed is a new question. Pre and post are paired by question id (the parallel forms share
+ids) and by learner. The secretariat dashboard and the workshop projector read these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from trainer.accounts.models import Member, Organisation
+from trainer.content.quizzes import LIKERT_SCALES, TOPICS
+from trainer.learning.models import Course
+from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
+from trainer.quizzes.statistics import PairedTable
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    organisation_id: int | None = None
+    organisation_kind: str | None = None
+    job_type: str | None = None
+    age_band: str | None = None
+    date_from: date | None = None  # attempts submitted on or after (JST dates are close enough
+    date_to: date | None = None  # for a report; the boundaries are whole UTC days)
+
+
+@dataclass
+class QuestionStats:
+    key: str
+    topic: str
+    text: str
+    pre_n: int = 0
+    pre_right: int = 0
+    post_n: int = 0
+    post_right: int = 0
+    paired: PairedTable = field(default_factory=lambda: PairedTable(0, 0, 0, 0))
+
+    @property
+    def pre_rate(self) -> float | None:
+        return self.pre_right / self.pre_n if self.pre_n else None
+
+    @property
+    def post_rate(self) -> float | None:
+        return self.post_right / self.post_n if self.post_n else None
+
+
+@dataclass
+class TopicStats:
+    topic: str
+    label: str
+    questions: list[QuestionStats]
+
+    def _sum(self, name: str) -> int:
+        return sum(getattr(q, name) for q in self.questions)
+
+    @property
+    def pre_rate(self) -> float | None:
+        n = self._sum("pre_n")
+        return self._sum("pre_right") / n if n else None
+
+    @property
+    def post_rate(self) -> float | None:
+        n = self._sum("post_n")
+        return self._sum("post_right") / n if n else None
+
+    @property
+    def paired(self) -> PairedTable:
+        return PairedTable(
+            both_right=sum(q.paired.both_right for q in self.questions),
+            gained=sum(q.paired.gained for q in self.questions),
+            lost=sum(q.paired.lost for q in self.questions),
+            neither=sum(q.paired.neither for q in self.questions),
+        )
+
+    @property
+    def normalised_gain(self) -> float | None:
+        return self.paired.normalised_gain
+
+
+@dataclass
+class LikertStats:
+    key: str
+    text: str
+    labels: tuple[str, ...]
+    pre: list[int]  # counts for 1..5
+    post: list[int]
+
+
+@dataclass
+class CourseStats:
+    learners_pre: int
+    learners_post: int
+    learners_paired: int
+    questions: list[QuestionStats]
+    topics: list[TopicStats]
+    likert: list[LikertStats]
+
+
+def _first_attempts(network_id: int, course_id: int, phase: str, filters: StatsFilter) -> Select:
+    stmt = (
+        select(Attempt.member_id, func.min(Attempt.id).label("attempt_id"))
+        .join(Member, Member.id == Attempt.member_id)
+        .where(
+            Attempt.course_id == course_id,
+            Attempt.phase == phase,
+            Attempt.status == "submitted",
+            Member.network_id == network_id,
+        )
+        .group_by(Attempt.member_id)
+    )
+    if filters.organisation_id:
+        stmt = stmt.where(Member.organisation_id == filters.organisation_id)
+    if filters.organisation_kind:
+        stmt = stmt.join(Organisation, Organisation.id == Member.organisation_id).where(
+            Organisation.kind == filters.organisation_kind
+        )
+    if filters.job_type:
+        stmt = stmt.where(Member.job_type == filters.job_type)
+    if filters.age_band:
+        stmt = stmt.where(Member.age_band == filters.age_band)
+    if filters.date_from:
+        stmt = stmt.where(Attempt.submitted_at >= datetime.combine(filters.date_from, time.min))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
+        stmt = stmt.where(Attempt.submitted_at < end)
+    return stmt
+
+
+def _bank_ids(session: Session, slug: str | None) -> list[int]:
+    bank = session.scalar(select(QuizBank).where(QuizBank.slug == slug)) if slug else None
+    return list(bank.question_ids) if bank else []
+
+
+def course_statistics(
+    session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
+) -> CourseStats:
+    filters = filters or StatsFilter()
+    first = {
+        phase: _first_attempts(network_id, course.id, phase, filters).subquery(f"first_{phase}")
+        for phase in ("pre", "post")
+    }
+    ids = {"pre": _bank_ids(session, course.pre_quiz), "post": _bank_ids(session, course.post_quiz)}
+    survey_ids = _bank_ids(session, course.survey)
+    rows = {
+        q.id: q
+        for q in session.scalars(
+            select(QuizQuestion).where(QuizQuestion.id.in_(ids["pre"] + ids["post"] + survey_ids))
+        )
+    }
+
+    # Rows per question key, in the order of the post-quiz (falling back to the pre-quiz).
+    by_key: dict[str, QuestionStats] = {}
+    for qid in ids["post"] + ids["pre"]:
+        q = rows[qid]
+        if q.type != "likert" and q.key not in by_key:
+            by_key[q.key] = QuestionStats(key=q.key, topic=q.topic, text=q.body["text"])
+
+    for phase in ("pre", "post"):
+        counted = session.execute(
+            select(
+                Answer.question_id,
+                func.count(),
+                func.sum(case((Answer.fully_right, 1), else_=0)),
+            )
+            .join(first[phase], first[phase].c.attempt_id == Answer.attempt_id)
+            .where(Answer.question_id.in_(ids[phase]))
+            .group_by(Answer.question_id)
+        ).all()
+        for question_id, n, right in counted:
+            stats = by_key.get(rows[question_id].key)
+            if stats is not None:
+                setattr(stats, f"{phase}_n", int(n))
+                setattr(stats, f"{phase}_right", int(right or 0))
+
+    pre_a, post_a = aliased(Answer), aliased(Answer)
+    pre_q, post_q = aliased(QuizQuestion), aliased(QuizQuestion)
+    fp, fq = first["pre"], first["post"]
+    paired_rows = session.execute(
+        select(
+            pre_q.key,
+            func.sum(case((and_(pre_a.fully_right, post_a.fully_right), 1), else_=0)),
+            func.sum(case((and_(~pre_a.fully_right, post_a.fully_right), 1), else_=0)),
+            func.sum(case((and_(pre_a.fully_right, ~post_a.fully_right), 1), else_=0)),
+            func.sum(case((and_(~pre_a.fully_right, ~post_a.fully_right), 1), else_=0)),
+        )
+        .select_from(pre_a)
+        .join(fp, fp.c.attempt_id == pre_a.attempt_id)
+        .join(fq, fq.c.member_id == fp.c.member_id)
+        .join(post_a, post_a.attempt_id == fq.c.attempt_id)
+        .join(pre_q, pre_q.id == pre_a.question_id)
+        .join(post_q, and_(post_q.id == post_a.question_id, post_q.key == pre_q.key))
+        .where(pre_a.question_id.in_(ids["pre"]), post_a.question_id.in_(ids["post"]))
+        .group_by(pre_q.key)
+    ).all()
+    for key, both, gained, lost, neither in paired_rows:
+        if key in by_key:
+            by_key[key].paired = PairedTable(int(both), int(gained), int(lost), int(neither))
+
+    likert: dict[int, LikertStats] = {}
+    for qid in survey_ids:
+        q = rows[qid]
+        if q.type == "likert":
+            labels = LIKERT_SCALES[q.body["scale"]]
+            likert[qid] = LikertStats(q.key, q.body["text"], labels, [0] * 5, [0] * 5)
+    for phase in ("pre", "post"):
+        for question_id, value, n in session.execute(
+            select(Answer.question_id, Answer.likert, func.count())
+            .join(first[phase], first[phase].c.attempt_id == Answer.attempt_id)
+            .where(Answer.question_id.in_(list(likert)), Answer.likert.is_not(None))
+            .group_by(Answer.question_id, Answer.likert)
+        ):
+            getattr(likert[question_id], phase)[int(value) - 1] = int(n)
+
+    learners = {
+        phase: session.scalar(select(func.count()).select_from(first[phase])) or 0
+        for phase in ("pre", "post")
+    }
+    paired_learners = session.scalar(
+        select(func.count()).select_from(fp.join(fq, fq.c.member_id == fp.c.member_id))
+    )
+    questions = list(by_key.values())
+    topics = [
+        TopicStats(topic=t, label=label, questions=[q for q in questions if q.topic == t])
+        for t, label in TOPICS.items()
+        if any(q.topic == t for q in questions)
+    ]
+    return CourseStats(
+        learners_pre=int(learners["pre"]),
+        learners_post=int(learners["post"]),
+        learners_paired=int(paired_learners or 0),
+        questions=questions,
+        topics=topics,
+        likert=list(likert.values()),
+    )
+
