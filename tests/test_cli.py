@@ -140,6 +140,22 @@ def test_demo_load_creates_the_demo_once_and_shows_working_logins(app, cli, clie
     assert name == "佐藤 恵子"
 
 
+@pytest.mark.parametrize("taken", ["admin@example.jp", "koushi@example.jp"])
+def test_demo_load_with_a_demo_email_already_taken_is_all_or_nothing(cli, make_user, taken):
+    """An installation may already have an account with one of the demo addresses. Loading the
+    demo then either completes, or says why in Japanese and leaves no half-made demo behind
+    (a half-made one is never completed: the next run finds the network and stops)."""
+    make_user(email=taken)
+    result = cli("demo", "load")
+    if result.exit_code == 0:
+        assert (count(Organisation), count(Network)) == (6, 1)
+        assert 28 <= count(Member) <= 32
+        return
+    assert isinstance(result.exception, SystemExit), f"unhandled error: {result.exception!r}"
+    assert JAPANESE.search(result.output), result.output
+    assert (count(Network), count(Organisation), count(Member), count(User)) == (0, 0, 0, 1)
+
+
 def test_demo_load_is_refused_in_production(app, cli):
     app.config["TRAINER_ENV"] = "production"
     result = cli("demo", "load")
@@ -170,7 +186,9 @@ def test_network_create_prints_a_reset_link_that_lets_the_secretariat_in(cli, cl
     result = cli("network", "create", *network_args())
     assert result.exit_code == 0, result.output
     network = db.session.scalar(select(Network))
-    assert f"ネットワーク {network.id}: あおば市見守りネットワーク を作成しました。" in result.output
+    assert (
+        f"ネットワーク {network.id}: あおば市見守りネットワーク を作成しました。" in result.output
+    )
     user = db.session.scalar(select(User))
     assert user.email == "aoba@example.jp" and user.role_in(network.id) is Role.SECRETARIAT
 

@@ -1,8 +1,8 @@
 """quizzes: banks, question versions, attempts, answers; member gender
 
-Revision ID: 0b3feb29976a
+Revision ID: 864a1a53eeef
 Revises: 05f0c8d19405
-Create Date: 2026-11-22 10:15:35.270239
+Create Date: 2026-11-22 10:26:08.174418
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0b3feb29976a'
+revision = '864a1a53eeef'
 down_revision = '05f0c8d19405'
 branch_labels = None
 depends_on = None
@@ -85,8 +85,7 @@ def upgrade():
     sa.UniqueConstraint('attempt_id', 'question_id', name=op.f('uq_answer_attempt_id_question_id'))
     )
     with op.batch_alter_table('answer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_answer_attempt_id'), ['attempt_id'], unique=False)
-        batch_op.create_index('ix_answer_question_attempt', ['question_id', 'attempt_id'], unique=False)
+        batch_op.create_index('ix_answer_attempt_cover', ['attempt_id', 'question_id', 'fully_right', 'likert'], unique=False)
 
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.add_column(sa.Column('survey', sa.String(length=80), nullable=True))
@@ -108,8 +107,7 @@ def downgrade():
         batch_op.drop_column('survey')
 
     with op.batch_alter_table('answer', schema=None) as batch_op:
-        batch_op.drop_index('ix_answer_question_attempt')
-        batch_op.drop_index(batch_op.f('ix_answer_attempt_id'))
+        batch_op.drop_index('ix_answer_attempt_cover')
 
     op.drop_table('answer')
     with op.batch_alter_table('attempt', schema=None) as batch_op:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Member, Organisation
 from trainer.content.quizzes import LIKERT_SCALES, TOPICS
@@ -103,17 +103,17 @@ class CourseStats:
     likert: list[LikertStats]
 
 
-def _first_attempts(network_id: int, course_id: int, phase: str, filters: StatsFilter) -> Select:
+def _first_attempts(network_id: int, course_id: int, filters: StatsFilter) -> Select:
+    """Each learner's first submitted attempt per phase: (member_id, phase, attempt_id)."""
     stmt = (
-        select(Attempt.member_id, func.min(Attempt.id).label("attempt_id"))
+        select(Attempt.member_id, Attempt.phase, func.min(Attempt.id).label("attempt_id"))
         .join(Member, Member.id == Attempt.member_id)
         .where(
             Attempt.course_id == course_id,
-            Attempt.phase == phase,
             Attempt.status == "submitted",
             Member.network_id == network_id,
         )
-        .group_by(Attempt.member_id)
+        .group_by(Attempt.member_id, Attempt.phase)
     )
     if filters.organisation_id:
         stmt = stmt.where(Member.organisation_id == filters.organisation_id)
@@ -142,10 +142,7 @@ def course_statistics(
     session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
 ) -> CourseStats:
     filters = filters or StatsFilter()
-    first = {
-        phase: _first_attempts(network_id, course.id, phase, filters).subquery(f"first_{phase}")
-        for phase in ("pre", "post")
-    }
+    first = _first_attempts(network_id, course.id, filters or StatsFilter()).subquery("first")
     ids = {"pre": _bank_ids(session, course.pre_quiz), "post": _bank_ids(session, course.post_quiz)}
     survey_ids = _bank_ids(session, course.survey)
     rows = {
@@ -154,6 +151,40 @@ def course_statistics(
             select(QuizQuestion).where(QuizQuestion.id.in_(ids["pre"] + ids["post"] + survey_ids))
         )
     }
+    scored = [i for i in ids["pre"] + ids["post"] if rows[i].type != "likert"]
+
+    # One pass over the answers: per question key and learner, right before / right after
+    # (NULL when that phase was not answered); then one row per key with every count.
+    # The question id → key mapping is a CASE, not a join: one less table in the hot query.
+    keys = sorted({rows[i].key for i in scored})
+    key_of = case({qid: keys.index(rows[qid].key) for qid in scored}, value=Answer.question_id)
+    right = case((Answer.fully_right, 1), else_=0)
+    per_learner = (
+        select(
+            key_of.label("key"),
+            func.max(case((first.c.phase == "pre", right))).label("pre"),
+            func.max(case((first.c.phase == "post", right))).label("post"),
+        )
+        .select_from(Answer)
+        .join(first, first.c.attempt_id == Answer.attempt_id)
+        .where(Answer.question_id.in_(scored))
+        .group_by(key_of, first.c.member_id)
+        .subquery("per_learner")
+    )
+    pre, post = per_learner.c.pre, per_learner.c.post
+    counted = session.execute(
+        select(
+            per_learner.c.key,
+            func.count(pre),
+            func.sum(pre),
+            func.count(post),
+            func.sum(post),
+            func.sum(case((and_(pre == 1, post == 1), 1), else_=0)),
+            func.sum(case((and_(pre == 0, post == 1), 1), else_=0)),
+            func.sum(case((and_(pre == 1, post == 0), 1), else_=0)),
+            func.sum(case((and_(pre == 0, post == 0), 1), else_=0)),
+        ).group_by(per_learner.c.key)
+    ).all()
 
     # Rows per question key, in the order of the post-quiz (falling back to the pre-quiz).
     by_key: dict[str, QuestionStats] = {}
@@ -161,47 +192,11 @@ def course_statistics(
         q = rows[qid]
         if q.type != "likert" and q.key not in by_key:
             by_key[q.key] = QuestionStats(key=q.key, topic=q.topic, text=q.body["text"])
-
-    for phase in ("pre", "post"):
-        counted = session.execute(
-            select(
-                Answer.question_id,
-                func.count(),
-                func.sum(case((Answer.fully_right, 1), else_=0)),
-            )
-            .join(first[phase], first[phase].c.attempt_id == Answer.attempt_id)
-            .where(Answer.question_id.in_(ids[phase]))
-            .group_by(Answer.question_id)
-        ).all()
-        for question_id, n, right in counted:
-            stats = by_key.get(rows[question_id].key)
-            if stats is not None:
-                setattr(stats, f"{phase}_n", int(n))
-                setattr(stats, f"{phase}_right", int(right or 0))
-
-    pre_a, post_a = aliased(Answer), aliased(Answer)
-    pre_q, post_q = aliased(QuizQuestion), aliased(QuizQuestion)
-    fp, fq = first["pre"], first["post"]
-    paired_rows = session.execute(
-        select(
-            pre_q.key,
-            func.sum(case((and_(pre_a.fully_right, post_a.fully_right), 1), else_=0)),
-            func.sum(case((and_(~pre_a.fully_right, post_a.fully_right), 1), else_=0)),
-            func.sum(case((and_(pre_a.fully_right, ~post_a.fully_right), 1), else_=0)),
-            func.sum(case((and_(~pre_a.fully_right, ~post_a.fully_right), 1), else_=0)),
-        )
-        .select_from(pre_a)
-        .join(fp, fp.c.attempt_id == pre_a.attempt_id)
-        .join(fq, fq.c.member_id == fp.c.member_id)
-        .join(post_a, post_a.attempt_id == fq.c.attempt_id)
-        .join(pre_q, pre_q.id == pre_a.question_id)
-        .join(post_q, and_(post_q.id == post_a.question_id, post_q.key == pre_q.key))
-        .where(pre_a.question_id.in_(ids["pre"]), post_a.question_id.in_(ids["post"]))
-        .group_by(pre_q.key)
-    ).all()
-    for key, both, gained, lost, neither in paired_rows:
-        if key in by_key:
-            by_key[key].paired = PairedTable(int(both), int(gained), int(lost), int(neither))
+    for index, pre_n, pre_right, post_n, post_right, both, gained, lost, neither in counted:
+        stats = by_key[keys[index]]
+        stats.pre_n, stats.pre_right = int(pre_n), int(pre_right or 0)
+        stats.post_n, stats.post_right = int(post_n), int(post_right or 0)
+        stats.paired = PairedTable(int(both), int(gained), int(lost), int(neither))
 
     likert: dict[int, LikertStats] = {}
     for qid in survey_ids:
@@ -209,22 +204,30 @@ def course_statistics(
         if q.type == "likert":
             labels = LIKERT_SCALES[q.body["scale"]]
             likert[qid] = LikertStats(q.key, q.body["text"], labels, [0] * 5, [0] * 5)
-    for phase in ("pre", "post"):
-        for question_id, value, n in session.execute(
-            select(Answer.question_id, Answer.likert, func.count())
-            .join(first[phase], first[phase].c.attempt_id == Answer.attempt_id)
-            .where(Answer.question_id.in_(list(likert)), Answer.likert.is_not(None))
-            .group_by(Answer.question_id, Answer.likert)
-        ):
-            getattr(likert[question_id], phase)[int(value) - 1] = int(n)
+    for question_id, phase, value, n in session.execute(
+        select(Answer.question_id, first.c.phase, Answer.likert, func.count())
+        .join(first, first.c.attempt_id == Answer.attempt_id)
+        .where(Answer.question_id.in_(list(likert)), Answer.likert.is_not(None))
+        .group_by(Answer.question_id, first.c.phase, Answer.likert)
+    ):
+        getattr(likert[question_id], phase)[int(value) - 1] = int(n)
 
-    learners = {
-        phase: session.scalar(select(func.count()).select_from(first[phase])) or 0
-        for phase in ("pre", "post")
-    }
-    paired_learners = session.scalar(
-        select(func.count()).select_from(fp.join(fq, fq.c.member_id == fp.c.member_id))
+    by_member = (
+        select(
+            first.c.member_id,
+            func.max(case((first.c.phase == "pre", 1), else_=0)).label("pre"),
+            func.max(case((first.c.phase == "post", 1), else_=0)).label("post"),
+        )
+        .group_by(first.c.member_id)
+        .subquery("by_member")
     )
+    learners_pre, learners_post, learners_paired = session.execute(
+        select(
+            func.coalesce(func.sum(by_member.c.pre), 0),
+            func.coalesce(func.sum(by_member.c.post), 0),
+            func.coalesce(func.sum(by_member.c.pre * by_member.c.post), 0),
+        )
+    ).one()
     questions = list(by_key.values())
     topics = [
         TopicStats(topic=t, label=label, questions=[q for q in questions if q.topic == t])
@@ -232,11 +235,10 @@ def course_statistics(
         if any(q.topic == t for q in questions)
     ]
     return CourseStats(
-        learners_pre=int(learners["pre"]),
-        learners_post=int(learners["post"]),
-        learners_paired=int(paired_learners or 0),
+        learners_pre=int(learners_pre),
+        learners_post=int(learners_post),
+        learners_paired=int(learners_paired),
         questions=questions,
         topics=topics,
         likert=list(likert.values()),
     )
-
