@@ -208,6 +208,7 @@ def test_network_create_prints_a_reset_link_that_lets_the_secretariat_in(cli, cl
         ({"secretariat_email": "not-an-email"}, "メールアドレスを正しく入力してください。"),
         ({"secretariat_name": ""}, "氏名を入力してください。"),
     ],
+    ids=["empty name", "blank name", "blank prefecture", "bad email", "no secretariat name"],
 )
 def test_network_create_with_bad_input_says_why_and_creates_nothing(cli, changes, message):
     result = cli("network", "create", *network_args(**changes))

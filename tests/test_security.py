@@ -634,3 +634,11 @@ def test_base_url_is_used_for_links_not_the_host_header(client, world):
     html = response.get_data(as_text=True)
     assert f"{BASE_URL}/m/{member.link_token}" in html
     assert "evil.example" not in html
+
+
+def test_403_page_is_japanese(client, login, make_network, make_user):
+    network = make_network()
+    login(client, make_user(network, Role.TRAINER))
+    response = client.get(f"/n/{network.id}/members")
+    assert response.status_code == 403
+    assert "このページを見る権限がありません" in response.get_data(as_text=True)

@@ -65,7 +65,11 @@ def demo_load() -> None:
     if current_app.config["TRAINER_ENV"] == "production":
         raise click.ClickException("本番環境 (TRAINER_ENV=production) ではデモを読み込めません。")
     with current_app.test_request_context():
-        created, logins = demo.load(db.session, current_app.instance_path)
+        try:
+            created, logins = demo.load(db.session, current_app.instance_path)
+        except DomainError as error:
+            _fail(error)
+            return
     click.echo(
         "デモのネットワークを作成しました。"
         if created

@@ -22,6 +22,8 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     invalidate every form, and a key in the repository would let anyone forge sessions.
     """
     key = os.environ.get("SECRET_KEY", "").strip()
+    if key and production and len(key) < 32:
+        raise ConfigError("SECRET_KEY が短すぎます。32文字以上のランダムな文字列にしてください。")
     if key:
         return key
     if production:

@@ -26,6 +26,7 @@ from trainer.accounts.models import (
     OrganisationKind,
     Role,
 )
+from trainer.errors import Conflict
 from trainer.qr import absolute_url
 
 DEMO_NETWORK_NAME = "みどり市消費者安全確保地域協議会（みどり市見守りネットワーク）"
@@ -119,6 +120,14 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         saved = dict(re.findall(r"^(\S+@\S+)\t(\S+)$", logins_path.read_text(), re.MULTILINE))
         return False, _logins_text(session, network, saved)
 
+    taken = [email for email, _, _ in STAFF if users.user_by_email(session, email) is not None]
+    if taken:
+        # Refuse before creating anything: half a demo, or a real account's password replaced
+        # by a demo password, would both be worse than no demo.
+        raise Conflict(
+            f"デモ用のメールアドレス（{'、'.join(taken)}）はすでに使われているため、"
+            "デモを読み込めません。"
+        )
     passwords = {email: "demo-" + secrets.token_urlsafe(9) for email, _, _ in STAFF}
     admin_email, admin_name, _ = STAFF[0]
     secretariat_email, secretariat_name, _ = STAFF[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,16 +30,14 @@ PAGES: dict[int, tuple[str, str]] = {
 
 
 def render_error(code: int, message: str | None = None, title: str | None = None):
+    """The template is rendered without context processors: those load the signed-in user from
+    the database, and an error page must still render when the database is what failed."""
     default_title, default_message = PAGES.get(code, PAGES[500])
-    return (
-        render_template(
-            "errors/error.html",
-            code=code,
-            title=title or default_title,
-            message=message or default_message,
-        ),
-        code,
+    template = current_app.jinja_env.get_template("errors/error.html")
+    html = template.render(
+        code=code, title=title or default_title, message=message or default_message
     )
+    return html, code
 
 
 def register(app: Flask) -> None:
