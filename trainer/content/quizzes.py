@@ -17,7 +17,7 @@ import yaml
 
 from trainer.content import placeholders
 from trainer.content.problems import ContentError, Problem, display_path
-from trainer.content.yaml_lines import YamlProblem
+from trainer.content.yaml_lines import YamlProblem, children, compose_mapping, key_lines
 
 BANK_KEYS = {"title", "description", "shuffle", "questions"}
 QUESTION_KEYS = {
@@ -136,42 +136,16 @@ def check_bank(path: Path) -> list[Problem]:
     return sorted(problems)
 
 
-def _compose(text: str) -> tuple[Any, yaml.Node]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise YamlProblem(
-            mark.line + 1 if mark else 1, f"YAMLの書き方が正しくありません（{error.problem}）"
-        ) from None
-    if node is None or not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise YamlProblem(1, "「キー: 値」の形で書いてください")
-    return data, node
-
-
-def _children(node: yaml.Node) -> dict[str, yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return {str(k.value): v for k, v in node.value}
-    return {}
-
-
-def _key_lines(node: yaml.Node) -> dict[str, int]:
-    if isinstance(node, yaml.MappingNode):
-        return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-    return {}
-
-
 def _read_bank(path: Path, problems: list[Problem]) -> QuestionBank | None:
     shown = display_path(path)
     text = path.read_text(encoding="utf-8")
     try:
-        data, node = _compose(text)
+        data, node = compose_mapping(text)
     except YamlProblem as error:
         problems.append(Problem(shown, error.line, error.message))
         return None
-    lines = _key_lines(node)
-    children = _children(node)
+    lines = key_lines(node)
+    nodes = children(node)
 
     def problem(line: int, message: str) -> None:
         problems.append(Problem(shown, line, message))
@@ -195,7 +169,7 @@ def _read_bank(path: Path, problems: list[Problem]) -> QuestionBank | None:
     if not isinstance(raw_questions, list) or not raw_questions:
         problem(lines.get("questions", 1), "questions に問題を1つ以上書いてください")
         return None
-    seq = children["questions"]
+    seq = nodes["questions"]
     questions: list[Question] = []
     seen: set[str] = set()
     for raw, item_node in zip(raw_questions, seq.value, strict=True):
@@ -224,8 +198,8 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem) -> Questi
     if not isinstance(raw, dict):
         problem(start, "問題は「キー: 値」の形で書いてください")
         return None
-    lines = _key_lines(node)
-    children = _children(node)
+    lines = key_lines(node)
+    nodes = children(node)
     errors: list[tuple[int, str]] = []
 
     def error(line: int, message: str) -> None:
@@ -271,7 +245,7 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem) -> Questi
             error(lines.get("choices", start), "choices に選択肢を2つ以上書いてください")
         else:
             for index, (item, item_node) in enumerate(
-                zip(raw_choices, children["choices"].value, strict=True)
+                zip(raw_choices, nodes["choices"].value, strict=True)
             ):
                 line = item_node.start_mark.line + 1
                 if not isinstance(item, dict) or not isinstance(item.get("text"), str):
@@ -309,7 +283,7 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem) -> Questi
             )
         else:
             for index, (item, item_node) in enumerate(
-                zip(raw_cases, children["cases"].value, strict=True)
+                zip(raw_cases, nodes["cases"].value, strict=True)
             ):
                 line = item_node.start_mark.line + 1
                 if not isinstance(item, dict) or not isinstance(item.get("text"), str):
