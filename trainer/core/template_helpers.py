@@ -9,8 +9,6 @@ from flask_login import current_user
 
 from trainer.timeutil import to_jst
 
-WEEKDAYS = "月火水木金土日"
-
 
 def jdate(value: date | datetime | None) -> str:
     """2026年11月22日 (日本の日付の書き方)."""
