@@ -1,0 +1,132 @@
+"""Badge sheet benchmark (prints figures; not a pass/fail test).
+
+Renders member badges (構成員証) for 1,000 generated members (made-up names, organisations and
+networks; nobody real) with trainer.certificates.printing.badge_sheet_pdf: 100 sheets of ten
+cards, fronts and backs, so 200 A4 pages with 1,000 vector QR codes. Three timed runs (median
+and fastest), the PDF's pages and size, and peak memory: the process's maximum resident set size
+and tracemalloc's peak during one extra run (tracemalloc slows Python down, so that run is not
+timed).
+
+    .venv/bin/python bench/badges_bench.py [--cards 1000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import date, timedelta
+
+from pypdf import PdfReader
+
+from trainer.certificates.printing import PrintedCertificate, badge_sheet_pdf
+
+SURNAMES = [
+    ("佐藤", "さとう"), ("鈴木", "すずき"), ("高橋", "たかはし"), ("田中", "たなか"),
+    ("伊藤", "いとう"), ("渡辺", "わたなべ"), ("山本", "やまもと"), ("中村", "なかむら"),
+    ("小林", "こばやし"), ("加藤", "かとう"), ("吉田", "よしだ"), ("山田", "やまだ"),
+    ("佐々木", "ささき"), ("山口", "やまぐち"), ("松本", "まつもと"), ("井上", "いのうえ"),
+    ("木村", "きむら"), ("林", "はやし"), ("斎藤", "さいとう"), ("清水", "しみず"),
+    ("髙橋", "たかはし"), ("長谷川", "はせがわ"), ("五十嵐", "いがらし"),
+    ("勅使河原", "てしがわら"),
+]  # fmt: skip
+GIVEN_NAMES = [
+    ("太郎", "たろう"), ("花子", "はなこ"), ("美智子", "みちこ"), ("健一", "けんいち"),
+    ("さくら", "さくら"), ("翔太", "しょうた"), ("由美", "ゆみ"), ("誠", "まこと"),
+    ("和子", "かずこ"), ("浩二", "こうじ"), ("陽菜", "ひな"), ("大輔", "だいすけ"),
+    ("恵美子", "えみこ"), ("隆", "たかし"), ("真由美", "まゆみ"), ("勝", "まさる"),
+    ("ひろみ", "ひろみ"), ("正和", "まさかず"), ("千代", "ちよ"), ("一之介", "いちのすけ"),
+]  # fmt: skip
+ORGANISATIONS = [
+    "みどり信用金庫 {place}支店",
+    "{place}郵便局",
+    "さくら新聞 {place}販売所",
+    "みどり市社会福祉協議会",
+    "{place}地域包括支援センター",
+    "{place}地区民生委員児童委員協議会",
+    "{place}町内会",
+    "あおば生活協同組合 宅配センター",
+    "みどりガス株式会社 {place}営業所",
+    "社会福祉法人さくら会 特別養護老人ホームみどりの里 在宅介護支援センター",
+    "ひかり薬局 {place}店",
+    "みどり市消防本部 {place}分署",
+]
+PLACES = ["本店", "駅前", "青葉台", "桜ヶ丘", "緑町", "東", "西新町", "ひかり野"]
+NETWORKS = [
+    "みどり市消費者安全確保地域協議会",
+    "あおば町見守りネットワーク",
+    "さくら県みどり市・あおば町・ひかり村広域消費者安全確保地域協議会（見守りネットワーク）",
+]
+
+
+def make_cards(count: int, seed: int = 1) -> list[PrintedCertificate]:
+    rng = random.Random(seed)
+    cards = []
+    for i in range(1, count + 1):
+        surname, surname_kana = rng.choice(SURNAMES)
+        given, given_kana = rng.choice(GIVEN_NAMES)
+        space = rng.choice([" ", "　", ""])
+        issued = date(2026, 4, 1) + timedelta(days=rng.randrange(365))
+        token = "".join(
+            rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", k=24)
+        )
+        cards.append(
+            PrintedCertificate(
+                serial_label=f"第{i:05d}号",
+                member_name=f"{surname}{space}{given}",
+                member_kana=f"{surname_kana} {given_kana}" if rng.random() < 0.8 else "",
+                organisation=rng.choice(ORGANISATIONS).format(place=rng.choice(PLACES)),
+                network=rng.choice(NETWORKS),
+                course_title="見守りネットワーク 基礎研修",
+                issued_on=issued,
+                valid_until=issued.replace(year=issued.year + 2) - timedelta(days=1),
+                verify_url=f"https://mimamori.example.jp/verify/{token}",
+            )
+        )
+    return cards
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cards", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {python}")
+
+    cards = make_cards(args.cards)
+    badge_sheet_pdf(cards[:1])  # warm up: font metrics are read once per process
+    times, pdf = [], b""
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        pdf = badge_sheet_pdf(cards)
+        times.append(time.perf_counter() - started)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    runs = ", ".join(f"{t:.2f}" for t in times)
+    print(
+        f"badge_sheet_pdf, {args.cards} cards: median {statistics.median(times):.2f} s, "
+        f"fastest {min(times):.2f} s (runs: {runs} s); {pages} pages, {len(pdf) / 1e6:.2f} MB"
+    )
+
+    tracemalloc.start()
+    badge_sheet_pdf(cards)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    scale = 1 if sys.platform == "darwin" else 1024
+    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    print(
+        f"peak memory: {max_rss / 1e6:.0f} MB resident (whole process), "
+        f"{traced_peak / 1e6:.0f} MB allocated by Python during one run (tracemalloc)"
+    )
+
+
+if __name__ == "__main__":
+    main()
