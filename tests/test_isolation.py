@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from tests.certificates.helpers import make_certificate
 from tests.content.helpers import write_course
 from trainer.accounts.models import Role
 from trainer.extensions import db
@@ -38,6 +39,14 @@ GLOBAL_ENDPOINTS = {
     "quizzes.review": "learner",
     "quizzes.submit": "learner",
     "quizzes.result": "learner",
+    # The public check of a certificate or badge (a QR code on paper): tests/certificates.
+    "verify.page": "public",
+    "verify.credential_json": "public",
+    "verify.issuer_key_document": "public",
+    # A learner's own certificates: another member's is 404 (tests/certificates).
+    "my_certificates.index": "learner",
+    "my_certificates.show": "learner",
+    "my_certificates.pdf": "learner",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -62,6 +71,8 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     b_member = make_member(b, b_org)
     a_org = make_org(a)
     a_member = make_member(a, a_org)
+    b_certificate = make_certificate(b_member)
+    a_certificate = make_certificate(a_member)
     return {
         "a": a,
         "b": b,
@@ -71,12 +82,14 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "member_id": b_member.id,
             "organisation_id": b_org.id,
             "user_id": b_user.id,
+            "certificate_id": b_certificate.id,
             **course,
         },
         "a_ids": {
             "member_id": a_member.id,
             "organisation_id": a_org.id,
             "user_id": a_user.id,
+            "certificate_id": a_certificate.id,
             **course,
         },
         "a_member": a_member,
@@ -116,7 +129,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
         for method in methods(rule):
             # B's URL with B's ids, and A's URL with B's record ids.
             urls = [url_for_rule(rule, two_networks["b"].id, two_networks["b_ids"])]
-            if rule.arguments & {"member_id", "organisation_id", "user_id"}:
+            if rule.arguments & {"member_id", "organisation_id", "user_id", "certificate_id"}:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:
                 response = client.open(url, method=method)

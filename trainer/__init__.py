@@ -67,6 +67,9 @@ def register_blueprints(app: Flask) -> None:
     from trainer.accounts.staff_views import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
+    from trainer.certificates.views import bp as certificates_bp
+    from trainer.certificates.views import learner_bp as my_certificates_bp
+    from trainer.certificates.views import verify_bp
     from trainer.core.views import bp as core_bp
     from trainer.core.views import network_bp
     from trainer.learning.staff_views import bp as courses_bp
@@ -85,6 +88,9 @@ def register_blueprints(app: Flask) -> None:
         courses_bp,
         learning_bp,
         quizzes_bp,
+        certificates_bp,
+        my_certificates_bp,
+        verify_bp,
     ):
         app.register_blueprint(bp)
 

@@ -87,6 +87,11 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "MEMBERS_PER_PAGE": 50,
         "COURSES_DIR": Path(os.environ.get("TRAINER_COURSES_DIR") or PROJECT_ROOT / "courses"),
         "QUIZZES_DIR": Path(os.environ.get("TRAINER_QUIZZES_DIR") or PROJECT_ROOT / "quizzes"),
+        # The Ed25519 key that signs /verify/<token>.json; generated here on first use. Several
+        # hosts must share one file (README, deployment).
+        "SIGNING_KEY_FILE": Path(
+            os.environ.get("TRAINER_SIGNING_KEY_FILE") or instance_path / "issuer_ed25519.pem"
+        ),
         # Number of reverse proxies (nginx, a load balancer) in front of the app whose
         # X-Forwarded-For / X-Forwarded-Proto may be trusted. 0: trust none.
         "TRAINER_PROXY_COUNT": int(os.environ.get("TRAINER_PROXY_COUNT", "0") or 0),

@@ -9,6 +9,7 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit.models import AuditEvent
+from trainer.certificates.models import Certificate
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 
@@ -16,6 +17,7 @@ __all__ = [
     "Answer",
     "Attempt",
     "AuditEvent",
+    "Certificate",
     "Course",
     "CourseModule",
     "Member",

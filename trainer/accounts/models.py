@@ -146,6 +146,10 @@ class Network(db.Model):
     community_support_name: Mapped[str] = mapped_column(String(200), default="")
     community_support_phone: Mapped[str] = mapped_column(String(100), default="")
     community_support_address: Mapped[str] = mapped_column(String(300), default="")
+    # The last certificate serial issued in this network. Incremented in the issuing transaction
+    # (UPDATE … RETURNING), which serialises concurrent issues on the network's row: serials are
+    # consecutive, and a rolled-back issue gives its number back.
+    last_certificate_serial: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="network")
 

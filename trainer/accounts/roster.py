@@ -44,7 +44,7 @@ def organisation_member_counts(session: Session, network_id: int) -> dict[int, i
     today = today_jst()
     rows = session.execute(
         select(Member.organisation_id, func.count())
-        .where(Member.network_id == network_id, _active_clause(today))
+        .where(Member.network_id == network_id, active_clause(today))
         .group_by(Member.organisation_id)
     ).all()
     return {org_id: count for org_id, count in rows}
@@ -142,7 +142,8 @@ class MemberInput:
     membership_start: date | None = None
 
 
-def _active_clause(day: date):
+def active_clause(day: date):
+    """SQL for Member.is_active_on(day): from the start date until the day before the end."""
     return (Member.membership_start <= day) & (
         Member.membership_end.is_(None) | (Member.membership_end > day)
     )
@@ -455,7 +456,7 @@ def network_counts(session: Session, network_id: int) -> dict[str, int]:
     active = session.scalar(
         select(func.count())
         .select_from(Member)
-        .where(Member.network_id == network_id, _active_clause(today))
+        .where(Member.network_id == network_id, active_clause(today))
     )
     total = session.scalar(
         select(func.count()).select_from(Member).where(Member.network_id == network_id)

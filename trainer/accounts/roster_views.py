@@ -9,6 +9,7 @@ from trainer.accounts import roster
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.forms import EndMembershipForm, MemberForm, OrganisationForm
 from trainer.accounts.models import Role
+from trainer.certificates import service as certificate_service
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.qr import absolute_url, qr_svg
@@ -142,6 +143,8 @@ def member(member_id: int):
     return render_template(
         "roster/member.html",
         member=roster.get_member(db.session, g.network.id, member_id),
+        certificates=certificate_service.of_member(db.session, member_id),
+        today=today_jst(),
     )
 
 

@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "user.password_reset_issue": "パスワード再設定リンク発行",
     "user.password_reset_use": "パスワード再設定",
     "user.password_change": "パスワード変更",
+    "certificate.revoke": "修了証の取り消し",
+    "certificate.badges_print": "構成員証の印刷",
 }
 
 
@@ -82,6 +84,9 @@ FIELD_LABELS = {
     "age_band": "年代",
     "email": "メールアドレス",
     "membership_start": "加入日",
+    "serial": "修了証番号",
+    "course": "研修",
+    "count": "枚数",
 }
 
 

@@ -8,8 +8,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from trainer.accounts import roster
+from trainer.certificates import service as certificates
 from trainer.extensions import db, limiter
 from trainer.learning import service
+from trainer.timeutil import today_jst
 
 bp = Blueprint("learning", __name__)
 
@@ -56,7 +58,10 @@ def home():
 def course(course_slug: str):
     course = service.get_course(db.session, course_slug)
     return render_template(
-        "learning/course.html", progress=service.progress(db.session, current_user, course)
+        "learning/course.html",
+        progress=service.progress(db.session, current_user, course),
+        certificate=certificates.latest_for(db.session, current_user, course),
+        today=today_jst(),
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trainer.accounts.models import AgeBand, Gender, JobType, Member
+from trainer.certificates import service as certificates
 from trainer.content.quizzes import TOPICS, Case, Choice, Question
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
@@ -147,8 +148,9 @@ def can_start(session: Session, member: Member, course: Course, phase: str) -> s
     if phase == "pre" and done:
         return "事前テストはすでに回答済みです。"
     if phase == "post":
-        if any(a.passed for a in done):
-            return "事後テストにはすでに合格しています。"
+        # Passing again is how a certificate that expired (or was revoked) is renewed.
+        if any(a.passed for a in done) and certificates.in_force(session, member, course):
+            return "事後テストにはすでに合格しています。修了証は有効です。"
         state = progress(session, member, course)
         if state.read_count < state.total:
             return "事後テストは、すべてのモジュールを読んでから受けられます。"
@@ -297,7 +299,7 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
     percent = 100 * score / len(scored) if scored else 0
     passed = percent >= course.pass_mark if attempt.phase == "post" else None
     # 0 rows updated means another request submitted first: the stored result stands.
-    session.execute(
+    flipped = session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == "open")
         .values(
@@ -308,6 +310,11 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
             submitted_at=utcnow(),
         )
     )
+    # Only the request that flipped the attempt issues, in the same transaction: a pass always
+    # has its certificate, and never two.
+    if flipped.rowcount == 1 and passed:
+        member = session.get(Member, attempt.member_id)
+        certificates.issue_for_attempt(session, member=member, course=course, attempt_id=attempt.id)
     session.commit()
     session.refresh(attempt)
     return attempt

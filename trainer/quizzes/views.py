@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from trainer.accounts.models import AgeBand, Gender, JobType
+from trainer.certificates import service as certificates
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError, NotFound
@@ -162,6 +163,7 @@ def result(attempt_id: int):
         "quizzes/result.html",
         course=course,
         outcome=service.result(db.session, current_user, attempt),
+        certificate=certificates.for_attempt(db.session, attempt.id),
         local=_local,
         phase_label=PHASE_LABELS[attempt.phase],
     )

@@ -1,0 +1,79 @@
+"""Certificates (修了証): one row per passed post-quiz; the member badge prints from it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.accounts.models import Member, Network, User
+from trainer.extensions import db
+from trainer.learning.models import Course
+from trainer.timeutil import utcnow
+
+
+class CertificateStatus(enum.StrEnum):
+    """What /verify shows. Derived when asked, never stored: ending a membership or passing the
+    expiry date changes it at once, without a job that has to run."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    LAPSED = "lapsed"  # the membership has ended
+    REVOKED = "revoked"
+
+    @property
+    def label(self) -> str:
+        return {"valid": "有効", "expired": "期限切れ", "lapsed": "失効", "revoked": "取消"}[
+            self.value
+        ]
+
+
+class Certificate(db.Model):
+    """A certificate issued to a member for passing a course's post-quiz.
+
+    The serial is consecutive per network (allocated from Network.last_certificate_serial in
+    the issuing transaction) and unique per network. The token is printed as a QR code; it is
+    looked up by its SHA-256 only, so lookup time says nothing about how close a guess was.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("network_id", "serial"),
+        Index("ix_certificate_network_valid_until", "network_id", "valid_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    # One certificate per passing attempt: a second issue for the same attempt is impossible.
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    serial: Mapped[int] = mapped_column(Integer)
+    token: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)  # the last valid day
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    member: Mapped[Member] = relationship()
+    network: Mapped[Network] = relationship()
+    course: Mapped[Course] = relationship()
+    revoked_by: Mapped[User | None] = relationship()
+
+    @property
+    def serial_label(self) -> str:
+        return f"第{self.serial:05d}号"
+
+    def status_on(self, day: date) -> CertificateStatus:
+        """取消 before 失効 before 期限切れ: the strongest reason is the one shown."""
+        if self.revoked_at is not None:
+            return CertificateStatus.REVOKED
+        if not self.member.is_active_on(day):
+            return CertificateStatus.LAPSED
+        if day > self.valid_until:
+            return CertificateStatus.EXPIRED
+        return CertificateStatus.VALID

@@ -1,0 +1,395 @@
+"""Certificates: issuing on a passed post-quiz, public verification, revocation, the
+secretariat's lists and the badge sheet's selection."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, func, not_, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from trainer.accounts.models import Member, Network, Organisation, User
+from trainer.accounts.roster import active_clause
+from trainer.audit import service as audit
+from trainer.certificates.models import Certificate, CertificateStatus
+from trainer.certificates.printing import PrintedCertificate
+from trainer.errors import Conflict, DomainError, NotFound
+from trainer.learning.models import Course
+from trainer.security import new_token, token_digest
+from trainer.text import clean_text
+from trainer.timeutil import today_jst, utcnow
+
+# 16 random bytes = 128 bits, 22 URL-safe characters: unguessable, and short enough that the
+# badge's QR code stays small (version 4 for a typical https address).
+TOKEN_BYTES = 16
+EXPIRING_DAYS = 90
+REASON_MAX = 500
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the 31st becomes the last day of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def valid_until_for(issued_on: date, months: int) -> date:
+    """The last valid day: issued 2026-11-23 for 24 months → valid until 2028-11-22."""
+    return add_months(issued_on, months) - timedelta(days=1)
+
+
+# --- issuing -------------------------------------------------------------------------------------
+
+
+def _next_serial(session: Session, network_id: int) -> int:
+    """The network's next serial. The UPDATE takes the network row's write lock (SQLite: the
+    database's) until the issuing transaction ends, so concurrent issues queue here."""
+    return session.execute(
+        update(Network)
+        .where(Network.id == network_id)
+        .values(last_certificate_serial=Network.last_certificate_serial + 1)
+        .returning(Network.last_certificate_serial)
+    ).scalar_one()
+
+
+def issue_for_attempt(
+    session: Session, *, member: Member, course: Course, attempt_id: int
+) -> Certificate:
+    """Issue the certificate for a passed post-quiz, inside the caller's transaction (flush
+    only): the submit that flips the attempt to 'submitted' issues it, exactly once."""
+    token = new_token(TOKEN_BYTES)
+    issued_on = today_jst()
+    certificate = Certificate(
+        network_id=member.network_id,
+        member_id=member.id,
+        course_id=course.id,
+        attempt_id=attempt_id,
+        serial=_next_serial(session, member.network_id),
+        token=token,
+        token_hash=token_digest(token),
+        issued_on=issued_on,
+        valid_until=valid_until_for(issued_on, course.certificate_months),
+    )
+    session.add(certificate)
+    session.flush()
+    return certificate
+
+
+def in_force(session: Session, member: Member, course: Course) -> Certificate | None:
+    """The member's certificate for the course that is neither revoked nor expired, if any."""
+    return session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.member_id == member.id,
+            Certificate.course_id == course.id,
+            Certificate.revoked_at.is_(None),
+            Certificate.valid_until >= today_jst(),
+        )
+        .order_by(Certificate.valid_until.desc())
+        .limit(1)
+    )
+
+
+def latest_for(session: Session, member: Member, course: Course) -> Certificate | None:
+    return session.scalar(
+        select(Certificate)
+        .where(Certificate.member_id == member.id, Certificate.course_id == course.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(1)
+    )
+
+
+def for_attempt(session: Session, attempt_id: int) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.attempt_id == attempt_id))
+
+
+# --- public verification -------------------------------------------------------------------------
+
+
+def _with_relations(stmt: Select) -> Select:
+    return stmt.options(
+        joinedload(Certificate.member).joinedload(Member.organisation),
+        joinedload(Certificate.network),
+        joinedload(Certificate.course),
+    )
+
+
+def find_by_token(session: Session, token: str) -> Certificate | None:
+    """The certificate for a token from a QR code, or None.
+
+    Every token, well-formed or not, goes through the same hash and the same single query: the
+    time taken and the page shown do not tell a guesser anything but "not found"."""
+    return session.scalar(
+        _with_relations(
+            select(Certificate).where(Certificate.token_hash == token_digest(token[:200]))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Exactly what /verify may show: the status and the minimum to recognise the person."""
+
+    status: CertificateStatus
+    member_name: str
+    organisation: str
+    network: str
+    course_title: str
+    issued_on: date
+    valid_until: date
+
+
+def verification(certificate: Certificate, day: date | None = None) -> Verification:
+    return Verification(
+        status=certificate.status_on(day or today_jst()),
+        member_name=certificate.member.name,
+        organisation=certificate.member.organisation.name,
+        network=certificate.network.name,
+        course_title=certificate.course.title,
+        issued_on=certificate.issued_on,
+        valid_until=certificate.valid_until,
+    )
+
+
+def printed(certificate: Certificate, verify_url: str) -> PrintedCertificate:
+    member = certificate.member
+    return PrintedCertificate(
+        serial_label=certificate.serial_label,
+        member_name=member.name,
+        member_kana=member.kana,
+        organisation=member.organisation.name,
+        network=certificate.network.name,
+        course_title=certificate.course.title,
+        issued_on=certificate.issued_on,
+        valid_until=certificate.valid_until,
+        verify_url=verify_url,
+    )
+
+
+# --- the learner's own certificates --------------------------------------------------------------
+
+
+def of_member(session: Session, member_id: int) -> list[Certificate]:
+    return list(
+        session.scalars(
+            _with_relations(
+                select(Certificate)
+                .where(Certificate.member_id == member_id)
+                .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+            )
+        ).unique()
+    )
+
+
+def for_learner(session: Session, member: Member, certificate_id: int) -> Certificate:
+    certificate = session.get(Certificate, certificate_id)
+    if certificate is None or certificate.member_id != member.id:
+        raise NotFound("修了証が見つかりません。")
+    return certificate
+
+
+# --- the secretariat -----------------------------------------------------------------------------
+
+
+def get_certificate(session: Session, network_id: int, certificate_id: int) -> Certificate:
+    certificate = session.scalar(
+        _with_relations(
+            select(Certificate).where(
+                Certificate.id == certificate_id, Certificate.network_id == network_id
+            )
+        )
+    )
+    if certificate is None:
+        raise NotFound("修了証が見つかりません。")
+    return certificate
+
+
+def revoke(
+    session: Session, *, certificate: Certificate, reason: str, actor: User | None
+) -> Certificate:
+    """Revoke for good (取消): /verify shows it from the next request on. Not undone: a
+    certificate revoked by mistake is replaced when the member passes again."""
+    reason = clean_text(reason)
+    if not reason:
+        raise DomainError("取り消す理由を入力してください。", "reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(f"理由は{REASON_MAX}文字以内で入力してください。", "reason")
+    if certificate.revoked_at is not None:
+        raise Conflict("この修了証はすでに取り消されています。")
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    certificate.revoked_by_id = actor.id if actor else None
+    audit.record(
+        session,
+        actor=actor,
+        action="certificate.revoke",
+        target_type="certificate",
+        target_id=certificate.id,
+        target_label=f"{certificate.serial_label} {certificate.member.name}",
+        network_id=certificate.network_id,
+        details={"serial": certificate.serial_label, "reason": reason},
+    )
+    session.commit()
+    return certificate
+
+
+CERTIFICATE_FILTERS = {
+    "all": "すべて",
+    "valid": "有効",
+    "expiring": f"{EXPIRING_DAYS}日以内に期限切れ",
+    "expired": "期限切れ",
+    "lapsed": "失効（退会）",
+    "revoked": "取消",
+}
+
+
+def _status_clause(status: str, today: date):
+    """SQL for the status filters, in the same order of precedence as status_on()."""
+    not_revoked = Certificate.revoked_at.is_(None)
+    active = active_clause(today)
+    valid = and_(not_revoked, active, Certificate.valid_until >= today)
+    return {
+        "valid": valid,
+        "expiring": and_(valid, Certificate.valid_until <= today + timedelta(days=EXPIRING_DAYS)),
+        "expired": and_(not_revoked, active, Certificate.valid_until < today),
+        "lapsed": and_(not_revoked, not_(active)),
+        "revoked": Certificate.revoked_at.is_not(None),
+    }.get(status)
+
+
+@dataclass(frozen=True)
+class CertificatePage:
+    certificates: list[Certificate]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def search(
+    session: Session,
+    *,
+    network_id: int,
+    organisation_id: int | None = None,
+    status: str = "all",
+    page: int = 1,
+    per_page: int = 50,
+) -> CertificatePage:
+    """The network's certificates; "expiring" lists the soonest first, the others the newest."""
+    today = today_jst()
+    stmt = (
+        select(Certificate)
+        .join(Member, Certificate.member_id == Member.id)
+        .where(Certificate.network_id == network_id)
+    )
+    if organisation_id:
+        stmt = stmt.where(Member.organisation_id == organisation_id)
+    clause = _status_clause(status, today)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    order = (
+        (Certificate.valid_until, Certificate.serial)
+        if status == "expiring"
+        else (Certificate.serial.desc(),)
+    )
+    rows = session.scalars(
+        _with_relations(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    ).unique()
+    return CertificatePage(certificates=list(rows), total=int(total), page=page, per_page=per_page)
+
+
+def status_counts(session: Session, network_id: int) -> dict[str, int]:
+    today = today_jst()
+    counts = {}
+    for status in CERTIFICATE_FILTERS:
+        stmt = (
+            select(func.count())
+            .select_from(Certificate)
+            .join(Member, Certificate.member_id == Member.id)
+            .where(Certificate.network_id == network_id)
+        )
+        clause = _status_clause(status, today)
+        if clause is not None:
+            stmt = stmt.where(clause)
+        counts[status] = int(session.scalar(stmt) or 0)
+    return counts
+
+
+# --- badges --------------------------------------------------------------------------------------
+
+
+def badge_certificates(
+    session: Session, *, network_id: int, course_id: int, organisation_id: int | None
+) -> list[Certificate]:
+    """One certificate per member to print a badge from: the member's valid certificate for the
+    course that lasts longest. Members without a valid one get no badge. Sorted by
+    organisation, then kana, as a secretariat hands them out."""
+    today = today_jst()
+    stmt = (
+        select(Certificate)
+        .join(Member, Certificate.member_id == Member.id)
+        .join(Organisation, Member.organisation_id == Organisation.id)
+        .where(
+            Certificate.network_id == network_id,
+            Certificate.course_id == course_id,
+            _status_clause("valid", today),
+        )
+    )
+    if organisation_id:
+        stmt = stmt.where(Member.organisation_id == organisation_id)
+    rows = session.scalars(
+        _with_relations(
+            stmt.order_by(
+                Organisation.name_key,
+                Member.kana_key,
+                Member.name_key,
+                Member.id,
+                Certificate.valid_until.desc(),
+            )
+        )
+    ).unique()
+    chosen: dict[int, Certificate] = {}
+    for certificate in rows:
+        chosen.setdefault(certificate.member_id, certificate)
+    return list(chosen.values())
+
+
+def record_badge_print(
+    session: Session,
+    *,
+    network_id: int,
+    actor: User,
+    course: Course,
+    organisation: Organisation | None,
+    count: int,
+) -> None:
+    """Badge sheets carry names and verification codes: who printed which is logged."""
+    audit.record(
+        session,
+        actor=actor,
+        action="certificate.badges_print",
+        target_type="organisation" if organisation else "network",
+        target_id=organisation.id if organisation else network_id,
+        target_label=organisation.name if organisation else "全構成団体",
+        network_id=network_id,
+        details={"course": course.title, "count": count},
+    )
+    session.commit()
+
+
+def courses_with_certificates(session: Session) -> list[Course]:
+    return list(
+        session.scalars(
+            select(Course)
+            .where(or_(Course.is_active.is_(True), Course.id.in_(select(Certificate.course_id))))
+            .order_by(Course.title)
+        )
+    )

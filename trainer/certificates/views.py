@@ -1,0 +1,294 @@
+"""Certificate pages: the public check (/verify), the learner's own certificates, and the
+secretariat's lists, revocation, print views and badge sheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from trainer.accounts import roster
+from trainer.accounts.access import network_blueprint
+from trainer.certificates import printing, service, signing
+from trainer.certificates.credential import credential
+from trainer.certificates.forms import BadgeSheetForm, RevokeForm
+from trainer.certificates.models import Certificate
+from trainer.errors import DomainError
+from trainer.extensions import db, limiter
+from trainer.learning.views import learner_required
+from trainer.qr import absolute_url, qr_svg
+from trainer.timeutil import today_jst, utcnow
+from trainer.web import page_number, show_error
+
+verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
+learner_bp = Blueprint("my_certificates", __name__, url_prefix="/learn/certificates")
+bp = network_blueprint("certificates", __name__, "/certificates")
+
+# A resident or a police officer checks one badge at a time; a script trying tokens does not.
+VERIFY_LIMIT = "30 per minute;300 per hour"
+
+
+def verify_url(certificate: Certificate) -> str:
+    return absolute_url(url_for("verify.page", token=certificate.token))
+
+
+def issuer_key() -> Ed25519PrivateKey:
+    """The issuer key, read (or made) once per app."""
+    key = current_app.extensions.get("mimamori_issuer_key")
+    if key is None:
+        key = signing.load_or_create_key(Path(current_app.config["SIGNING_KEY_FILE"]))
+        current_app.extensions["mimamori_issuer_key"] = key
+    return key
+
+
+def _key_url() -> str:
+    return absolute_url(url_for("verify.issuer_key_document"))
+
+
+def _private(response: Response) -> Response:
+    """Verification answers are live and name a person: never cached, never indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _pdf(data: bytes, filename: str, *, download: bool) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+@verify_bp.get("/<token>")
+@limiter.shared_limit(VERIFY_LIMIT, scope="verify")
+def page(token: str):
+    certificate = service.find_by_token(db.session, token)
+    result = service.verification(certificate) if certificate else None
+    response = Response(
+        render_template("verify/page.html", result=result, checked_at=utcnow()),
+        status=200 if result else 404,
+    )
+    return _private(response)
+
+
+@verify_bp.get("/<token>.json")
+@limiter.shared_limit(VERIFY_LIMIT, scope="verify")
+def credential_json(token: str):
+    certificate = service.find_by_token(db.session, token)
+    if certificate is None:
+        return _private(jsonify(error="not_found", message="確認できません")), 404
+    key = issuer_key()
+    now = utcnow()
+    document = credential(
+        certificate,
+        base_url=current_app.config["TRAINER_BASE_URL"],
+        verify_url=verify_url(certificate),
+        checked_at=now,
+    )
+    signed = signing.sign(
+        document,
+        key,
+        verification_method=f"{_key_url()}#{signing.key_id(key)}",
+        created=now.replace(microsecond=0).isoformat() + "Z",
+    )
+    return _private(jsonify(signed))
+
+
+@verify_bp.get("/issuer-key.json")
+@limiter.shared_limit(VERIFY_LIMIT, scope="verify")
+def issuer_key_document():
+    """The public key that checks every credential's proof (a controlled identifier document)."""
+    key = issuer_key()
+    document_id = _key_url()
+    method_id = f"{document_id}#{signing.key_id(key)}"
+    return jsonify(
+        {
+            "@context": ["https://www.w3.org/ns/cid/v1"],
+            "id": document_id,
+            "name": "見守りトレーナー 修了証の発行者鍵",
+            "verificationMethod": [
+                {
+                    "id": method_id,
+                    "type": "Multikey",
+                    "controller": document_id,
+                    "publicKeyMultibase": signing.public_multibase(key),
+                }
+            ],
+            "assertionMethod": [method_id],
+        }
+    )
+
+
+# --- the learner's own ---------------------------------------------------------------------------
+
+
+@learner_bp.get("/")
+@learner_required
+def index():
+    return render_template(
+        "my_certificates/index.html",
+        certificates=service.of_member(db.session, current_user.id),
+        today=today_jst(),
+    )
+
+
+def _print_view(certificate: Certificate, pdf_url: str, back_url: str):
+    url = verify_url(certificate)
+    return render_template(
+        "certificates/print.html",
+        certificate=certificate,
+        status=certificate.status_on(today_jst()),
+        url=url,
+        qr=qr_svg(url, label="この修了証の確認ページ"),
+        pdf_url=pdf_url,
+        back_url=back_url,
+    )
+
+
+@learner_bp.get("/<int:certificate_id>")
+@learner_required
+def show(certificate_id: int):
+    certificate = service.for_learner(db.session, current_user, certificate_id)
+    return _print_view(
+        certificate,
+        url_for(".pdf", certificate_id=certificate.id),
+        url_for(".index"),
+    )
+
+
+@learner_bp.get("/<int:certificate_id>.pdf")
+@learner_required
+def pdf(certificate_id: int):
+    certificate = service.for_learner(db.session, current_user, certificate_id)
+    data = printing.certificate_pdf(service.printed(certificate, verify_url(certificate)))
+    return _pdf(data, f"certificate-{certificate.serial:05d}.pdf", download=False)
+
+
+# --- the secretariat -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def list_page():
+    status = request.args.get("status", "all")
+    if status not in service.CERTIFICATE_FILTERS:
+        status = "all"
+    organisation_id = request.args.get("organisation", type=int)
+    result = service.search(
+        db.session,
+        network_id=g.network.id,
+        organisation_id=organisation_id,
+        status=status,
+        page=page_number(),
+        per_page=current_app.config["MEMBERS_PER_PAGE"],
+    )
+    return render_template(
+        "certificates/list_page.html",
+        result=result,
+        counts=service.status_counts(db.session, g.network.id),
+        filters=service.CERTIFICATE_FILTERS,
+        status=status,
+        organisations=roster.organisations(db.session, g.network.id),
+        organisation_id=organisation_id,
+        today=today_jst(),
+    )
+
+
+@bp.route("/<int:certificate_id>", methods=["GET", "POST"])
+def detail(certificate_id: int):
+    certificate = service.get_certificate(db.session, g.network.id, certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            service.revoke(
+                db.session, certificate=certificate, reason=form.reason.data, actor=current_user
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"修了証 {certificate.serial_label} を取り消しました。", "success")
+            return redirect(url_for(".detail", certificate_id=certificate.id))
+    return render_template(
+        "certificates/detail.html",
+        certificate=certificate,
+        status=certificate.status_on(today_jst()),
+        url=verify_url(certificate),
+        form=form,
+    ), (422 if form.errors else 200)
+
+
+@bp.get("/<int:certificate_id>/print")
+def print_view(certificate_id: int):
+    certificate = service.get_certificate(db.session, g.network.id, certificate_id)
+    return _print_view(
+        certificate,
+        url_for(".staff_pdf", certificate_id=certificate.id),
+        url_for(".detail", certificate_id=certificate.id),
+    )
+
+
+@bp.get("/<int:certificate_id>.pdf")
+def staff_pdf(certificate_id: int):
+    certificate = service.get_certificate(db.session, g.network.id, certificate_id)
+    data = printing.certificate_pdf(service.printed(certificate, verify_url(certificate)))
+    return _pdf(data, f"certificate-{certificate.serial:05d}.pdf", download=False)
+
+
+@bp.route("/badges", methods=["GET", "POST"])
+def badges():
+    """Pick a course and an organisation (or everyone), see who gets a badge, download the PDF."""
+    organisations = roster.organisations(db.session, g.network.id)
+    courses = service.courses_with_certificates(db.session)
+    form = BadgeSheetForm()
+    form.set_choices(courses, organisations)
+    if request.method == "GET":
+        form.organisation_id.data = request.args.get("organisation_id", 0, type=int)
+        form.course_id.data = request.args.get(
+            "course_id", courses[0].id if courses else 0, type=int
+        )
+    valid = form.validate() if request.method == "POST" else True
+    course = next((c for c in courses if c.id == form.course_id.data), None)
+    organisation = next((o for o in organisations if o.id == form.organisation_id.data), None)
+    selected = (
+        service.badge_certificates(
+            db.session,
+            network_id=g.network.id,
+            course_id=course.id,
+            organisation_id=organisation.id if organisation else None,
+        )
+        if valid and course
+        else []
+    )
+    if request.method == "POST" and valid:
+        if not selected:
+            flash("修了証が有効な構成員がいないため、構成員証を作れません。", "error")
+        else:
+            data = printing.badge_sheet_pdf([service.printed(c, verify_url(c)) for c in selected])
+            service.record_badge_print(
+                db.session,
+                network_id=g.network.id,
+                actor=current_user,
+                course=course,
+                organisation=organisation,
+                count=len(selected),
+            )
+            return _pdf(data, "member-badges.pdf", download=True)
+    return render_template(
+        "certificates/badges.html", form=form, selected=selected, course=course
+    ), (422 if form.errors else 200)
