@@ -4,10 +4,13 @@ Open Badges JSON and its key."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 
 from tests.certificates.helpers import make_certificate
 from tests.quizzes.helpers import load_repository_content
@@ -124,7 +127,7 @@ def test_verification_is_rate_limited_per_address(client, certificate):
     assert client.get(f"/verify/{certificate.token}.json").status_code == 429
 
 
-# --- the signed credential -------------------------------------------------------------------------
+# --- the signed credential -----------------------------------------------------------------------
 
 
 def fetch(client, certificate):
@@ -199,10 +202,6 @@ def test_the_key_is_kept_in_the_instance_folder_and_shared(app, make_app, client
 
 def test_the_readme_shows_a_verification_that_works(client, certificate, tmp_path, monkeypatch):
     """The README's few lines of Python verify a credential fetched from the app."""
-    from pathlib import Path
-
-    import json
-
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     snippet = re.search(r"```python\n(# verify-credential.*?)```", readme, re.DOTALL).group(1)
     (tmp_path / "credential.json").write_text(
@@ -216,7 +215,5 @@ def test_the_readme_shows_a_verification_that_works(client, certificate, tmp_pat
     data = json.loads((tmp_path / "credential.json").read_text(encoding="utf-8"))
     data["credentialSubject"]["identifier"][0]["identityHash"] = "別人"
     (tmp_path / "credential.json").write_text(json.dumps(data), encoding="utf-8")
-    from cryptography.exceptions import InvalidSignature
-
     with pytest.raises(InvalidSignature):
         exec(compile(snippet, "README.md", "exec"), {})
