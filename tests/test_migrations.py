@@ -147,3 +147,60 @@ def test_upgrading_an_up_to_date_database_changes_nothing(migrated_app):
     upgrade()
     assert current_revisions() == head_revisions()
     assert db.session.scalars(select(Network.name)).all() == ["残る協議会"]
+
+
+def test_earlier_passes_get_certificates_when_migrating(migrated_app):
+    """A member who passed the post-quiz before certificates existed keeps that achievement."""
+    upgrade(revision="864a1a53eeef")  # the schema before certificates
+    rows = [
+        "INSERT INTO network (id, name, prefecture, municipality, created_at, consumer_centre_name,"
+        " consumer_centre_address, consumer_centre_phone, consumer_centre_hours, police_name,"
+        " police_phone, police_address, community_support_name, community_support_phone,"
+        " community_support_address) VALUES (1, '協議会', 'さくら県', 'みどり市',"
+        " '2026-01-01 00:00:00', '', '', '', '', '', '', '', '', '', '')",
+        "INSERT INTO organisation (id, network_id, kind, name, name_key, created_at)"
+        " VALUES (1, 1, 'financial', '信金', '信金', '2026-01-01 00:00:00')",
+        "INSERT INTO course (id, slug, title, summary, pass_mark, certificate_months, source_hash,"
+        " is_active, loaded_at) VALUES (1, 'c', '研修', '', 80, 24, 'x', true,"
+        " '2026-01-01 00:00:00')",
+    ]
+    for n in (1, 2):
+        rows.append(
+            "INSERT INTO member (id, network_id, organisation_id, name, kana, name_key, kana_key,"
+            " job_type, age_band, gender, membership_start, end_reason, link_selector,"
+            f" link_verifier, link_rotated_at, created_at, updated_at) VALUES ({n}, 1, 1,"
+            f" '構成員{n}', '', 'k{n}', '', 'unknown', 'unknown', 'unknown', '2025-04-01', '',"
+            f" 'sel{n}', 'ver', '2026-01-01 00:00:00', '2026-01-01 00:00:00',"
+            " '2026-01-01 00:00:00')"
+        )
+    # Member 2 passed first (15:30 UTC is the next day in Japan), member 1 later; a failed
+    # attempt and a pre-quiz get nothing.
+    for attempt_id, member_id, phase, passed, submitted in (
+        (1, 1, "post", "true", "2026-03-01 02:00:00"),
+        (2, 2, "post", "true", "2026-02-27 15:30:00"),
+        (3, 1, "post", "false", "2026-02-20 02:00:00"),
+        (4, 2, "pre", "null", "2026-02-01 02:00:00"),
+    ):
+        rows.append(
+            "INSERT INTO attempt (id, member_id, course_id, phase, status, idempotency_key,"
+            " question_ids, choice_order, passed, started_at, submitted_at) VALUES"
+            f" ({attempt_id}, {member_id}, 1, '{phase}', 'submitted', 'key{attempt_id}', '[]',"
+            f" '{{}}', {passed}, '{submitted}', '{submitted}')"
+        )
+    with db.engine.begin() as conn:
+        for row in rows:
+            conn.execute(text(row))
+    upgrade()
+    with db.engine.connect() as conn:
+        certificates = conn.execute(
+            text(
+                "SELECT member_id, attempt_id, serial, issued_on, valid_until, token, token_hash "
+                "FROM certificate ORDER BY serial"
+            )
+        ).all()
+        last = conn.execute(text("SELECT last_certificate_serial FROM network")).scalar_one()
+    assert [(c.member_id, c.attempt_id, c.serial) for c in certificates] == [(2, 2, 1), (1, 1, 2)]
+    assert [str(c.issued_on) for c in certificates] == ["2026-02-28", "2026-03-01"]
+    assert [str(c.valid_until) for c in certificates] == ["2028-02-27", "2028-02-29"]
+    assert all(len(c.token) == 22 and len(c.token_hash) == 64 for c in certificates)
+    assert last == 2
