@@ -5,7 +5,9 @@ networks; nobody real) with trainer.certificates.printing.badge_sheet_pdf: 100 s
 cards, fronts and backs, so 200 A4 pages with 1,000 vector QR codes. Three timed runs (median
 and fastest), the PDF's pages and size, and peak memory: the process's maximum resident set size
 and tracemalloc's peak during one extra run (tracemalloc slows Python down, so that run is not
-timed).
+timed). Then the same through the app, as the secretariat gets it: a throwaway SQLite database with
+one network, 1,000 members with certificates, and the badge form posted through the Flask test
+client (selection query, PDF, audit event), timed over the same number of runs.
 
     .venv/bin/python bench/badges_bench.py [--cards 1000] [--runs 3]
 """
@@ -125,6 +127,93 @@ def main() -> None:
     print(
         f"peak memory: {max_rss / 1e6:.0f} MB resident (whole process), "
         f"{traced_peak / 1e6:.0f} MB allocated by Python during one run (tracemalloc)"
+    )
+    through_app(cards, args.runs)
+
+
+def through_app(cards: list[PrintedCertificate], runs: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from trainer import create_app
+    from trainer.accounts import roster
+    from trainer.accounts.models import Network, NetworkRole, Role, User
+    from trainer.certificates import service
+    from trainer.extensions import db
+    from trainer.learning.content_sync import load_courses
+    from trainer.learning.models import Course
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(
+            {
+                "INSTANCE_PATH": folder,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
+                "SECRET_KEY": "bench-only-secret-key-0123456789abcdef",
+                "WTF_CSRF_ENABLED": False,
+                "TRAINER_BASE_URL": "https://mimamori.example.jp",
+            }
+        )
+        with app.app_context():
+            db.create_all()
+            load_courses(db.session, root / "courses", root / "quizzes")
+            course = db.session.query(Course).first()
+            network = Network(name=cards[0].network, prefecture="さくら県", municipality="みどり市")
+            user = User(email="bench@example.jp", name="事務局")
+            db.session.add_all([network, user])
+            db.session.flush()
+            db.session.add(
+                NetworkRole(user_id=user.id, network_id=network.id, role=Role.SECRETARIAT)
+            )
+            db.session.commit()
+            organisations = {}
+            for card in cards:
+                if card.organisation not in organisations:
+                    organisations[card.organisation] = roster.create_organisation(
+                        db.session,
+                        network_id=network.id,
+                        kind="other",
+                        name=card.organisation,
+                        actor=None,
+                    )
+                member = roster.create_member(
+                    db.session,
+                    network_id=network.id,
+                    data=roster.MemberInput(
+                        organisation_id=organisations[card.organisation].id,
+                        name=card.member_name,
+                        kana=card.member_kana,
+                        membership_start=date(2025, 4, 1),
+                    ),
+                    actor=None,
+                    allow_same_name=True,
+                )
+                service.issue_for_attempt(db.session, member=member, course=course, attempt_id=None)
+                db.session.commit()
+            ids = (network.id, course.id, user.get_id())
+            db.session.remove()
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = ids[2], True
+        times, size = [], 0
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.post(
+                f"/n/{ids[0]}/certificates/badges",
+                data={"course_id": ids[1], "organisation_id": 0},
+            )
+            times.append(time.perf_counter() - started)
+            assert response.mimetype == "application/pdf", response.status
+            size = len(response.data)
+        with app.app_context():
+            db.engine.dispose()
+    runs_text = ", ".join(f"{t:.2f}" for t in times)
+    scale = 1 if sys.platform == "darwin" else 1024
+    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    print(
+        f"through the app (SQLite, POST /n/…/certificates/badges, {len(cards)} members): "
+        f"median {statistics.median(times):.2f} s, fastest {min(times):.2f} s "
+        f"(runs: {runs_text} s); {size / 1e6:.2f} MB; process peak {max_rss / 1e6:.0f} MB resident"
     )
 
 
