@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 
-import pytest
-
+from tests.tools import need
 from trainer.accounts.models import Role
-
-
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing: .ci/run installs it")
-        pytest.skip(f"{tool} not installed (Debian: zbar-tools, librsvg2-bin)")
-    return path
 
 
 def decode_svg(svg: str, tmp_path) -> str:

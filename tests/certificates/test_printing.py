@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 from dataclasses import replace
 from datetime import date
@@ -16,6 +15,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from tests.tools import need
 from trainer.certificates import printing
 from trainer.certificates.printing import (
     BADGE_BACK_FREE_AREA,
@@ -67,15 +67,6 @@ def cards(count: int) -> list[PrintedCertificate]:
         )
         for i in range(1, count + 1)
     ]
-
-
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing: .ci/run installs it")
-        pytest.skip(f"{tool} not installed (Debian: poppler-utils, zbar-tools)")
-    return path
 
 
 def text_of(data: bytes, page: int) -> str:
