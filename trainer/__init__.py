@@ -75,6 +75,8 @@ def register_blueprints(app: Flask) -> None:
     from trainer.learning.staff_views import bp as courses_bp
     from trainer.learning.views import bp as learning_bp
     from trainer.quizzes.views import bp as quizzes_bp
+    from trainer.workshops.join_views import bp as join_bp
+    from trainer.workshops.views import bp as workshops_bp
 
     for bp in (
         core_bp,
@@ -91,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
         certificates_bp,
         my_certificates_bp,
         verify_bp,
+        workshops_bp,
+        join_bp,
     ):
         app.register_blueprint(bp)
 

@@ -12,6 +12,7 @@ from trainer.audit.models import AuditEvent
 from trainer.certificates.models import Certificate
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
+from trainer.workshops.models import Participant, Workshop, WorkshopFeedback
 
 __all__ = [
     "Answer",
@@ -26,8 +27,11 @@ __all__ = [
     "Network",
     "NetworkRole",
     "Organisation",
+    "Participant",
     "PasswordResetToken",
     "QuizBank",
     "QuizQuestion",
     "User",
+    "Workshop",
+    "WorkshopFeedback",
 ]

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.extensions import db
@@ -210,6 +210,9 @@ class Member(UserMixin, db.Model):
     membership_start: Mapped[date] = mapped_column(Date)
     membership_end: Mapped[date | None] = mapped_column(Date)
     end_reason: Mapped[str] = mapped_column(Text, default="")
+    # Created from what a workshop participant typed, because no member matched: the
+    # secretariat confirms them as a new member or merges them into an existing one.
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     link_selector: Mapped[str] = mapped_column(String(32), unique=True)
     link_verifier: Mapped[str] = mapped_column(String(64))
     link_rotated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -65,6 +65,11 @@ ACTION_LABELS = {
     "user.password_change": "パスワード変更",
     "certificate.revoke": "修了証の取り消し",
     "certificate.badges_print": "構成員証の印刷",
+    "workshop.create": "研修会の作成",
+    "workshop.phase": "研修会の進行",
+    "workshop.export": "研修会の結果の書き出し",
+    "member.confirm": "研修会参加者の構成員確認",
+    "member.merge": "研修会参加者の統合",
 }
 
 
@@ -87,6 +92,14 @@ FIELD_LABELS = {
     "serial": "修了証番号",
     "course": "研修",
     "count": "枚数",
+    "held_on": "開催日",
+    "from": "変更前",
+    "to": "変更後",
+    "format": "形式",
+    "rows": "行数",
+    "merged": "統合した参加者",
+    "attempts": "移したテスト",
+    "certificates": "移した修了証",
 }
 
 

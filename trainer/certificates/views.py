@@ -149,7 +149,7 @@ def index():
     )
 
 
-def _print_view(certificate: Certificate, pdf_url: str, back_url: str):
+def render_print_view(certificate: Certificate, pdf_url: str, back_url: str):
     url = verify_url(certificate)
     return render_template(
         "certificates/print.html",
@@ -166,7 +166,7 @@ def _print_view(certificate: Certificate, pdf_url: str, back_url: str):
 @learner_required
 def show(certificate_id: int):
     certificate = service.for_learner(db.session, current_user, certificate_id)
-    return _print_view(
+    return render_print_view(
         certificate,
         url_for(".pdf", certificate_id=certificate.id),
         url_for(".index"),
@@ -236,7 +236,7 @@ def detail(certificate_id: int):
 @bp.get("/<int:certificate_id>/print")
 def print_view(certificate_id: int):
     certificate = service.get_certificate(db.session, g.network.id, certificate_id)
-    return _print_view(
+    return render_print_view(
         certificate,
         url_for(".staff_pdf", certificate_id=certificate.id),
         url_for(".detail", certificate_id=certificate.id),

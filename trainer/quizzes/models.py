@@ -80,6 +80,8 @@ class Attempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    # The workshop the attempt was taken in (the context); None when taken on one's own.
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshop.id"), index=True)
     phase: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12), default="open")
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -137,8 +137,12 @@ def open_attempt(session: Session, member: Member, course: Course, phase: str) -
     )
 
 
-def can_start(session: Session, member: Member, course: Course, phase: str) -> str | None:
-    """None if the member may start this phase now, else the Japanese reason why not."""
+def can_start(
+    session: Session, member: Member, course: Course, phase: str, *, in_workshop: bool = False
+) -> str | None:
+    """None if the member may start this phase now, else the Japanese reason why not.
+
+    In a workshop the training in the room takes the place of reading the modules."""
     if phase not in PHASES:
         return "テストが見つかりません。"
     slug = course.pre_quiz if phase == "pre" else course.post_quiz
@@ -151,8 +155,8 @@ def can_start(session: Session, member: Member, course: Course, phase: str) -> s
         # Passing again is how a certificate that expired (or was revoked) is renewed.
         if any(a.passed for a in done) and certificates.in_force(session, member, course):
             return "事後テストにはすでに合格しています。修了証は有効です。"
-        state = progress(session, member, course)
-        if state.read_count < state.total:
+        state = None if in_workshop else progress(session, member, course)
+        if state is not None and state.read_count < state.total:
             return "事後テストは、すべてのモジュールを読んでから受けられます。"
     return None
 
@@ -174,12 +178,49 @@ def start_attempt(
     reason = can_start(session, member, course, phase)
     if reason:
         raise Conflict(reason)
+    return _open_new(session, member=member, course=course, phase=phase, key=key)
+
+
+def start_workshop_attempt(
+    session: Session, *, member: Member, course: Course, phase: str, workshop_id: int
+) -> Attempt:
+    """The member's attempt at this phase in a workshop: the one already made for this workshop,
+    else the one they have open (taken over into the workshop), else a new one. The key is
+    derived from workshop, member and phase, so phones that ask at once end with one attempt."""
+    key = f"ws:{workshop_id}:{member.id}:{phase}"
+    existing = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
+    if existing is not None:
+        return existing
+    current = open_attempt(session, member, course, phase)
+    if current is not None:
+        if current.workshop_id is None:
+            current.workshop_id = workshop_id
+            session.commit()
+        return current
+    reason = can_start(session, member, course, phase, in_workshop=True)
+    if reason:
+        raise Conflict(reason)
+    return _open_new(
+        session, member=member, course=course, phase=phase, key=key, workshop_id=workshop_id
+    )
+
+
+def _open_new(
+    session: Session,
+    *,
+    member: Member,
+    course: Course,
+    phase: str,
+    key: str,
+    workshop_id: int | None = None,
+) -> Attempt:
     bank = bank_of(session, course.pre_quiz if phase == "pre" else course.post_quiz)
     survey = bank_of(session, course.survey)
     question_ids = list(bank.question_ids) + (list(survey.question_ids) if survey else [])
     attempt = Attempt(
         member_id=member.id,
         course_id=course.id,
+        workshop_id=workshop_id,
         phase=phase,
         idempotency_key=key,
         question_ids=question_ids,
@@ -190,7 +231,8 @@ def start_attempt(
         session.commit()
     except IntegrityError:
         session.rollback()  # another request opened it first: use that one
-        current = open_attempt(session, member, course, phase)
+        current = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
+        current = current or open_attempt(session, member, course, phase)
         if current is None:
             raise
         return current
@@ -262,6 +304,68 @@ def save_answer(session: Session, *, attempt: Attempt, question_id: int, form: A
         session.rollback()  # the same answer saved twice at once: the other one stands
         return save_answer(session, attempt=attempt, question_id=question_id, form=form)
     return answer
+
+
+class PrefixedForm:
+    """One question's fields of a page that shows every question (names like q12-choice), as
+    the plain field names parse_answer reads."""
+
+    def __init__(self, form: Any, question_id: int) -> None:
+        self._form, self._prefix = form, f"q{question_id}-"
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._form.get(self._prefix + name, default)
+
+    def getlist(self, name: str) -> list[Any]:
+        return self._form.getlist(self._prefix + name)
+
+    def answered(self, question: Question) -> bool:
+        """Whether the page holds a whole answer (a half-answered 事例 question is not one)."""
+        if question.type == "multi":
+            return bool(self.getlist("choice"))
+        if question.type == "truefalse":
+            return all(self.get(f"case-{c.key}") for c in question.cases)
+        return bool(self.get("choice" if question.type == "single" else "value"))
+
+
+def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
+    """Every whole answer on a one-page test, in one transaction; returns how many.
+
+    All are checked first: one that does not fit its question (a tampered form) is reported
+    with its number and nothing is saved. Unanswered questions are simply left out."""
+    if attempt.status != "open":
+        raise Conflict("このテストはすでに提出されています。")
+    graded: dict[int, tuple[Question, object, Any]] = {}
+    for position, row in enumerate(attempt_questions(session, attempt), start=1):
+        question = question_of(row)
+        fields = PrefixedForm(form, row.id)
+        if not fields.answered(question):
+            continue
+        try:
+            value = parse_answer(question, fields)
+            graded[row.id] = (question, value, grade(question, value))
+        except (DomainError, InvalidAnswer) as error:
+            raise DomainError(f"問{position}: {error}") from None
+    if not graded:
+        return 0
+    existing = answers_by_question(session, attempt)
+    now = utcnow()
+    for question_id, (question, value, outcome) in graded.items():
+        answer = existing.get(question_id)
+        if answer is None:
+            answer = Answer(attempt_id=attempt.id, question_id=question_id)
+            session.add(answer)
+        answer.value = value
+        answer.score = outcome.score
+        answer.fully_right = outcome.fully_right
+        answer.likert = value if question.type == "likert" else None
+        answer.answered_at = now
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # a save from another request got in first: update over it
+        return save_answers(session, attempt=attempt, form=form)
+    return len(graded)
 
 
 def answers_by_question(session: Session, attempt: Attempt) -> dict[int, Answer]:

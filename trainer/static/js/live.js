@@ -1,0 +1,92 @@
+/* Live updates for workshops. Loaded as a file (the CSP allows no inline script), and only an
+   improvement: without it the projector refreshes itself every 10 s (<noscript> meta refresh)
+   and phones have a 更新 button. */
+(function () {
+  "use strict";
+
+  function get(url) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (!r.ok) { throw new Error(String(r.status)); }
+      return r;
+    });
+  }
+
+  // The projector: the part that changes is fetched again every couple of seconds.
+  document.querySelectorAll("[data-live-url]").forEach(function (box) {
+    var every = parseInt(box.getAttribute("data-live-every") || "2000", 10);
+    var busy = false;
+    setInterval(function () {
+      if (busy) { return; }
+      busy = true;
+      get(box.getAttribute("data-live-url"))
+        .then(function (r) { return r.text(); })
+        .then(function (html) { box.innerHTML = html; box.removeAttribute("data-stale"); })
+        .catch(function () { box.setAttribute("data-stale", "true"); })
+        .then(function () { busy = false; });
+    }, every);
+  });
+
+  // A test on a phone: each answer is saved as it is chosen.
+  var form = document.querySelector("form[data-autosave]");
+  var status = form && form.querySelector("[data-save-status]");
+  var timer = null;
+  var pending = Promise.resolve();
+
+  function save() {
+    if (!form) { return Promise.resolve(); }
+    var data = new FormData(form);
+    data.append("action", "save");
+    pending = fetch(form.action, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!status) { return; }
+        if (r.ok) {
+          var now = new Date();
+          status.textContent = "保存しました（" + now.getHours() + "時" +
+            String(now.getMinutes()).padStart(2, "0") + "分）";
+          status.className = "save-status saved";
+        } else {
+          status.textContent = body.error || "保存できませんでした。";
+          status.className = "save-status failed";
+        }
+      });
+    }).catch(function () {
+      if (status) {
+        status.textContent = "通信が切れています。つながると、次に選んだときに保存されます。";
+        status.className = "save-status failed";
+      }
+    });
+    return pending;
+  }
+
+  if (form) {
+    form.addEventListener("change", function () {
+      clearTimeout(timer);
+      timer = setTimeout(save, 400);
+    });
+  }
+
+  // The phone follows the trainer: when the phase changes, the page is loaded again.
+  var banner = document.querySelector("[data-phase-url]");
+  if (banner) {
+    var shown = banner.getAttribute("data-phase");
+    var poll = function () {
+      get(banner.getAttribute("data-phase-url"))
+        .then(function (r) { return r.json(); })
+        .then(function (state) {
+          if (state.phase !== shown) {
+            shown = state.phase;
+            clearTimeout(timer);
+            pending.then(function () { window.location.reload(); });
+          }
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ });
+    };
+    setInterval(poll, 3000);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) { poll(); }
+    });
+  }
+})();

@@ -1,0 +1,104 @@
+"""A workshop's results as a table: CSV (UTF-8 with a BOM, so Excel opens it in Japanese) and
+xlsx. One row per participant."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from trainer.quizzes.models import Attempt
+from trainer.workshops.service import (
+    SATISFACTION_LABELS,
+    UNDERSTANDING_LABELS,
+    ParticipantRow,
+)
+
+HEADER = (
+    "番号",
+    "氏名",
+    "ふりがな",
+    "所属",
+    "名簿との照合",
+    "事前テスト正答数",
+    "事前テスト問題数",
+    "事後テスト正答数",
+    "事後テスト問題数",
+    "事後テスト合否",
+    "修了証番号",
+    "研修の感想",
+    "理解できましたか",
+    "感想（自由記述）",
+)
+MATCHED = {"roster": "名簿と一致", "link": "個人用リンク", "new": "未確認（事務局が確認）"}
+
+
+def _score(attempt: Attempt | None) -> tuple[object, object]:
+    if attempt is None or attempt.status != "submitted":
+        return "", ""
+    return round(attempt.score or 0, 2), attempt.max_score
+
+
+def rows(participants: list[ParticipantRow]) -> list[list[object]]:
+    table = []
+    for number, row in enumerate(participants, start=1):
+        p, post, feedback = row.participant, row.post, row.feedback
+        passed = ""
+        if post is not None and post.status == "submitted":
+            passed = "合格" if post.passed else "不合格"
+        table.append(
+            [
+                number,
+                p.member.name,
+                p.member.kana,
+                p.organisation.name,
+                MATCHED.get(p.matched_by, p.matched_by),
+                *_score(row.pre),
+                *_score(post),
+                passed,
+                row.certificate_serial or "",
+                SATISFACTION_LABELS[feedback.satisfaction - 1] if feedback else "",
+                UNDERSTANDING_LABELS[feedback.understanding - 1] if feedback else "",
+                feedback.comment if feedback else "",
+            ]
+        )
+    return table
+
+
+def _safe(value: object) -> object:
+    """A typed name starting with = + - @ would be run as a formula by Excel: quote it."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(participants: list[ParticipantRow]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for row in rows(participants):
+        writer.writerow([_safe(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(participants: list[ParticipantRow], *, title: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "参加者"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(list(HEADER))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows(participants):
+        sheet.append([_safe(v) for v in row])
+    widths = (6, 16, 18, 24, 20, 10, 10, 10, 10, 10, 12, 14, 18, 40)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,44 @@
+"""Forms: the trainer's new workshop, the participant's join."""
+
+from __future__ import annotations
+
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length, Optional
+
+from trainer.form_base import JapaneseForm
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class WorkshopForm(JapaneseForm):
+    title = StringField(
+        "研修会の名前",
+        validators=[DataRequired("研修会の名前を入力してください。"), Length(max=200)],
+    )
+    course_id = SelectField("研修", coerce=int)
+    held_on = DateField("開催日", validators=[DataRequired("開催日を入力してください。")])
+    place = StringField("会場", validators=[Optional(), Length(max=200)])
+    organisation_ids = CheckboxesField(
+        "招待する構成団体（選ばなければ、すべての構成団体）", coerce=int, validators=[Optional()]
+    )
+
+    def set_choices(self, courses, organisations) -> None:
+        self.course_id.choices = [(c.id, c.title) for c in courses]
+        self.organisation_ids.choices = [(o.id, o.name) for o in organisations]
+
+
+class JoinForm(JapaneseForm):
+    organisation_id = SelectField("所属", coerce=int)
+    name = StringField(
+        "お名前",
+        validators=[DataRequired("お名前を入力してください。"), Length(max=100)],
+    )
+    kana = StringField("ふりがな", validators=[Optional(), Length(max=100)])
+
+    def set_choices(self, organisations) -> None:
+        self.organisation_id.choices = [(0, "選んでください")] + [
+            (o.id, o.name) for o in organisations
+        ]

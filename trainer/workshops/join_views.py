@@ -1,0 +1,273 @@
+"""The participant's side: /join/<code> from the projector's QR code, then one page that follows
+the phases. No password: the phone remembers whom it joined as in the signed session cookie."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from trainer.certificates import printing
+from trainer.certificates import service as certificates
+from trainer.certificates.views import _pdf, render_print_view, verify_url
+from trainer.content.placeholders import fill_text
+from trainer.content.quizzes import LIKERT_SCALES
+from trainer.errors import DomainError, NotFound
+from trainer.extensions import db, limiter
+from trainer.quizzes import service as quizzes
+from trainer.web import show_error
+from trainer.workshops import codes, service
+from trainer.workshops.forms import JoinForm
+from trainer.workshops.models import Participant, Phase, Workshop
+
+bp = Blueprint("join", __name__, url_prefix="/join")
+
+# Wrong codes are what a guesser sends: 30 a minute from one address. Joins to a real workshop
+# count separately and generously, because a room of 300 phones may share one address (NAT).
+WRONG_CODE_LIMIT = "30 per minute"
+JOIN_LIMIT = "1000 per 10 minutes"
+SESSION_KEY = "workshop_participants"
+LINK_AGAIN = "個人用リンクでの参加は、リンクを開き直してからお試しください。"
+
+
+def _not_found(response) -> bool:
+    return response.status_code == 404
+
+
+def _joined_id(workshop: Workshop) -> int | None:
+    return (session.get(SESSION_KEY) or {}).get(str(workshop.id))
+
+
+def _remember(participant: Participant) -> None:
+    joined = dict(session.get(SESSION_KEY) or {})
+    joined[str(participant.workshop_id)] = participant.id
+    session[SESSION_KEY] = joined
+    session.permanent = True  # survives the phone's browser being closed during the break
+
+
+def _workshop(code: str) -> Workshop:
+    return service.by_code(db.session, code)
+
+
+def _participant(code: str) -> tuple[Workshop, Participant]:
+    workshop = _workshop(code)
+    return workshop, service.participant_in(db.session, workshop, _joined_id(workshop))
+
+
+def _learner_of(workshop: Workshop):
+    """The member this phone is signed in as with a personal link, if in this network."""
+    signed_in = current_user.is_authenticated and not getattr(current_user, "is_staff", True)
+    if signed_in and current_user.network_id == workshop.network_id:
+        return current_user
+    return None
+
+
+@bp.get("/")
+def enter():
+    typed = request.args.get("code")
+    if typed is not None:
+        return redirect(url_for(".join", code=codes.normalise(typed) or "-"))
+    return render_template("join/enter.html", error=None, code="")
+
+
+@bp.route("/<code>", methods=["GET", "POST"])
+@limiter.limit(WRONG_CODE_LIMIT, deduct_when=_not_found)
+@limiter.limit(JOIN_LIMIT, methods=["POST"])
+def join(code: str):
+    try:
+        workshop = _workshop(code)
+    except NotFound as error:
+        return render_template("join/enter.html", error=error.message, code=code), 404
+    if code != workshop.join_code:
+        return redirect(url_for(".join", code=workshop.join_code))
+    if _joined_id(workshop) and request.method == "GET":
+        return redirect(url_for(".me", code=workshop.join_code))
+    reason = service.join_closed_reason(workshop)
+    if reason:
+        return render_template("join/closed.html", workshop=workshop, reason=reason), 410
+    form = JoinForm()
+    form.set_choices(service.invited_organisations(db.session, workshop))
+    learner = _learner_of(workshop)
+    if request.method == "POST" and (request.form.get("as_member") or form.validate()):
+        try:
+            if request.form.get("as_member"):
+                if learner is None:
+                    raise DomainError(LINK_AGAIN)
+                participant = service.join_as_member(db.session, workshop=workshop, member=learner)
+            else:
+                participant = service.join(
+                    db.session,
+                    workshop=workshop,
+                    organisation_id=form.organisation_id.data,
+                    name=form.name.data,
+                    kana=form.kana.data or "",
+                )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            _remember(participant)
+            return redirect(url_for(".me", code=workshop.join_code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("join/join.html", workshop=workshop, form=form, learner=learner), status
+
+
+@bp.get("/<code>/state")
+def state(code: str):
+    """What the phones poll: the phase only, one indexed row."""
+    try:
+        workshop = _workshop(code)
+    except NotFound:
+        return jsonify(error="not found"), 404
+    response = jsonify(phase=workshop.phase, label=workshop.current_phase.label)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _items(participant: Participant, attempt) -> list[dict]:
+    rows = quizzes.attempt_questions(db.session, attempt)
+    saved = quizzes.answers_by_question(db.session, attempt)
+    return [
+        {
+            "n": n,
+            "row": row,
+            "question": quizzes.question_of(row),
+            "order": attempt.choice_order.get(str(row.id), []),
+            "saved": saved[row.id].value if row.id in saved else None,
+            "scale": LIKERT_SCALES.get(row.body.get("scale") or "", ()),
+        }
+        for n, row in enumerate(rows, start=1)
+    ]
+
+
+@bp.get("/<code>/me")
+def me(code: str):
+    try:
+        workshop, participant = _participant(code)
+    except NotFound as error:
+        return render_template("join/enter.html", error=error.message, code=code), 404
+    phase = workshop.current_phase
+    tests = {}
+    for quiz_phase, phases in service.ANSWERING_PHASES.items():
+        if phase in phases:
+            tests[quiz_phase] = service.test_state(db.session, participant, quiz_phase)
+    pre = service.workshop_attempt(db.session, participant, "pre")
+    post = service.workshop_attempt(db.session, participant, "post")
+    open_test = next(
+        (
+            (quiz_phase, t.attempt)
+            for quiz_phase, t in tests.items()
+            if t.attempt is not None and t.attempt.status == "open"
+        ),
+        None,
+    )
+    facts = workshop.network.local_facts()
+    return render_template(
+        "join/me.html",
+        workshop=workshop,
+        participant=participant,
+        phase=phase,
+        Phase=Phase,
+        tests=tests,
+        open_test=open_test,
+        items=_items(participant, open_test[1]) if open_test else [],
+        pre=pre,
+        post=post,
+        certificate=certificates.for_attempt(db.session, post.id) if post else None,
+        feedback=service.feedback_of(db.session, participant),
+        survey=service,
+        local=lambda text: fill_text(text, facts),
+    )
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+@bp.post("/<code>/answers/<quiz_phase>")
+def answers(code: str, quiz_phase: str):
+    try:
+        workshop, participant = _participant(code)
+        submit = request.form.get("action") == "submit"
+        attempt = service.answer(
+            db.session,
+            participant=participant,
+            quiz_phase=quiz_phase,
+            form=request.form,
+            submit=submit,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        status = 404 if isinstance(error, NotFound) else 409
+        if _wants_json():
+            return jsonify(error=error.message), status
+        flash(error.message, "error")
+        return redirect(url_for(".me", code=codes.normalise(code)))
+    if _wants_json():
+        return jsonify(saved=True, status=attempt.status)
+    if attempt.status != "submitted":
+        flash("ここまでの回答を保存しました。", "success")
+    return redirect(url_for(".me", code=workshop.join_code))
+
+
+@bp.post("/<code>/feedback")
+def feedback(code: str):
+    try:
+        workshop, participant = _participant(code)
+        service.save_feedback(
+            db.session,
+            participant=participant,
+            satisfaction=request.form.get("satisfaction", ""),
+            understanding=request.form.get("understanding", ""),
+            comment=request.form.get("comment", ""),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".me", code=codes.normalise(code)))
+    flash("アンケートにご協力いただき、ありがとうございました。", "success")
+    return redirect(url_for(".me", code=workshop.join_code))
+
+
+@bp.post("/<code>/leave")
+def leave(code: str):
+    """「別の人として参加し直す」: this phone forgets whom it joined as (nothing is deleted)."""
+    workshop = _workshop(code)
+    joined = dict(session.get(SESSION_KEY) or {})
+    joined.pop(str(workshop.id), None)
+    session[SESSION_KEY] = joined
+    return redirect(url_for(".join", code=workshop.join_code))
+
+
+def _certificate(code: str):
+    workshop, participant = _participant(code)
+    post = service.workshop_attempt(db.session, participant, "post")
+    certificate = certificates.for_attempt(db.session, post.id) if post else None
+    if certificate is None:
+        raise NotFound("修了証が見つかりません。")
+    return workshop, certificate
+
+
+@bp.get("/<code>/certificate")
+def certificate(code: str):
+    workshop, found = _certificate(code)
+    return render_print_view(
+        found,
+        url_for(".certificate_pdf", code=workshop.join_code),
+        url_for(".me", code=workshop.join_code),
+    )
+
+
+@bp.get("/<code>/certificate.pdf")
+def certificate_pdf(code: str):
+    _, found = _certificate(code)
+    data = printing.certificate_pdf(certificates.printed(found, verify_url(found)))
+    return _pdf(data, f"certificate-{found.serial:05d}.pdf", download=False)

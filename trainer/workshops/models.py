@@ -1,0 +1,104 @@
+"""A workshop (one session in one room), its participants and their satisfaction survey.
+
+The live state (the phase) is a column, so every app worker on every host sees the same
+workshop; phones and the projector poll it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.accounts.models import Member, Network, Organisation, User
+from trainer.extensions import db
+from trainer.learning.models import Course
+from trainer.timeutil import utcnow
+
+
+class Phase(enum.StrEnum):
+    """The phases in the order the trainer moves through them."""
+
+    RECEPTION = "reception"
+    PRE = "pre"
+    TRAINING = "training"
+    POST = "post"
+    SURVEY = "survey"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return PHASE_LABELS[self]
+
+    @property
+    def index(self) -> int:
+        return PHASE_ORDER.index(self)
+
+
+PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+PHASE_LABELS: dict[Phase, str] = {
+    Phase.RECEPTION: "受付",
+    Phase.PRE: "事前テスト",
+    Phase.TRAINING: "研修",
+    Phase.POST: "事後テスト",
+    Phase.SURVEY: "アンケート",
+    Phase.CLOSED: "終了",
+}
+
+
+class Workshop(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    # The organisations invited ([Organisation.id, …]); empty means every organisation.
+    organisation_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    join_code: Mapped[str] = mapped_column(String(12), unique=True)
+    phase: Mapped[str] = mapped_column(String(12), default=Phase.RECEPTION.value)
+    phase_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    network: Mapped[Network] = relationship()
+    course: Mapped[Course] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def current_phase(self) -> Phase:
+        return Phase(self.phase)
+
+
+class Participant(db.Model):
+    """Someone who joined a workshop. Always a member: one found on the roster, or one created
+    from what they typed and marked for the secretariat to confirm or merge (Member.needs_review).
+    One row per member and workshop, so joining again from another phone resumes."""
+
+    __table_args__ = (UniqueConstraint("workshop_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    entered_name: Mapped[str] = mapped_column(String(100))
+    entered_kana: Mapped[str] = mapped_column(String(100), default="")
+    # How they were matched: "roster" (name + organisation), "link" (personal link), "new".
+    matched_by: Mapped[str] = mapped_column(String(10))
+    joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship()
+    member: Mapped[Member] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class WorkshopFeedback(db.Model):
+    """The satisfaction survey at the end: two 5-point answers and a free comment."""
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), primary_key=True)
+    satisfaction: Mapped[int] = mapped_column(Integer)  # 研修の感想 5 (とても良かった) … 1
+    understanding: Mapped[int] = mapped_column(Integer)  # 理解できましたか 5 … 1
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

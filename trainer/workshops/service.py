@@ -1,0 +1,655 @@
+"""Workshops: create, join (matching the roster), move through the phases, take the tests on
+one page, the satisfaction survey, and what the projector shows.
+
+Every piece of live state is in the database, so any worker on any host can serve any phone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trainer.accounts.models import Member, Organisation, User
+from trainer.accounts.roster import _new_link, get_organisation
+from trainer.audit import service as audit
+from trainer.errors import Conflict, DomainError, NotFound
+from trainer.learning.models import Course
+from trainer.quizzes import service as quizzes
+from trainer.quizzes.models import Answer, Attempt, QuizQuestion
+from trainer.text import clean_text, name_key
+from trainer.timeutil import today_jst, utcnow
+from trainer.workshops import codes
+from trainer.workshops.models import PHASE_ORDER, Participant, Phase, Workshop, WorkshopFeedback
+
+# The phases in which a test's answers are taken. A post-test still open when the trainer moves
+# on to the survey can be finished (a certificate must not be lost to a slow phone); a pre-test
+# cannot once the training has started, or "before" would no longer mean before.
+ANSWERING_PHASES = {"pre": {Phase.PRE}, "post": {Phase.POST, Phase.SURVEY}}
+
+SATISFACTION_LABELS = ("良くなかった", "あまり良くなかった", "ふつう", "良かった", "とても良かった")
+UNDERSTANDING_LABELS = (
+    "理解できなかった",
+    "あまり理解できなかった",
+    "どちらともいえない",
+    "おおむね理解できた",
+    "よく理解できた",
+)
+
+
+# --- creating and finding ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkshopInput:
+    course_id: int
+    title: str
+    held_on: date | None
+    place: str = ""
+    organisation_ids: tuple[int, ...] = ()
+
+
+def create_workshop(
+    session: Session, *, network_id: int, data: WorkshopInput, actor: User
+) -> Workshop:
+    title, place = clean_text(data.title), clean_text(data.place)
+    if not title:
+        raise DomainError("研修会の名前を入力してください。", "title")
+    if len(title) > 200 or len(place) > 200:
+        raise DomainError(
+            "200文字以内で入力してください。", "title" if len(title) > 200 else "place"
+        )
+    course = session.get(Course, data.course_id)
+    if course is None or not course.is_active or not course.post_quiz:
+        raise DomainError("研修を一覧から選んでください。", "course_id")
+    if data.held_on is None:
+        raise DomainError("開催日を入力してください。", "held_on")
+    if data.held_on < today_jst():
+        raise DomainError("開催日は今日以降の日付にしてください。", "held_on")
+    for organisation_id in data.organisation_ids:
+        try:
+            get_organisation(session, network_id, organisation_id)
+        except NotFound:
+            raise DomainError("構成団体を一覧から選んでください。", "organisation_ids") from None
+    for _ in range(5):  # a clash among 34 million codes is rare; try again if it happens
+        workshop = Workshop(
+            network_id=network_id,
+            course_id=course.id,
+            title=title,
+            held_on=data.held_on,
+            place=place,
+            organisation_ids=sorted(set(data.organisation_ids)),
+            join_code=codes.new_code(),
+            created_by_id=actor.id,
+        )
+        session.add(workshop)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue
+        audit.record(
+            session,
+            actor=actor,
+            action="workshop.create",
+            target_type="workshop",
+            target_id=workshop.id,
+            target_label=title,
+            network_id=network_id,
+            details={"held_on": data.held_on.isoformat(), "course": course.title},
+        )
+        session.commit()
+        return workshop
+    raise Conflict("参加コードを作れませんでした。もう一度お試しください。")
+
+
+def workshops_of(session: Session, network_id: int) -> list[Workshop]:
+    return list(
+        session.scalars(
+            select(Workshop)
+            .where(Workshop.network_id == network_id)
+            .order_by(Workshop.held_on.desc(), Workshop.id.desc())
+        )
+    )
+
+
+def get_workshop(session: Session, network_id: int, workshop_id: int) -> Workshop:
+    workshop = session.scalar(
+        select(Workshop).where(Workshop.id == workshop_id, Workshop.network_id == network_id)
+    )
+    if workshop is None:
+        raise NotFound("研修会が見つかりません。")
+    return workshop
+
+
+def by_code(session: Session, typed: str) -> Workshop:
+    """The workshop a join code names. Unknown, malformed and another workshop's code all read
+    the same: the page cannot be used to learn which codes exist."""
+    code = codes.normalise(typed)
+    workshop = None
+    if codes.is_well_formed(code):
+        workshop = session.scalar(select(Workshop).where(Workshop.join_code == code))
+    if workshop is None:
+        raise NotFound("参加コードが見つかりません。コードをもう一度お確かめください。")
+    return workshop
+
+
+def join_closed_reason(workshop: Workshop, day: date | None = None) -> str | None:
+    """Why no one can join any more, or None. The code lasts until the end of the workshop's day."""
+    if workshop.current_phase is Phase.CLOSED:
+        return "この研修会は終了しました。参加の受付は締め切りました。"
+    if (day or today_jst()) > workshop.held_on:
+        return "この参加コードの有効期限が切れています（開催日を過ぎました）。"
+    return None
+
+
+def invited_organisations(session: Session, workshop: Workshop) -> list[Organisation]:
+    stmt = select(Organisation).where(Organisation.network_id == workshop.network_id)
+    if workshop.organisation_ids:
+        stmt = stmt.where(Organisation.id.in_(workshop.organisation_ids))
+    return list(session.scalars(stmt.order_by(Organisation.name_key)))
+
+
+# --- joining -------------------------------------------------------------------------------------
+
+
+def match_member(
+    session: Session, *, network_id: int, organisation_id: int, name: str, kana: str
+) -> Member | None:
+    """The one member of the organisation this person is, or None when none or several could be.
+
+    Names compare in normal form (full- and half-width, spaces, katakana and hiragana all
+    fold together). Same-name members are told apart by kana; a name typed in kana matches
+    a member's kana. Never guesses between two people: the secretariat merges instead."""
+    in_org = select(Member).where(
+        Member.network_id == network_id, Member.organisation_id == organisation_id
+    )
+    typed_name, typed_kana = name_key(name), name_key(kana)
+    candidates = list(session.scalars(in_org.where(Member.name_key == typed_name)))
+    if len(candidates) > 1 and typed_kana:
+        candidates = [m for m in candidates if m.kana_key == typed_kana]
+    if not candidates:
+        candidates = list(session.scalars(in_org.where(Member.kana_key == typed_name)))
+    if len(candidates) > 1:  # prefer the one on the roster over an earlier unconfirmed entry
+        confirmed = [m for m in candidates if not m.needs_review and m.is_member_now]
+        candidates = confirmed if len(confirmed) == 1 else candidates
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def join(
+    session: Session, *, workshop: Workshop, organisation_id: int | None, name: str, kana: str
+) -> Participant:
+    """Join by organisation and name; someone not found on the roster is kept as a member to
+    review. Joining again with the same name resumes the same participant."""
+    reason = join_closed_reason(workshop)
+    if reason:
+        raise Conflict(reason)
+    invited = {o.id for o in invited_organisations(session, workshop)}
+    if organisation_id not in invited:
+        raise DomainError("所属を一覧から選んでください。", "organisation_id")
+    name, kana = clean_text(name), clean_text(kana)
+    if not name:
+        raise DomainError("お名前を入力してください。", "name")
+    if len(name) > 100 or len(kana) > 100:
+        raise DomainError("100文字以内で入力してください。", "name" if len(name) > 100 else "kana")
+    member = match_member(
+        session,
+        network_id=workshop.network_id,
+        organisation_id=organisation_id,
+        name=name,
+        kana=kana,
+    )
+    matched_by = "roster"
+    if member is None:
+        selector, verifier = _new_link()
+        member = Member(
+            network_id=workshop.network_id,
+            organisation_id=organisation_id,
+            name=name,
+            kana=kana,
+            name_key=name_key(name),
+            kana_key=name_key(kana),
+            membership_start=min(workshop.held_on, today_jst()),
+            link_selector=selector,
+            link_verifier=verifier,
+            needs_review=True,
+        )
+        session.add(member)
+        session.flush()
+        matched_by = "new"
+    return _participant(session, workshop, member, matched_by, name, kana, organisation_id)
+
+
+def join_as_member(session: Session, *, workshop: Workshop, member: Member) -> Participant:
+    """Join as the member whose personal link this phone is signed in with."""
+    reason = join_closed_reason(workshop)
+    if reason:
+        raise Conflict(reason)
+    if member.network_id != workshop.network_id:
+        raise NotFound("参加コードが見つかりません。コードをもう一度お確かめください。")
+    return _participant(
+        session, workshop, member, "link", member.name, member.kana, member.organisation_id
+    )
+
+
+def _participant(
+    session: Session,
+    workshop: Workshop,
+    member: Member,
+    matched_by: str,
+    name: str,
+    kana: str,
+    organisation_id: int,
+) -> Participant:
+    stmt = select(Participant).where(
+        Participant.workshop_id == workshop.id, Participant.member_id == member.id
+    )
+    existing = session.scalar(stmt)
+    if existing is not None:
+        session.commit()
+        return existing
+    participant = Participant(
+        workshop_id=workshop.id,
+        member_id=member.id,
+        organisation_id=organisation_id,
+        entered_name=name,
+        entered_kana=kana,
+        matched_by=matched_by,
+    )
+    session.add(participant)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the same person joined from two phones at once: one row stands
+        existing = session.scalar(stmt)
+        if existing is None:
+            raise
+        return existing
+    return participant
+
+
+def participant_in(session: Session, workshop: Workshop, participant_id: int | None) -> Participant:
+    """The participant this phone joined as, in this workshop only."""
+    participant = session.get(Participant, participant_id) if participant_id else None
+    if participant is None or participant.workshop_id != workshop.id:
+        raise NotFound("この研修会への参加登録が見つかりません。もう一度参加してください。")
+    return participant
+
+
+# --- phases --------------------------------------------------------------------------------------
+
+
+def allowed_moves(phase: Phase) -> list[Phase]:
+    """Forward one step, or back one step to undo a click too early. 終了 is final."""
+    if phase is Phase.CLOSED:
+        return []
+    i = phase.index
+    moves = [PHASE_ORDER[i + 1]]
+    if i > 0:
+        moves.append(PHASE_ORDER[i - 1])
+    return moves
+
+
+def move_phase(
+    session: Session, *, workshop: Workshop, from_phase: str, to_phase: str, actor: User
+) -> Workshop:
+    """Move from the phase the trainer saw to the one chosen. The UPDATE is conditional on the
+    phase seen, so a double click, or two trainers clicking at once, moves it one step only."""
+    try:
+        seen, wanted = Phase(from_phase), Phase(to_phase)
+    except ValueError:
+        raise DomainError("段階を選び直してください。") from None
+    if wanted not in allowed_moves(seen):
+        raise DomainError(f"「{seen.label}」から「{wanted.label}」へは進められません。")
+    moved = session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop.id, Workshop.phase == seen.value)
+        .values(phase=wanted.value, phase_changed_at=utcnow())
+    )
+    if moved.rowcount != 1:
+        session.rollback()
+        session.refresh(workshop)
+        if workshop.phase == wanted.value:
+            return workshop  # the same click arrived twice
+        raise Conflict(
+            f"ほかの操作で段階が「{workshop.current_phase.label}」に変わっています。"
+            "画面を確かめてから操作してください。"
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="workshop.phase",
+        target_type="workshop",
+        target_id=workshop.id,
+        target_label=workshop.title,
+        network_id=workshop.network_id,
+        details={"from": seen.label, "to": wanted.label},
+    )
+    session.commit()
+    session.refresh(workshop)
+    return workshop
+
+
+# --- the participant's tests ---------------------------------------------------------------------
+
+
+@dataclass
+class TestState:
+    """What a participant's phone shows for a test phase."""
+
+    attempt: Attempt | None
+    reason: str | None = None  # why there is no test to take (already done, certificate valid)
+
+
+def test_state(session: Session, participant: Participant, quiz_phase: str) -> TestState:
+    workshop = participant.workshop
+    try:
+        attempt = quizzes.start_workshop_attempt(
+            session,
+            member=participant.member,
+            course=workshop.course,
+            phase=quiz_phase,
+            workshop_id=workshop.id,
+        )
+    except Conflict as refusal:
+        return TestState(attempt=None, reason=refusal.message)
+    return TestState(attempt=attempt)
+
+
+def workshop_attempt(session: Session, participant: Participant, quiz_phase: str) -> Attempt | None:
+    """The attempt this participant made at this phase in this workshop, if any (no creating)."""
+    return session.scalar(
+        select(Attempt).where(
+            Attempt.member_id == participant.member_id,
+            Attempt.workshop_id == participant.workshop_id,
+            Attempt.phase == quiz_phase,
+        )
+    )
+
+
+def answer(
+    session: Session, *, participant: Participant, quiz_phase: str, form, submit: bool
+) -> Attempt:
+    """Save the page's answers and, when asked, submit. Refused outside the test's phase."""
+    workshop = participant.workshop
+    session.refresh(workshop)  # the phase as it is now, not as this request first read it
+    if quiz_phase not in ANSWERING_PHASES:
+        raise DomainError("テストが見つかりません。")
+    if workshop.current_phase not in ANSWERING_PHASES[quiz_phase]:
+        label = "事前テスト" if quiz_phase == "pre" else "事後テスト"
+        raise Conflict(
+            f"いまは{label}の時間ではありません（現在は「{workshop.current_phase.label}」です）。"
+            "回答は保存されていません。"
+        )
+    attempt = workshop_attempt(session, participant, quiz_phase)
+    if attempt is None:
+        state = test_state(session, participant, quiz_phase)
+        if state.attempt is None:
+            raise Conflict(state.reason or "テストを始められません。")
+        attempt = state.attempt
+    if attempt.status == "submitted":
+        return attempt  # a double tap on 提出 (or a retry after a lost connection)
+    quizzes.save_answers(session, attempt=attempt, form=form)
+    if submit:
+        quizzes.submit(
+            session, attempt=attempt, key=attempt.idempotency_key, course=workshop.course
+        )
+    return attempt
+
+
+# --- the satisfaction survey ---------------------------------------------------------------------
+
+
+def save_feedback(
+    session: Session,
+    *,
+    participant: Participant,
+    satisfaction: str,
+    understanding: str,
+    comment: str,
+) -> WorkshopFeedback:
+    phase = participant.workshop.current_phase
+    if phase is not Phase.SURVEY:
+        raise Conflict(
+            f"いまはアンケートの時間ではありません（現在は「{phase.label}」です）。"
+            "回答は保存されていません。"
+        )
+    values = {}
+    for name, raw in (("satisfaction", satisfaction), ("understanding", understanding)):
+        if raw not in {"1", "2", "3", "4", "5"}:
+            raise DomainError("5つの中から選んでください。", name)
+        values[name] = int(raw)
+    comment = clean_text(comment)
+    if len(comment) > 2000:
+        raise DomainError("感想は2000文字以内で入力してください。", "comment")
+    feedback = session.get(WorkshopFeedback, participant.id)
+    if feedback is None:
+        feedback = WorkshopFeedback(participant_id=participant.id)
+        session.add(feedback)
+    feedback.satisfaction = values["satisfaction"]
+    feedback.understanding = values["understanding"]
+    feedback.comment = comment
+    feedback.answered_at = utcnow()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # sent twice at once: send it again over the first
+        return save_feedback(
+            session,
+            participant=participant,
+            satisfaction=satisfaction,
+            understanding=understanding,
+            comment=comment,
+        )
+    return feedback
+
+
+def feedback_of(session: Session, participant: Participant) -> WorkshopFeedback | None:
+    return session.get(WorkshopFeedback, participant.id)
+
+
+@dataclass
+class Distribution:
+    label: str
+    scale: tuple[str, ...]
+    counts: list[int]  # for 1..5
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def mean(self) -> float | None:
+        return sum((i + 1) * c for i, c in enumerate(self.counts)) / self.n if self.n else None
+
+
+@dataclass
+class FeedbackSummary:
+    satisfaction: Distribution
+    understanding: Distribution
+    comments: list[str]
+
+
+def feedback_summary(session: Session, workshop: Workshop) -> FeedbackSummary:
+    rows = session.execute(
+        select(
+            WorkshopFeedback.satisfaction, WorkshopFeedback.understanding, WorkshopFeedback.comment
+        )
+        .join(Participant, Participant.id == WorkshopFeedback.participant_id)
+        .where(Participant.workshop_id == workshop.id)
+        .order_by(WorkshopFeedback.answered_at)
+    ).all()
+    satisfaction = Distribution("研修の感想", SATISFACTION_LABELS, [0] * 5)
+    understanding = Distribution("理解できましたか", UNDERSTANDING_LABELS, [0] * 5)
+    comments = []
+    for s, u, comment in rows:
+        satisfaction.counts[s - 1] += 1
+        understanding.counts[u - 1] += 1
+        if comment:
+            comments.append(comment)
+    return FeedbackSummary(satisfaction, understanding, comments)
+
+
+# --- the projector -------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionBars:
+    number: int
+    key: str
+    topic: str
+    text: str
+    pre_n: int = 0
+    pre_right: int = 0
+    post_n: int = 0
+    post_right: int = 0
+
+    @staticmethod
+    def _percent(right: int, n: int) -> int | None:
+        return round(100 * right / n) if n else None
+
+    @property
+    def pre_percent(self) -> int | None:
+        return self._percent(self.pre_right, self.pre_n)
+
+    @property
+    def post_percent(self) -> int | None:
+        return self._percent(self.post_right, self.post_n)
+
+
+@dataclass
+class TestProgress:
+    started: int = 0
+    submitted: int = 0
+
+
+@dataclass
+class ProjectorState:
+    phase: Phase
+    joined: int
+    tests: dict[str, TestProgress] = field(default_factory=dict)
+    questions: list[QuestionBars] = field(default_factory=list)
+    feedback_count: int = 0
+
+
+def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
+    """Counts only, no names: this is on the wall. Answers count as they are saved, so the bars
+    move while people answer; each question counts each attempt once (one answer per question)."""
+    from trainer.quizzes.service import bank_of
+
+    course = workshop.course
+    joined = session.scalar(
+        select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
+    )
+    tests = {"pre": TestProgress(), "post": TestProgress()}
+    for phase, status, count in session.execute(
+        select(Attempt.phase, Attempt.status, func.count())
+        .where(Attempt.workshop_id == workshop.id)
+        .group_by(Attempt.phase, Attempt.status)
+    ):
+        tests[phase].started += count
+        if status == "submitted":
+            tests[phase].submitted += count
+
+    pre_bank, post_bank = bank_of(session, course.pre_quiz), bank_of(session, course.post_quiz)
+    ids = (list(post_bank.question_ids) if post_bank else []) + (
+        list(pre_bank.question_ids) if pre_bank else []
+    )
+    rows = {q.id: q for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
+    scored = [i for i in ids if rows[i].type != "likert"]
+    bars: dict[str, QuestionBars] = {}
+    for qid in scored:
+        q = rows[qid]
+        if q.key not in bars:
+            bars[q.key] = QuestionBars(len(bars) + 1, q.key, q.topic, q.body["text"])
+    key_of = {qid: rows[qid].key for qid in scored}
+    if scored:
+        counted = session.execute(
+            select(
+                Attempt.phase,
+                Answer.question_id,
+                func.count(),
+                func.sum(case((Answer.fully_right, 1), else_=0)),
+            )
+            .join(Attempt, Attempt.id == Answer.attempt_id)
+            .where(Attempt.workshop_id == workshop.id, Answer.question_id.in_(scored))
+            .group_by(Attempt.phase, Answer.question_id)
+        )
+        for phase, question_id, n, right in counted:
+            target = bars[key_of[question_id]]
+            if phase == "pre":
+                target.pre_n += n
+                target.pre_right += int(right or 0)
+            else:
+                target.post_n += n
+                target.post_right += int(right or 0)
+    feedback_count = session.scalar(
+        select(func.count())
+        .select_from(WorkshopFeedback)
+        .join(Participant, Participant.id == WorkshopFeedback.participant_id)
+        .where(Participant.workshop_id == workshop.id)
+    )
+    return ProjectorState(
+        phase=workshop.current_phase,
+        joined=joined or 0,
+        tests=tests,
+        questions=list(bars.values()),
+        feedback_count=feedback_count or 0,
+    )
+
+
+# --- the trainer's list of who joined ------------------------------------------------------------
+
+
+@dataclass
+class ParticipantRow:
+    participant: Participant
+    pre: Attempt | None
+    post: Attempt | None
+    feedback: WorkshopFeedback | None
+    certificate_serial: str | None
+
+
+def participant_rows(session: Session, workshop: Workshop) -> list[ParticipantRow]:
+    from trainer.certificates.models import Certificate
+
+    participants = list(
+        session.scalars(
+            select(Participant)
+            .where(Participant.workshop_id == workshop.id)
+            .order_by(Participant.joined_at, Participant.id)
+        )
+    )
+    attempts = {
+        (a.member_id, a.phase): a
+        for a in session.scalars(select(Attempt).where(Attempt.workshop_id == workshop.id))
+    }
+    feedback = {
+        f.participant_id: f
+        for f in session.scalars(
+            select(WorkshopFeedback).where(
+                WorkshopFeedback.participant_id.in_([p.id for p in participants])
+            )
+        )
+    }
+    post_ids = [a.id for (_, phase), a in attempts.items() if phase == "post"]
+    serials = {
+        c.attempt_id: c.serial_label
+        for c in session.scalars(select(Certificate).where(Certificate.attempt_id.in_(post_ids)))
+    }
+    rows = []
+    for p in participants:
+        post = attempts.get((p.member_id, "post"))
+        rows.append(
+            ParticipantRow(
+                participant=p,
+                pre=attempts.get((p.member_id, "pre")),
+                post=post,
+                feedback=feedback.get(p.id),
+                certificate_serial=serials.get(post.id) if post else None,
+            )
+        )
+    return rows
