@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
-from tests.workshops.helpers import answer_test, join, make_room, move_to, phone
+from tests.workshops.helpers import answer_test, join, move_to, phone
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
 from trainer.quizzes.models import Attempt
-
-
-@pytest.fixture
-def room(make_network, make_user, make_org, make_member):
-    return make_room(make_network, make_user, make_org, make_member)
 
 
 def test_a_small_workshop_from_join_to_certificate(app, client, login, room):

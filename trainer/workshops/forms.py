@@ -7,6 +7,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from trainer.form_base import JapaneseForm
 
+MAX_100 = "100文字以内で入力してください。"
+MAX_200 = "200文字以内で入力してください。"
+
 
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
@@ -16,11 +19,14 @@ class CheckboxesField(SelectMultipleField):
 class WorkshopForm(JapaneseForm):
     title = StringField(
         "研修会の名前",
-        validators=[DataRequired("研修会の名前を入力してください。"), Length(max=200)],
+        validators=[
+            DataRequired("研修会の名前を入力してください。"),
+            Length(max=200, message=MAX_200),
+        ],
     )
     course_id = SelectField("研修", coerce=int)
     held_on = DateField("開催日", validators=[DataRequired("開催日を入力してください。")])
-    place = StringField("会場", validators=[Optional(), Length(max=200)])
+    place = StringField("会場", validators=[Optional(), Length(max=200, message=MAX_200)])
     organisation_ids = CheckboxesField(
         "招待する構成団体（選ばなければ、すべての構成団体）", coerce=int, validators=[Optional()]
     )
@@ -34,9 +40,9 @@ class JoinForm(JapaneseForm):
     organisation_id = SelectField("所属", coerce=int)
     name = StringField(
         "お名前",
-        validators=[DataRequired("お名前を入力してください。"), Length(max=100)],
+        validators=[DataRequired("お名前を入力してください。"), Length(max=100, message=MAX_100)],
     )
-    kana = StringField("ふりがな", validators=[Optional(), Length(max=100)])
+    kana = StringField("ふりがな", validators=[Optional(), Length(max=100, message=MAX_100)])
 
     def set_choices(self, organisations) -> None:
         self.organisation_id.choices = [(0, "選んでください")] + [

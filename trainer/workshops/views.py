@@ -10,7 +10,7 @@ from trainer.accounts import roster
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.audit import service as audit
-from trainer.errors import DomainError
+from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.qr import absolute_url, qr_svg
@@ -88,6 +88,7 @@ def detail(workshop_id: int):
 @allow(Role.TRAINER)
 def phase(workshop_id: int):
     workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    before = workshop.current_phase
     try:
         service.move_phase(
             db.session,
@@ -100,7 +101,9 @@ def phase(workshop_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(f"「{workshop.current_phase.label}」に進めました。", "success")
+        now = workshop.current_phase
+        verb = "戻しました" if now.index < before.index else "進めました"
+        flash(f"「{now.label}」に{verb}。参加者の画面も切り替わります。", "success")
     return redirect(url_for(".detail", workshop_id=workshop.id))
 
 
@@ -197,6 +200,8 @@ def review_confirm(member_id: int):
         member = review.confirm(
             db.session, network_id=g.network.id, member_id=member_id, actor=current_user
         )
+    except NotFound:
+        raise  # another network's member: the same 404 as everywhere
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -216,6 +221,8 @@ def review_merge(member_id: int):
             into_id=int(into) if into.isdigit() else None,
             actor=current_user,
         )
+    except NotFound:
+        raise
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -1,0 +1,239 @@
+"""Joining from a phone: the code, the roster match, people not on the roster, the limits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from tests.workshops.helpers import join, move_to, phone
+from trainer.accounts import roster
+from trainer.accounts.models import Member
+from trainer.extensions import db
+from trainer.timeutil import today_jst
+from trainer.workshops.models import Participant
+
+
+def twin_of(room, kana: str) -> Member:
+    """A second 見守 花子1 in the same organisation (the roster allows it when told)."""
+    return roster.create_member(
+        db.session,
+        network_id=room.network.id,
+        data=roster.MemberInput(
+            organisation_id=room.orgs[0].id,
+            name="見守 花子1",
+            kana=kana,
+            membership_start=date(2025, 4, 1),
+        ),
+        actor=None,
+        allow_same_name=True,
+    )
+
+
+def participants(room) -> list[Participant]:
+    return db.session.scalars(
+        select(Participant).where(Participant.workshop_id == room.workshop.id)
+    ).all()
+
+
+def member_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Member))
+
+
+def test_the_join_page_lists_the_invited_organisations(app, room):
+    page = phone(app).get(f"/join/{room.code}").get_data(as_text=True)
+    assert "見守り研修会" in page
+    assert "みどり居宅介護支援事業所" in page and "さくら信用金庫" in page
+    assert 'name="name"' in page and 'name="kana"' in page and "パスワード" in page
+
+
+def test_the_same_person_typed_in_many_ways_is_the_roster_member(app, room):
+    花子 = room.members[0]  # 見守 花子1 (みまもり はなこ1), みどり居宅介護支援事業所
+    typed = [
+        ("見守 花子1", ""),  # as on the roster
+        ("見守　花子１", ""),  # full-width space and digit
+        ("見守花子1", ""),  # no space
+        (" 見守  花子1 ", ""),  # blanks around and between
+        ("ミマモリ ハナコ1", ""),  # the name in katakana: matches the roster's kana
+        ("ﾐﾏﾓﾘ ﾊﾅｺ1", ""),  # half-width katakana
+        ("みまもりはなこ１", ""),  # hiragana, full-width digit
+    ]
+    for name, kana in typed:
+        p = phone(app)
+        assert join(p, room, org=room.orgs[0], name=name, kana=kana).status_code == 302, name
+        (only,) = participants(room)
+        assert only.member_id == 花子.id, name
+        assert only.matched_by == "roster"
+    assert member_count() == 3  # nobody new
+
+
+def test_same_name_members_are_told_apart_by_kana(app, room):
+    twin = twin_of(room, "みもり はなこ")
+    p = phone(app)
+    join(p, room, org=room.orgs[0], name="見守花子1", kana="ミモリ ハナコ")
+    (only,) = participants(room)
+    assert only.member_id == twin.id
+
+
+def test_same_name_without_kana_is_kept_for_the_secretariat(app, room):
+    twin_of(room, "みもり はなこ")
+    join(phone(app), room, org=room.orgs[0], name="見守 花子1")
+    (only,) = participants(room)
+    assert only.matched_by == "new"
+    assert only.member.needs_review is True  # never a guess between two people
+
+
+def test_someone_not_on_the_roster_is_kept_and_joining_again_resumes(app, room):
+    before = member_count()
+    first = phone(app)
+    join(first, room, org=room.orgs[1], name="信金 一郎", kana="しんきん いちろう")
+    (only,) = participants(room)
+    assert only.matched_by == "new"
+    new_member = only.member
+    assert new_member.needs_review is True
+    assert (new_member.name, new_member.kana, new_member.organisation_id) == (
+        "信金 一郎",
+        "しんきん いちろう",
+        room.orgs[1].id,
+    )
+    assert member_count() == before + 1
+    # The phone died: on another phone the same name finds the same participant.
+    second = phone(app)
+    join(second, room, org=room.orgs[1], name="信金　一郎")
+    assert [p.id for p in participants(room)] == [only.id]
+    assert member_count() == before + 1
+    # The same name in another organisation is another person.
+    join(phone(app), room, org=room.orgs[0], name="信金 一郎")
+    assert len(participants(room)) == 2
+
+
+def test_a_phone_that_joined_goes_straight_to_its_page(app, room):
+    p = phone(app)
+    join(p, room, org=room.orgs[0], name="見守 花子2")
+    response = p.get(f"/join/{room.code}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/join/{room.code}/me")
+    page = p.get(f"/join/{room.code}/me").get_data(as_text=True)
+    assert "見守 花子2さん（みどり居宅介護支援事業所）" in page
+
+
+def test_leave_lets_someone_else_join_on_the_same_phone(app, room):
+    p = phone(app)
+    join(p, room, org=room.orgs[0], name="見守 花子1")
+    p.post(f"/join/{room.code}/leave")
+    assert p.get(f"/join/{room.code}").status_code == 200
+    join(p, room, org=room.orgs[0], name="見守 花子2")
+    assert "見守 花子2さん" in p.get(f"/join/{room.code}/me").get_data(as_text=True)
+    assert len(participants(room)) == 2
+
+
+def test_a_personal_link_joins_as_that_member(app, login, room):
+    p = phone(app)
+    login(p, room.members[2])
+    page = p.get(f"/join/{room.code}").get_data(as_text=True)
+    assert "見守 花子3さんとして参加する" in page
+    assert p.post(f"/join/{room.code}", data={"as_member": "1"}).status_code == 302
+    (only,) = participants(room)
+    assert (only.member_id, only.matched_by) == (room.members[2].id, "link")
+
+
+def test_a_learner_of_another_network_is_not_offered_the_link_join(
+    app, login, room, make_network, make_member
+):
+    stranger = make_member(make_network())
+    p = phone(app)
+    login(p, stranger)
+    assert "として参加する" not in p.get(f"/join/{room.code}").get_data(as_text=True)
+    response = p.post(f"/join/{room.code}", data={"as_member": "1"})
+    assert response.status_code == 422
+    assert "個人用リンクでの参加は" in response.get_data(as_text=True)
+    assert participants(room) == []
+
+
+def test_bad_join_forms_store_nothing(app, room, make_org, make_network):
+    before = member_count()
+    p = phone(app)
+    cases = [
+        ({"organisation_id": room.orgs[0].id, "name": ""}, "お名前を入力してください。"),
+        ({"organisation_id": room.orgs[0].id, "name": "　 "}, "お名前を入力してください。"),
+        ({"organisation_id": 0, "name": "見守 花子1"}, "所属を一覧から選んでください。"),
+        ({"organisation_id": make_org(make_network()).id, "name": "見守 花子1"}, "一覧から選"),
+        ({"organisation_id": room.orgs[0].id, "name": "あ" * 101}, "100文字以内"),
+    ]
+    for data, message in cases:
+        response = p.post(f"/join/{room.code}", data=data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True), data
+    assert participants(room) == []
+    assert member_count() == before + 0
+
+
+def test_only_invited_organisations_can_join(app, client, login, room, make_org):
+    uninvited = make_org(room.network, "よその事業所")
+    room.workshop.organisation_ids = [room.orgs[0].id]
+    db.session.commit()
+    p = phone(app)
+    assert "よその事業所" not in p.get(f"/join/{room.code}").get_data(as_text=True)
+    response = join(p, room, org=uninvited, name="よその 人")
+    assert response.status_code == 422
+    assert participants(room) == []
+
+
+def test_codes_are_forgiving_to_type_and_wrong_ones_say_so(app, room):
+    p = phone(app)
+    typed = room.code.lower()
+    assert (
+        p.get(f"/join/?code={typed[:3]} {typed[3:]}")
+        .headers["Location"]
+        .endswith(f"/join/{room.code}")
+    )
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in room.code)
+    response = p.get(f"/join/{full_width}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/join/{room.code}")
+    for wrong in ("AAAAAA", "ABC", "<script>", "0O1IL5"):
+        response = p.get(f"/join/{wrong}")
+        assert response.status_code == 404
+        assert "参加コードが見つかりません" in response.get_data(as_text=True)
+    response = p.post("/join/AAAAAA", data={"organisation_id": room.orgs[0].id, "name": "x"})
+    assert response.status_code == 404
+    assert participants(room) == []
+
+
+def test_a_closed_or_past_workshop_takes_no_one(app, client, login, room):
+    room.workshop.held_on = today_jst() - timedelta(days=1)
+    db.session.commit()
+    p = phone(app)
+    response = join(p, room, org=room.orgs[0], name="見守 花子1")
+    assert response.status_code == 410
+    assert "有効期限が切れています" in response.get_data(as_text=True)
+    room.workshop.held_on = today_jst()
+    db.session.commit()
+    login(client, room.trainer)
+    move_to(client, room, "closed")
+    response = join(p, room, org=room.orgs[0], name="見守 花子1")
+    assert response.status_code == 410
+    assert "この研修会は終了しました" in response.get_data(as_text=True)
+    assert participants(room) == []
+
+
+def test_a_room_of_300_phones_behind_one_address_all_join(app_config, make_app, room):
+    limited = make_app(RATELIMIT_ENABLED=True)
+    for i in range(300):
+        p = limited.test_client()
+        response = join(p, room, org=room.orgs[1], name=f"参加者 {i}")
+        assert response.status_code == 302, (i, response.status_code)
+    assert len(participants(room)) == 300
+
+
+def test_guessing_codes_is_rate_limited(make_app, room):
+    limited = make_app(RATELIMIT_ENABLED=True)
+    p = limited.test_client()
+    for i in range(30):
+        assert p.get(f"/join/AAAA{i:02d}").status_code == 404
+    response = p.get("/join/AAAAAA")
+    assert response.status_code == 429
+    assert "操作の回数が多すぎます" in response.get_data(as_text=True)
+    other_address = limited.test_client()
+    environ = {"REMOTE_ADDR": "192.0.2.7"}
+    assert other_address.get(f"/join/{room.code}", environ_base=environ).status_code == 200
