@@ -374,24 +374,24 @@ def answer(
     session: Session, *, participant: Participant, quiz_phase: str, form, submit: bool
 ) -> Attempt:
     """Save the page's answers and, when asked, submit. Refused outside the test's phase."""
-    workshop = participant.workshop
-    session.refresh(workshop)  # the phase as it is now, not as this request first read it
+    workshop = participant.workshop  # read in this request: the phase as it is now
     if quiz_phase not in ANSWERING_PHASES:
         raise DomainError("テストが見つかりません。")
+    attempt = workshop_attempt(session, participant, quiz_phase)
+    if attempt is not None and attempt.status == "submitted":
+        # A double tap on 提出, or a retry whose first reply was lost: it is in, say so.
+        return attempt
     if workshop.current_phase not in ANSWERING_PHASES[quiz_phase]:
         label = "事前テスト" if quiz_phase == "pre" else "事後テスト"
         raise Conflict(
             f"いまは{label}の時間ではありません（現在は「{workshop.current_phase.label}」です）。"
             "回答は保存されていません。"
         )
-    attempt = workshop_attempt(session, participant, quiz_phase)
     if attempt is None:
         state = test_state(session, participant, quiz_phase)
         if state.attempt is None:
             raise Conflict(state.reason or "テストを始められません。")
         attempt = state.attempt
-    if attempt.status == "submitted":
-        return attempt  # a double tap on 提出 (or a retry after a lost connection)
     quizzes.save_answers(session, attempt=attempt, form=form)
     if submit:
         quizzes.submit(
