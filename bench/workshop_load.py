@@ -258,11 +258,13 @@ class Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = defaultdict(list)
+        self.sent: list[tuple[float, str, float]] = []  # (sent at, request, seconds)
         self.errors: list[str] = []
 
-    def add(self, name: str, seconds: float) -> None:
+    def add(self, name: str, sent_at: float, seconds: float) -> None:
         with self.lock:
             self.latency[name].append(seconds)
+            self.sent.append((sent_at, name, seconds))
 
     def error(self, text: str) -> None:
         with self.lock:
@@ -298,6 +300,7 @@ class Client:
             send["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         send.update({k.replace("_", "-"): v for k, v in headers.items()})
         conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        sent_at = time.monotonic()
         started = time.perf_counter()
         try:
             conn.request(method, path, body=body, headers=send)
@@ -308,7 +311,7 @@ class Client:
             raise Failed(name) from error
         finally:
             conn.close()
-        self.recorder.add(name, time.perf_counter() - started)
+        self.recorder.add(name, sent_at, time.perf_counter() - started)
         for header in raw.headers.get_all("Set-Cookie") or []:
             jar = SimpleCookie()
             jar.load(header)
@@ -505,6 +508,32 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f}"
 
 
+def timeline(recorder: Recorder, origin: float, step: float = 3.0) -> None:
+    """Requests by when they were sent, in steps after the phase change: where the queue forms."""
+    buckets: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for sent_at, name, seconds in recorder.sent:
+        if sent_at >= origin:
+            buckets[int((sent_at - origin) // step)].append((name, seconds))
+    print(f"\nafter the phase change, by when sent (p99 ms; n in brackets; {step:g} s steps):")
+    print(
+        f"  {'from s':>6} {'all req/s':>9} {'state poll':>14} {'test page':>14} "
+        f"{'submit':>14} {'projector':>10}"
+    )
+    for k in sorted(buckets):
+        rows = buckets[k]
+
+        def cell(name: str, rows: list = rows, width: int = 14) -> str:
+            values = [s for n, s in rows if n == name]
+            text = f"{pct(values, 99) * 1000:.0f} ({len(values)})" if values else "-"
+            return f"{text:>{width}}"
+
+        print(
+            f"  {k * step:>6.0f} {len(rows) / step:>9.0f} {cell('state poll (GET)')} "
+            f"{cell('test page (GET /me)')} {cell('submit (POST)')} "
+            f"{cell('projector refresh (GET)', width=10)}"
+        )
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -608,6 +637,7 @@ def main() -> int:
         threads: list[threading.Thread] = []
         final_projector = [""]
         broke = None
+        t_phase = None
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         try:
             server.wait_ready()
@@ -688,6 +718,8 @@ def main() -> int:
             print(f"  … and {len(recorder.errors) - 10} more")
         if tracebacks:
             print(server_log[server_log.index("Traceback") :][:1500])
+        if t_phase is not None:
+            timeline(recorder, t_phase)
         match = SUBMITTED.search(final_projector[0])
         if match:
             print(f"projector's last refresh: {match.group(1)} / {match.group(2)}人 提出")

@@ -39,7 +39,8 @@ MATCHED = {"roster": "名簿と一致", "link": "個人用リンク", "new": "�
 def _score(attempt: Attempt | None) -> tuple[object, object]:
     if attempt is None or attempt.status != "submitted":
         return "", ""
-    return round(attempt.score or 0, 2), attempt.max_score
+    score = attempt.score or 0.0
+    return (int(score) if score.is_integer() else round(score, 2)), attempt.max_score
 
 
 def rows(participants: list[ParticipantRow]) -> list[list[object]]:

@@ -156,11 +156,13 @@ def me(code: str):
         return render_template("join/enter.html", error=error.message, code=code), 404
     phase = workshop.current_phase
     tests = {}
-    for quiz_phase, phases in service.ANSWERING_PHASES.items():
-        if phase in phases:
+    for quiz_phase, starting in service.STARTING_PHASES.items():
+        if phase is starting:  # starts the test (once) or says why there is none
             tests[quiz_phase] = service.test_state(db.session, participant, quiz_phase)
     pre = service.workshop_attempt(db.session, participant, "pre")
     post = service.workshop_attempt(db.session, participant, "post")
+    if phase is Phase.SURVEY and post is not None:  # finishing a post-test begun in time
+        tests["post"] = service.TestState(attempt=post)
     open_test = next(
         (
             (quiz_phase, t.attempt)

@@ -29,6 +29,9 @@ from trainer.workshops.models import PHASE_ORDER, Participant, Phase, Workshop, 
 # on to the survey can be finished (a certificate must not be lost to a slow phone); a pre-test
 # cannot once the training has started, or "before" would no longer mean before.
 ANSWERING_PHASES = {"pre": {Phase.PRE}, "post": {Phase.POST, Phase.SURVEY}}
+# A test is started only in its own phase: someone who had not begun the post-test when the
+# survey opened goes to the survey (and can take the post-test later with their personal link).
+STARTING_PHASES = {"pre": Phase.PRE, "post": Phase.POST}
 
 SATISFACTION_LABELS = ("良くなかった", "あまり良くなかった", "ふつう", "良かった", "とても良かった")
 UNDERSTANDING_LABELS = (
@@ -388,6 +391,8 @@ def answer(
             "回答は保存されていません。"
         )
     if attempt is None:
+        if workshop.current_phase is not STARTING_PHASES[quiz_phase]:
+            raise Conflict("テストの時間は終わりました。回答は保存されていません。")
         state = test_state(session, participant, quiz_phase)
         if state.attempt is None:
             raise Conflict(state.reason or "テストを始められません。")
