@@ -204,3 +204,9 @@ def test_earlier_passes_get_certificates_when_migrating(migrated_app):
     assert [str(c.valid_until) for c in certificates] == ["2028-02-27", "2028-02-29"]
     assert all(len(c.token) == 22 and len(c.token_hash) == 64 for c in certificates)
     assert last == 2
+    # 0005 (workshops): the same rows are members on the roster and attempts taken on one's own.
+    with db.engine.connect() as conn:
+        flags = conn.execute(text("SELECT needs_review FROM member ORDER BY id")).scalars().all()
+        contexts = conn.execute(text("SELECT workshop_id FROM attempt")).scalars().all()
+    assert [bool(f) for f in flags] == [False, False]
+    assert contexts == [None] * 4

@@ -68,13 +68,23 @@ def upgrade():
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_workshop_feedback_participant_id_participant')),
     sa.PrimaryKeyConstraint('participant_id', name=op.f('pk_workshop_feedback'))
     )
-    with op.batch_alter_table('attempt', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('workshop_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_attempt_workshop_id'), ['workshop_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_attempt_workshop_id_workshop'), 'workshop', ['workshop_id'], ['id'])
+    if op.get_bind().dialect.name == "sqlite":
+        # Batch mode would rebuild attempt (copy, DROP, rename), and with foreign keys on, SQLite
+        # refuses to drop a table that certificate rows refer to. SQLite can add a nullable
+        # column with its reference in place instead.
+        op.execute(
+            "ALTER TABLE attempt ADD COLUMN workshop_id INTEGER"
+            " CONSTRAINT fk_attempt_workshop_id_workshop REFERENCES workshop (id)"
+        )
+        op.create_index('ix_attempt_workshop_id', 'attempt', ['workshop_id'], unique=False)
+    else:
+        with op.batch_alter_table('attempt', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('workshop_id', sa.Integer(), nullable=True))
+            batch_op.create_index(batch_op.f('ix_attempt_workshop_id'), ['workshop_id'], unique=False)
+            batch_op.create_foreign_key(batch_op.f('fk_attempt_workshop_id_workshop'), 'workshop', ['workshop_id'], ['id'])
 
-    with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('needs_review', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN (not batch mode, which would rebuild member: see attempt above).
+    op.add_column('member', sa.Column('needs_review', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # ### end Alembic commands ###
 
@@ -85,7 +95,8 @@ def downgrade():
         batch_op.drop_column('needs_review')
 
     with op.batch_alter_table('attempt', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_attempt_workshop_id_workshop'), type_='foreignkey')
+        if op.get_bind().dialect.name != "sqlite":  # SQLite: goes with the rebuilt table
+            batch_op.drop_constraint(batch_op.f('fk_attempt_workshop_id_workshop'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_attempt_workshop_id'))
         batch_op.drop_column('workshop_id')
 
