@@ -11,6 +11,7 @@ from trainer.accounts import roster, users
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.extensions import db, limiter
+from trainer.workshops import review
 
 bp = Blueprint("core", __name__)
 network_bp = network_blueprint("network", __name__)
@@ -43,5 +44,7 @@ def healthz():
 @allow(Role.TRAINER)
 def dashboard():
     return render_template(
-        "network/dashboard.html", counts=roster.network_counts(db.session, g.network.id)
+        "network/dashboard.html",
+        counts=roster.network_counts(db.session, g.network.id),
+        pending_review=review.pending_count(db.session, g.network.id),
     )
