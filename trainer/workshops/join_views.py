@@ -42,6 +42,10 @@ def _not_found(response) -> bool:
     return response.status_code == 404
 
 
+# Every /join/<code>… route counts wrong codes in one bucket: a 404 from any of them is a guess.
+wrong_code_limit = limiter.shared_limit(WRONG_CODE_LIMIT, scope="join-code", deduct_when=_not_found)
+
+
 def _joined_id(workshop: Workshop) -> int | None:
     return (session.get(SESSION_KEY) or {}).get(str(workshop.id))
 
@@ -79,7 +83,7 @@ def enter():
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
-@limiter.limit(WRONG_CODE_LIMIT, deduct_when=_not_found)
+@wrong_code_limit
 @limiter.limit(JOIN_LIMIT, methods=["POST"])
 def join(code: str):
     try:
@@ -121,6 +125,7 @@ def join(code: str):
 
 
 @bp.get("/<code>/state")
+@wrong_code_limit
 def state(code: str):
     """What the phones poll: the phase only, one indexed row."""
     try:
@@ -149,6 +154,7 @@ def _items(participant: Participant, attempt) -> list[dict]:
 
 
 @bp.get("/<code>/me")
+@wrong_code_limit
 def me(code: str):
     try:
         workshop, participant = _participant(code)
@@ -195,9 +201,11 @@ def _wants_json() -> bool:
 
 
 @bp.post("/<code>/answers/<quiz_phase>")
+@wrong_code_limit
 def answers(code: str, quiz_phase: str):
+    workshop = _workshop(code)  # an unknown code is a 404 (and counts as a guess)
     try:
-        workshop, participant = _participant(code)
+        participant = service.participant_in(db.session, workshop, _joined_id(workshop))
         submit = request.form.get("action") == "submit"
         attempt = service.answer(
             db.session,
@@ -212,7 +220,7 @@ def answers(code: str, quiz_phase: str):
         if _wants_json():
             return jsonify(error=error.message), status
         flash(error.message, "error")
-        return redirect(url_for(".me", code=codes.normalise(code)))
+        return redirect(url_for(".me", code=workshop.join_code))
     if _wants_json():
         return jsonify(saved=True, status=attempt.status)
     if attempt.status != "submitted":
@@ -221,9 +229,11 @@ def answers(code: str, quiz_phase: str):
 
 
 @bp.post("/<code>/feedback")
+@wrong_code_limit
 def feedback(code: str):
+    workshop = _workshop(code)
     try:
-        workshop, participant = _participant(code)
+        participant = service.participant_in(db.session, workshop, _joined_id(workshop))
         service.save_feedback(
             db.session,
             participant=participant,
@@ -234,12 +244,13 @@ def feedback(code: str):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return redirect(url_for(".me", code=codes.normalise(code)))
+        return redirect(url_for(".me", code=workshop.join_code))
     flash("アンケートにご協力いただき、ありがとうございました。", "success")
     return redirect(url_for(".me", code=workshop.join_code))
 
 
 @bp.post("/<code>/leave")
+@wrong_code_limit
 def leave(code: str):
     """「別の人として参加し直す」: this phone forgets whom it joined as (nothing is deleted)."""
     workshop = _workshop(code)
@@ -259,6 +270,7 @@ def _certificate(code: str):
 
 
 @bp.get("/<code>/certificate")
+@wrong_code_limit
 def certificate(code: str):
     workshop, found = _certificate(code)
     return render_print_view(
@@ -269,6 +281,7 @@ def certificate(code: str):
 
 
 @bp.get("/<code>/certificate.pdf")
+@wrong_code_limit
 def certificate_pdf(code: str):
     _, found = _certificate(code)
     data = printing.certificate_pdf(certificates.printed(found, verify_url(found)))
