@@ -53,7 +53,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
 PHONE = {
     "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
+    "device_scale_factor": 1,
     "is_mobile": True,
     "has_touch": True,
 }
@@ -150,6 +150,16 @@ def _stop(server: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test that used the live server gets the end of the server's log in its report."""
+    report = yield
+    live = getattr(item, "funcargs", {}).get("live_server")
+    if isinstance(live, LiveServer) and report.failed and call.when == "call":
+        report.sections.append(("live server log (last lines)", live.log_tail(60)))
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -290,7 +300,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Debian's Chromium, headless, with a fresh profile (one browser per test module). Missing:
     skipped on a laptop, a failure under CI (which installs it, .ci/run)."""
     chromium = need("chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)  # expect()'s own default is 5 s
 
     tmp = tmp_path_factory.mktemp("chromium")
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp / "config"), XDG_CACHE_HOME=str(tmp / "cache"))

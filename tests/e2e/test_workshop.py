@@ -166,7 +166,9 @@ def _question_of(item, questions: list[Question]) -> Question:
 def submit_test(phone: Phone, done_text: str) -> None:
     page = phone.page
     # The autosave has kept the answers so far (a phone may drop out and come back).
-    expect(page.locator("[data-save-status]")).to_contain_text("保存しました")
+    expect(page.locator("[data-save-status]"), "the autosave's status").to_contain_text(
+        "保存しました"
+    )
     page.get_by_role("button", name="提出する").click()
     expect(page.get_by_text(done_text)).to_be_visible()
 

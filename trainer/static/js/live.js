@@ -36,11 +36,12 @@
     if (!form) { return Promise.resolve(); }
     var data = new FormData(form);
     data.append("action", "save");
-    pending = fetch(form.action, {
+    // getAttribute: form.action would be the buttons named "action", not the form's URL.
+    pending = fetch(form.getAttribute("action"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" }
     }).then(function (r) {
-      return r.json().then(function (body) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
         if (!status) { return; }
         if (r.ok) {
           var now = new Date();
