@@ -14,9 +14,12 @@ A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1
    (POST /join/<code>/answers/pre, action=submit, X-Requested-With: fetch → JSON status
    "submitted"), then loads /me again as the browser would after the redirect. With
    --autosaves K a phone also sends K intermediate saves during its think time, as live.js does
-   on every change (the real phone: about one per question).
+   400 ms after every change (the real phone: at least one per question). With
+   --reload-spread S (a what-if, not what live.js does today) a phone loads the test page a
+   random 0..S s after it sees the phase change instead of at once.
 Throughout, the trainer's projector fetches .../projector/live every 2 s (skipping a tick while a
-fetch is still running, like live.js), and every joined phone polls /join/<code>/state every 3 s.
+fetch is still running, like live.js), and every joined phone polls /join/<code>/state every 3 s,
+also while answering (live.js polls on every page).
 
 Latency is measured per request in the client: from just before the request is sent on a fresh
 connection to the last byte of the response, so it includes connecting and any wait in the
@@ -26,7 +29,7 @@ its CPU time is printed. Afterwards the SQLite file is checked directly: 300 par
 submitted attempts and every answer of every attempt.
 
     .venv/bin/python bench/workshop_load.py [--participants 300] [--join-window 8]
-        [--answer-window 20] [--autosaves 0] [--workers 2] [--threads 4]
+        [--answer-window 20] [--autosaves 0] [--reload-spread 0] [--workers 2] [--threads 4]
 Exit code 1 if the run broke or data was lost; missed latency targets only print MISS.
 """
 
@@ -241,6 +244,20 @@ class Gunicorn:
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not answer /healthz in time")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the gunicorn master and its workers so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            if pid == self.proc.pid or int(fields[1]) == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -389,19 +406,33 @@ def phone(run: Run, i: int, start_at: float) -> None:
         expect(rec, "join", ok, f"phone {i}: HTTP {joined.status} → {joined.location!r}")
         run.joined_at[i] = time.monotonic()
 
-        # The waiting page polls the phase every 3 s until the trainer starts the test.
+        # Every page the phone shows polls the phase every 3 s (live.js), also while answering.
         next_poll = time.monotonic() + rng.uniform(0, 3)
-        while not run.stop.is_set():
-            time.sleep(max(0.0, next_poll - time.monotonic()))
-            next_poll += 3
-            state = client.request("state poll (GET)", "GET", f"/join/{code}/state")
-            expect(rec, "state", state.status == 200, f"phone {i}: HTTP {state.status}")
-            if json.loads(state.body)["phase"] == "pre":
-                break
-        else:
-            return
 
+        def idle_until(moment: float, until_pre: bool = False) -> str | None:
+            """Wait until `moment` polling on schedule (or, until_pre, until the test starts)."""
+            nonlocal next_poll
+            phase = None
+            while next_poll <= moment and not run.stop.is_set():
+                time.sleep(max(0.0, next_poll - time.monotonic()))
+                next_poll += 3
+                state = client.request("state poll (GET)", "GET", f"/join/{code}/state")
+                expect(rec, "state", state.status == 200, f"phone {i}: HTTP {state.status}")
+                phase = json.loads(state.body)["phase"]
+                if until_pre and phase == "pre":
+                    return phase
+            if not run.stop.is_set():
+                time.sleep(max(0.0, moment - time.monotonic()))
+            return phase
+
+        while idle_until(next_poll, until_pre=True) != "pre":
+            if run.stop.is_set():
+                return
+
+        if run.args.reload_spread:  # what-if: live.js reloading after a random delay
+            idle_until(time.monotonic() + rng.uniform(0, run.args.reload_spread))
         test = client.request("test page (GET /me)", "GET", f"/join/{code}/me")
+        next_poll = time.monotonic() + 3  # the page was loaded again: its timer starts again
         expect(rec, "test page", test.status == 200, f"phone {i}: HTTP {test.status}")
         chosen = answers_for(test.text, rng)
         qids = {re.match(r"q(\d+)-", name).group(1) for name in chosen}
@@ -415,7 +446,7 @@ def phone(run: Run, i: int, start_at: float) -> None:
         begun = time.monotonic()
         names = list(chosen)
         for k in range(1, run.args.autosaves + 1):
-            time.sleep(max(0.0, begun + think * k / (run.args.autosaves + 1) - time.monotonic()))
+            idle_until(begun + think * k / (run.args.autosaves + 1))
             part = {n: chosen[n] for n in names[: round(len(names) * k / run.args.autosaves)]}
             saved = client.request(
                 "autosave (POST)",
@@ -425,7 +456,7 @@ def phone(run: Run, i: int, start_at: float) -> None:
                 X_Requested_With="fetch",
             )
             expect(rec, "autosave", saved.status == 200, f"phone {i}: HTTP {saved.status}")
-        time.sleep(max(0.0, begun + think - time.monotonic()))
+        idle_until(begun + think)
         sent = client.request(
             "submit (POST)",
             "POST",
@@ -438,13 +469,13 @@ def phone(run: Run, i: int, start_at: float) -> None:
         expect(rec, "submit", ok, f"phone {i}: HTTP {sent.status} {reply}")
         run.submitted_at[i] = time.monotonic()
         after = client.request("page after submit (GET /me)", "GET", f"/join/{code}/me")
+        next_poll = time.monotonic() + 3
         expect(rec, "after submit", after.status == 200, f"phone {i}: HTTP {after.status}")
         expect(rec, "after submit", TEST_FORM.search(after.text) is None, f"phone {i}: test")
 
         # Still in the room: the phone keeps polling until the end of the run.
-        while not run.stop.wait(max(0.0, next_poll - time.monotonic())):
-            next_poll += 3
-            client.request("state poll (GET)", "GET", f"/join/{code}/state")
+        while not run.stop.is_set():
+            idle_until(next_poll)
     except Failed:
         return
     except (ValueError, KeyError, AttributeError) as error:
@@ -606,11 +637,18 @@ def main() -> int:
     parser.add_argument(
         "--autosaves", type=int, default=0, help="intermediate saves per phone (live.js)"
     )
+    parser.add_argument(
+        "--reload-spread",
+        type=float,
+        default=0.0,
+        help="what-if: a phone reloads for the test after a random 0..s delay (live.js: 0)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     n = args.participants
     began = time.monotonic()
+    load_before = os.getloadavg()[0]
     print(
         f"workshop load run: {n} phones, gunicorn {args.workers} workers × {args.threads} threads, "
         f"SQLite; {platform.python_implementation()} {platform.python_version()}, "
@@ -618,8 +656,9 @@ def main() -> int:
     )
     print(
         f"schedule: joins spread over {args.join_window:g} s, think time 0-{args.answer_window:g} "
-        f"s, {args.autosaves} autosaves per phone, /state polled every 3 s by every joined "
-        "phone, projector every 2 s"
+        f"s, {args.autosaves} autosaves per phone, test page loaded 0-{args.reload_spread:g} s "
+        "after the phone sees the phase change, /state polled every 3 s by every joined phone, "
+        "projector every 2 s"
     )
     with tempfile.TemporaryDirectory(prefix="workshop-load-") as tmpdir:
         tmp = Path(tmpdir)
@@ -638,13 +677,18 @@ def main() -> int:
         final_projector = [""]
         broke = None
         t_phase = None
+        join_wall = submit_wall = float("nan")
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         try:
             server.wait_ready()
+            cpu_start = server.cpu_seconds()
             trainer = Client(port, recorder)
             login(trainer, setup.trainer_email)
-            shown = threading.Thread(target=projector, args=(run, trainer, final_projector))
+            shown = threading.Thread(
+                target=projector, args=(run, trainer, final_projector), daemon=True
+            )
             shown.start()
+            threads.append(shown)
             t0 = time.monotonic() + 0.5
             for i in range(n):
                 at = t0 + (args.join_window * i / n if args.join_window else 0)
@@ -660,6 +704,7 @@ def main() -> int:
             if len(run.joined_at) < n:
                 print(f"only {len(run.joined_at)} of {n} phones joined")
             print(f"all joined in {join_wall:.2f} s ({len(run.joined_at)} joins; first sent at 0)")
+            cpu_joined = server.cpu_seconds()
             time.sleep(1.0)
             t_phase = move_phase(run, trainer, "reception", "pre")
             deadline = t_phase + args.answer_window + 90
@@ -674,6 +719,12 @@ def main() -> int:
             print(
                 f"all submitted in {submit_wall:.2f} s after the phase change "
                 f"({len(run.submitted_at)} submits)"
+            )
+            cpu_submitted = server.cpu_seconds()
+            print(
+                f"server CPU (gunicorn, all processes): {cpu_joined - cpu_start:.1f} s while "
+                f"joining, {cpu_submitted - cpu_joined:.1f} s from then to the last submit "
+                f"({(cpu_submitted - cpu_joined) / max(submit_wall + 1, 1):.2f} cores on average)"
             )
             time.sleep(2.5)  # one more projector refresh with the final counts
         except (RuntimeError, OSError, Failed) as error:
@@ -720,6 +771,10 @@ def main() -> int:
             print(server_log[server_log.index("Traceback") :][:1500])
         if t_phase is not None:
             timeline(recorder, t_phase)
+        print(
+            f"load average (1 min) before / after the run: {load_before:.2f} / "
+            f"{os.getloadavg()[0]:.2f} (other work on the machine skews the figures)"
+        )
         match = SUBMITTED.search(final_projector[0])
         if match:
             print(f"projector's last refresh: {match.group(1)} / {match.group(2)}人 提出")
