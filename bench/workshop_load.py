@@ -14,9 +14,9 @@ A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1
    (POST /join/<code>/answers/pre, action=submit, X-Requested-With: fetch → JSON status
    "submitted"), then loads /me again as the browser would after the redirect. With
    --autosaves K a phone also sends K intermediate saves during its think time, as live.js does
-   400 ms after every change (the real phone: at least one per question). With
-   --reload-spread S (a what-if, not what live.js does today) a phone loads the test page a
-   random 0..S s after it sees the phase change instead of at once.
+   400 ms after every change (the real phone: at least one per question). A phone loads the
+   test page a random 0..--reload-spread s (default 4, as live.js) after it sees the phase
+   change, so the room's page loads do not all land in the same second.
 Throughout, the trainer's projector fetches .../projector/live every 2 s (skipping a tick while a
 fetch is still running, like live.js), and every joined phone polls /join/<code>/state every 3 s,
 also while answering (live.js polls on every page).
@@ -29,7 +29,7 @@ its CPU time is printed. Afterwards the SQLite file is checked directly: 300 par
 submitted attempts and every answer of every attempt.
 
     .venv/bin/python bench/workshop_load.py [--participants 300] [--join-window 8]
-        [--answer-window 20] [--autosaves 0] [--reload-spread 0] [--workers 2] [--threads 4]
+        [--answer-window 20] [--autosaves 0] [--reload-spread 4] [--workers 2] [--threads 4]
 Exit code 1 if the run broke or data was lost; missed latency targets only print MISS.
 """
 
@@ -429,7 +429,7 @@ def phone(run: Run, i: int, start_at: float) -> None:
             if run.stop.is_set():
                 return
 
-        if run.args.reload_spread:  # what-if: live.js reloading after a random delay
+        if run.args.reload_spread:  # live.js reloads after a random delay
             idle_until(time.monotonic() + rng.uniform(0, run.args.reload_spread))
         test = client.request("test page (GET /me)", "GET", f"/join/{code}/me")
         next_poll = time.monotonic() + 3  # the page was loaded again: its timer starts again
@@ -640,8 +640,8 @@ def main() -> int:
     parser.add_argument(
         "--reload-spread",
         type=float,
-        default=0.0,
-        help="what-if: a phone reloads for the test after a random 0..s delay (live.js: 0)",
+        default=4.0,
+        help="a phone reloads for the test after a random 0..s delay (live.js: 4)",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import qrcode
 import qrcode.image.svg
 from flask import current_app
@@ -14,8 +16,12 @@ def absolute_url(path: str) -> str:
     return current_app.config["TRAINER_BASE_URL"] + path
 
 
+@lru_cache(maxsize=256)
 def qr_svg(data: str, *, label: str) -> Markup:
-    """An SVG QR code sized by CSS (class "qr"), with a text alternative for screen readers."""
+    """An SVG QR code sized by CSS (class "qr"), with a text alternative for screen readers.
+
+    Cached: the same code is drawn again and again (the projector every 2 seconds), and
+    encoding it in pure Python is most of that page's time."""
     image = qrcode.make(
         data,
         image_factory=qrcode.image.svg.SvgPathImage,

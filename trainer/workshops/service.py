@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from trainer.accounts.models import Member, Organisation, User
 from trainer.accounts.roster import _new_link, get_organisation
@@ -631,6 +631,7 @@ def participant_rows(session: Session, workshop: Workshop) -> list[ParticipantRo
         session.scalars(
             select(Participant)
             .where(Participant.workshop_id == workshop.id)
+            .options(selectinload(Participant.member), selectinload(Participant.organisation))
             .order_by(Participant.joined_at, Participant.id)
         )
     )

@@ -117,7 +117,10 @@ def _projector_context(workshop_id: int) -> dict:
         "spaced": codes.spaced(workshop.join_code),
         "qr": qr_svg(url, label="参加用QRコード"),
         "state": service.projector_state(db.session, workshop),
-        "summary": service.feedback_summary(db.session, workshop),
+        # The survey's figures are on the wall only from アンケート on.
+        "summary": service.feedback_summary(db.session, workshop)
+        if workshop.current_phase.index >= Phase.SURVEY.index
+        else None,
     }
 
 

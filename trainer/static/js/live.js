@@ -80,7 +80,10 @@
           if (state.phase !== shown) {
             shown = state.phase;
             clearTimeout(timer);
-            pending.then(function () { window.location.reload(); });
+            // A room of phones sees the change within the same 3 s; spreading their page loads
+            // over a few more seconds keeps the server (and the projector) quick for everyone.
+            var spread = Math.random() * 4000;
+            pending.then(function () { setTimeout(function () { window.location.reload(); }, spread); });
           }
         })
         .catch(function () { /* offline for a moment: the next poll tries again */ });
