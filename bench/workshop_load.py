@@ -15,8 +15,9 @@ A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1
    "submitted"), then loads /me again as the browser would after the redirect. With
    --autosaves K a phone also sends K intermediate saves during its think time, as live.js does
    400 ms after every change (the real phone: at least one per question). A phone loads the
-   test page a random 0..--reload-spread s (default 4, as live.js) after it sees the phase
-   change, so the room's page loads do not all land in the same second.
+   test page a random 0..S s after it sees the phase change, as live.js does with the spread_ms
+   that /state returns (20 ms per participant, at most 8 s: 6 s for 300); --reload-spread
+   overrides S.
 Throughout, the trainer's projector fetches .../projector/live every 2 s (skipping a tick while a
 fetch is still running, like live.js), and every joined phone polls /join/<code>/state every 3 s,
 also while answering (live.js polls on every page).
@@ -29,7 +30,7 @@ its CPU time is printed. Afterwards the SQLite file is checked directly: 300 par
 submitted attempts and every answer of every attempt.
 
     .venv/bin/python bench/workshop_load.py [--participants 300] [--join-window 8]
-        [--answer-window 20] [--autosaves 0] [--reload-spread 4] [--workers 2] [--threads 4]
+        [--answer-window 20] [--autosaves 0] [--reload-spread S] [--workers 2] [--threads 4]
 Exit code 1 if the run broke or data was lost; missed latency targets only print MISS.
 """
 
@@ -640,12 +641,15 @@ def main() -> int:
     parser.add_argument(
         "--reload-spread",
         type=float,
-        default=4.0,
-        help="a phone reloads for the test after a random 0..s delay (live.js: 4)",
+        default=None,
+        help="a phone reloads for the test after a random 0..s delay (default: as the app "
+        "tells live.js, 0.02 s per participant, at most 8)",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
+    if args.reload_spread is None:  # what /state tells live.js (service.reload_spread_ms)
+        args.reload_spread = min(8.0, 0.02 * args.participants)
     n = args.participants
     began = time.monotonic()
     load_before = os.getloadavg()[0]

@@ -224,6 +224,8 @@ def test_a_room_of_300_phones_behind_one_address_all_join(app_config, make_app, 
         response = join(p, room, org=room.orgs[1], name=f"参加者 {i}")
         assert response.status_code == 302, (i, response.status_code)
     assert len(participants(room)) == 300
+    # …and when the phase changes, their phones spread their reloads over 6 seconds.
+    assert limited.test_client().get(f"/join/{room.code}/state").get_json()["spread_ms"] == 6000
 
 
 def test_guessing_codes_is_rate_limited(make_app, room):

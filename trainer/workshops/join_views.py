@@ -127,12 +127,17 @@ def join(code: str):
 @bp.get("/<code>/state")
 @wrong_code_limit
 def state(code: str):
-    """What the phones poll: the phase only, one indexed row."""
+    """What the phones poll: the phase, and over how long a room this size should spread its
+    reloads when the phase changes (two indexed queries)."""
     try:
         workshop = _workshop(code)
     except NotFound:
         return jsonify(error="not found"), 404
-    response = jsonify(phase=workshop.phase, label=workshop.current_phase.label)
+    response = jsonify(
+        phase=workshop.phase,
+        label=workshop.current_phase.label,
+        spread_ms=service.reload_spread_ms(db.session, workshop),
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -165,8 +170,9 @@ def me(code: str):
     for quiz_phase, starting in service.STARTING_PHASES.items():
         if phase is starting:  # starts the test (once) or says why there is none
             tests[quiz_phase] = service.test_state(db.session, participant, quiz_phase)
-    pre = service.workshop_attempt(db.session, participant, "pre")
-    post = service.workshop_attempt(db.session, participant, "post")
+    started = {p: t.attempt for p, t in tests.items() if t.attempt is not None}
+    pre = started.get("pre") or service.workshop_attempt(db.session, participant, "pre")
+    post = started.get("post") or service.workshop_attempt(db.session, participant, "post")
     if phase is Phase.SURVEY and post is not None:  # finishing a post-test begun in time
         tests["post"] = service.TestState(attempt=post)
     open_test = next(

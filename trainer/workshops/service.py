@@ -288,6 +288,15 @@ def participant_in(session: Session, workshop: Workshop, participant_id: int | N
     return participant
 
 
+def reload_spread_ms(session: Session, workshop: Workshop) -> int:
+    """How long phones should spread their page loads after a phase change: nothing to speak of
+    for 20 people, 6 seconds for 300, so that a whole room does not land in the same second."""
+    joined = session.scalar(
+        select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
+    )
+    return min(8000, 20 * (joined or 0))
+
+
 # --- phases --------------------------------------------------------------------------------------
 
 

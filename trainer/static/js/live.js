@@ -81,8 +81,9 @@
             shown = state.phase;
             clearTimeout(timer);
             // A room of phones sees the change within the same 3 s; spreading their page loads
-            // over a few more seconds keeps the server (and the projector) quick for everyone.
-            var spread = Math.random() * 4000;
+            // over a few more seconds (the server says how many for a room this size) keeps the
+            // server, and the projector, quick for everyone.
+            var spread = Math.random() * (state.spread_ms || 0);
             pending.then(function () { setTimeout(function () { window.location.reload(); }, spread); });
           }
         })
