@@ -13,7 +13,22 @@ secretariat sees the certificate list, detail, badge sheet (downloads the PDF, c
 and member page, revokes the certificate through the form, and /verify then says 取消. At the
 second width the learner passes again, which issues a new certificate.
 
-    .venv/bin/python scripts/screenshots.py
+The workshop journey (screenshots 70-89): the demo trainer creates a workshop through the form
+(first empty, to see the errors) and runs it from the control page (also shown at 360 px); the
+projector is opened at 1280x720 and 1920x1080 and shot as the room sees it (the viewport only),
+its join QR code decoded with zbarimg against the URL shown, and the corner QR code too; three
+phones (360x740) join (one roster member typed with a full-width space, two new names), answer
+the one-page tests by tapping answers, one passes the post-test with the answers from
+quizzes/basic-post.yaml and opens the certificate, all send the survey; the projector is shot after
+its script has fetched each new state. A keyboard check Tabs to the first radio button of a
+phone's test, selects with Space and ArrowDown and reports whether the focus is visible. The
+secretariat's review page (participants not on the roster) ends it. Projector shots also note
+anything below the fold, covered by the corner box, squashed SVG text or text wider than its box;
+phone shots note touch targets under 44 px.
+
+    .venv/bin/python scripts/screenshots.py                   # everything (about 2.5 minutes)
+    .venv/bin/python scripts/screenshots.py --only workshop   # the workshop journey (70-89)
+    .venv/bin/python scripts/screenshots.py --only pages      # the rest (01-69)
 
 Needs Debian's chromium (/usr/bin/chromium), zbar-tools (zbarimg) and a Japanese font package.
 Prints one line per screenshot; pages wider than the viewport are marked "OVERFLOW".
@@ -21,6 +36,7 @@ Prints one line per screenshot; pages wider than the viewport are marked "OVERFL
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -34,9 +50,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from trainer.content.quizzes import load_bank  # reads the quiz files only: the post-quiz's answers
+from trainer.timeutil import today_jst  # the workshop's date: today in Japan
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -106,10 +123,10 @@ class Shooter:
         page.on("response", on_response)
         return page
 
-    def shoot(self, page: Page, number: int, name: str) -> Path:
+    def shoot(self, page: Page, number: int, name: str, full_page: bool = True) -> Path:
         page.wait_for_load_state("load")
         path = OUT / f"{number:02d}-{name}-{self.width}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         layout = page.evaluate(OVERFLOW_JS)
         height = page.evaluate("document.documentElement.scrollHeight")
         note = ""
@@ -556,6 +573,458 @@ def secretariat_certificates(browser: Browser, s: Shooter, demo: Demo, issued: I
     context.close()
 
 
+# --- the workshop journey ---------------------------------------------------------------------
+
+PHONE = (360, 740, 2)  # a participant's phone
+PROJECTORS = ((1280, 720), (1920, 1080))  # an older projector and a full-HD one
+LIVE_MS = 12_000  # the projector fetches its live part every 2 s, phones poll the phase every 3 s
+COURSE_TITLE = "見守りネットワーク 基礎研修"
+
+# What a page shows on a projector: nothing may be below the fold (nobody scrolls a projector),
+# the corner box (途中参加) must not cover anything, text inside an SVG stretched with
+# preserveAspectRatio="none" must not be squashed, and the figures, the join code and the phase
+# must fit their boxes. Also: the lines cut short with "…" and the smallest text on the screen.
+SCREEN_JS = """() => {
+  const out = {below: Math.max(0, document.documentElement.scrollHeight - innerHeight),
+               covered: [], squashed: [], truncated: [], clipped: [], smallest: 999};
+  const corner = document.querySelector('.pj-corner');
+  if (corner) {
+    const c = corner.getBoundingClientRect();
+    const parts = '.qbar, .pj-progress, .dist, .pj-legend, .pj-head';
+    for (const el of document.querySelectorAll(parts)) {
+      const b = el.getBoundingClientRect();
+      if (b.width && b.right > c.left && b.left < c.right && b.bottom > c.top && b.top < c.bottom)
+        out.covered.push(el.className.baseVal ?? el.className);
+    }
+  }
+  for (const svg of document.querySelectorAll('svg[preserveAspectRatio="none"]')) {
+    if (!svg.querySelector('text') || !svg.viewBox.baseVal) continue;
+    const v = svg.viewBox.baseVal, b = svg.getBoundingClientRect();
+    const ratio = (b.width / v.width) / (b.height / v.height);
+    if (Math.abs(ratio - 1) > 0.1) out.squashed.push(ratio.toFixed(2));
+  }
+  const boxed = '.qbar-value, .pj-code, .pj-corner strong, .pj-phase';
+  for (const el of document.querySelectorAll(boxed)) {
+    if (el.scrollWidth > el.clientWidth + 1) out.clipped.push(el.textContent.trim().slice(0, 20));
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const s = getComputedStyle(el);
+    if (s.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1)
+      out.truncated.push(el.textContent.trim().slice(0, 20));
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (own && el.getClientRects().length)
+      out.smallest = Math.min(out.smallest, parseFloat(s.fontSize));
+  }
+  return out;
+}"""
+
+# Touch targets on a phone smaller than 44 x 44 CSS px (links inside running text excepted).
+TARGETS_JS = """() => {
+  const small = [];
+  const sel = 'a, button, select, textarea, summary, label.choice, input:not([type=hidden])';
+  for (const el of document.querySelectorAll('main ' + sel.split(', ').join(', main '))) {
+    if (el.matches('label.choice input, label.check input')) continue;
+    if (el.tagName === 'A' && getComputedStyle(el).display === 'inline') continue;
+    const b = el.getBoundingClientRect();
+    if (!b.width) continue;
+    if (b.height < 44 || b.width < 44)
+      small.push(`${el.tagName.toLowerCase()} ${Math.round(b.width)}x${Math.round(b.height)} `
+                 + (el.textContent || el.name || '').trim().slice(0, 12));
+  }
+  return small;
+}"""
+
+
+def context_for(browser: Browser, width: int, height: int, scale: int = 1) -> BrowserContext:
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=scale,
+        is_mobile=width < 600,
+        has_touch=width < 600,
+        locale="ja-JP",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def shoot_screen(s: Shooter, page: Page, number: int, name: str) -> Path:
+    """A projector page as the room sees it: the viewport only, with what does not fit noted."""
+    path = s.shoot(page, number, name, full_page=False)
+    seen = page.evaluate(SCREEN_JS)
+    notes = []
+    if seen["below"]:
+        notes.append(f"BELOW THE FOLD by {seen['below']} px")
+    if seen["covered"]:
+        notes.append(f"CORNER BOX COVERS {' '.join(dict.fromkeys(seen['covered']))}")
+    if seen["clipped"]:
+        notes.append(f"TEXT WIDER THAN ITS BOX {' / '.join(seen['clipped'][:3])}")
+    if seen["squashed"]:
+        notes.append(f"SQUASHED SVG TEXT (x/y scale {', '.join(seen['squashed'][:3])})")
+    for note in notes:
+        s.problems.append(f"{path.name}: {note}")
+    cut = f", {len(seen['truncated'])} lines cut with …" if seen["truncated"] else ""
+    print(
+        f"    smallest text {seen['smallest']:.0f} px{cut}{'; ' if notes else ''}{'; '.join(notes)}"
+    )
+    return path
+
+
+def shoot_page(s: Shooter, page: Page, number: int, name: str, full_page: bool = True) -> Path:
+    """A page of the app: squashed SVG text anywhere, and on a phone touch targets under 44 px."""
+    path = s.shoot(page, number, name, full_page=full_page)
+    squashed = page.evaluate(SCREEN_JS)["squashed"]
+    if squashed:
+        s.problems.append(f"{path.name}: SQUASHED SVG TEXT (x/y scale {', '.join(squashed[:3])})")
+    small = page.evaluate(TARGETS_JS) if s.width < 600 else []
+    if small:
+        s.problems.append(f"{path.name}: SMALL TOUCH TARGETS {'; '.join(small[:5])}")
+    return path
+
+
+def wait_phase(page: Page, label: str) -> None:
+    """A phone follows the trainer by itself (it polls every 3 s and loads itself again)."""
+    expect(page.locator(".phase-now")).to_have_text(f"いま：{label}", timeout=LIVE_MS)
+    page.wait_for_load_state("load")
+
+
+def wait_projector(page: Page, selector: str, text: str) -> None:
+    """Until the projector's script has fetched the live part with `text` in `selector`."""
+    expect(page.locator(selector).first).to_contain_text(text, timeout=LIVE_MS)
+    page.wait_for_timeout(300)
+
+
+def next_phase(page: Page, button: str, label: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    expect(page.locator(".phase-steps [aria-current=step]")).to_have_text(label)
+
+
+def answer_any(page: Page) -> None:
+    """Tap the first answer of every group (choices are shuffled per person: a mix of right and
+    wrong answers)."""
+    for group in page.locator("form.workshop-test fieldset.choices").all():
+        group.locator("label.choice").first.click()
+
+
+def answer_correctly(page: Page, questions: list) -> None:
+    """Every question of the one-page test right, found by its text in the quiz files. Field names
+    carry the question (q12-choice, q12-case-3, q12-value); the values are the keys of choices
+    ("a", "b", … in file order) and yes/no for cases, whatever order they are shown in."""
+    for item in page.locator("form.workshop-test section.test-item").all():
+        shown = _squash(
+            item.locator("p.question-text, fieldset.choices > legend").first.inner_text()
+        )
+        found = [q for q in questions if _text_pattern(q.text).match(shown)]
+        if len(found) != 1:
+            raise SystemExit(f"the workshop question {shown[:60]!r} matched {len(found)} questions")
+        question = found[0]
+        if question.type == "truefalse":
+            for case in question.cases:
+                value = "yes" if case.answer else "no"
+                item.locator(f"input[name$='-case-{case.key}'][value={value}]").check()
+        elif question.type in ("single", "multi"):
+            for choice in question.choices:
+                box = item.locator(f"input[name$='-choice'][value='{choice.key}']")
+                if choice.correct:
+                    box.check()
+                elif question.type == "multi":
+                    box.uncheck()
+        else:  # likert (the attitude questions asked with the test): not scored
+            item.locator("label.choice").first.click()
+
+
+def failed_save(response, s: Shooter) -> None:
+    """An autosave (fetch) the server refused: noted with the start of its answer."""
+    request = response.request
+    if request.method == "POST" and "/answers/" in request.url and response.status >= 400:
+        try:
+            body = _squash(response.text())[:300]
+        except Exception:  # the body may be gone with a reloaded page
+            body = "?"
+        s.problems.append(f"autosave {request.url} answered {response.status}: {body}")
+        print(f"    autosave answered {response.status}: {body}")
+
+
+def failed_request(request, s: Shooter) -> None:
+    """A request that got no answer at all (an autosave shows 通信が切れています then)."""
+    if "/answers/" in request.url:
+        s.problems.append(f"autosave {request.url} failed: {request.failure}")
+        print(f"    autosave failed: {request.failure}")
+
+
+def submit_test(page: Page, done: str, s: Shooter) -> None:
+    """提出する, once the autosave has said something (a failed autosave is noted: the form
+    sends every answer again anyway)."""
+    status = page.locator("[data-save-status]")
+    expect(status).not_to_have_text(re.compile(r"^\s*$"), timeout=LIVE_MS)
+    if "保存しました" not in status.inner_text():
+        s.problems.append(f"autosave on {page.url}: {status.inner_text()!r}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="提出する").click()
+    expect(page.get_by_text(done).first).to_be_visible()
+
+
+def keyboard_check(page: Page, s: Shooter) -> None:
+    """Tab from the top of a phone's test page to the first radio button, select it with Space,
+    move with the arrow key; the focus must be visible (:focus-visible with an outline)."""
+    page.evaluate("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur()")
+    tabs, info = 0, {"type": ""}
+    while info["type"] != "radio":
+        if tabs == 30:
+            s.problems.append(f"keyboard: no radio button within 30 Tabs (last: {info})")
+            return
+        page.keyboard.press("Tab")
+        tabs += 1
+        info = page.evaluate(
+            """() => { const el = document.activeElement;
+              return {tag: el.tagName, type: el.type || '', name: el.name || '',
+                      text: (el.textContent || '').trim().slice(0, 20)}; }"""
+        )
+    focus = page.evaluate(
+        """() => { const el = document.activeElement, st = getComputedStyle(el);
+          const label = el.closest('label'), ls = label && getComputedStyle(label);
+          const line = (x) => `${x.outlineStyle} ${x.outlineWidth} ${x.outlineColor}`;
+          return {visible: el.matches(':focus-visible'), outline: line(st),
+                  label: ls ? `${line(ls)} / shadow ${ls.boxShadow}` : ''}; }"""
+    )
+    radio = page.locator("input:focus")
+    name = radio.get_attribute("name")
+    page.keyboard.press("Space")
+    space = page.evaluate("document.activeElement.checked")
+    page.keyboard.press("ArrowDown")
+    after = page.evaluate(
+        """() => { const el = document.activeElement;
+          const group = [...document.querySelectorAll(`input[name="${el.name}"]`)];
+          return {name: el.name, index: group.indexOf(el), checked: el.checked,
+                  visible: el.matches(':focus-visible')}; }"""
+    )
+    box = page.locator("input:focus").locator("xpath=ancestor::fieldset[1]")
+    box.scroll_into_view_if_needed()
+    shot = OUT / f"75-phone-test-keyboard-{s.width}.png"
+    box.screenshot(path=str(shot))
+    print(
+        f"keyboard ({s.width} px): {tabs} Tab(s) to the first radio ({name}); :focus-visible "
+        f"{focus['visible']}, outline {focus['outline']}; label {focus['label'] or '-'}; "
+        f"Space checked it: {space}; ArrowDown moved to option {after['index'] + 1} of the same "
+        f"group ({after['name'] == name}), checked {after['checked']}, focus visible "
+        f"{after['visible']}  -> {shot.relative_to(ROOT)}"
+    )
+    if not (
+        focus["visible"] and focus["outline"].split()[0] != "none" and space and after["checked"]
+    ):
+        s.problems.append(f"keyboard: focus or selection by keyboard failed ({focus}, {after})")
+
+
+def workshop(browser: Browser, demo: Demo) -> list[str]:
+    """The live workshop: the trainer creates it through the form and runs it from the control
+    page, the projector (1280x720 and 1920x1080) follows by itself, three phones (360 px) join,
+    answer both tests, one passes and opens the certificate, all send the survey; the secretariat
+    reviews the participants not found on the roster. Screenshots 70-89."""
+    desk, phone, wall = Shooter(1280), Shooter(360), {w: Shooter(w) for w, _ in PROJECTORS}
+    narrow = Shooter(360)  # the trainer's control page on a phone
+    banks = [load_bank(QUIZZES / f"{name}.yaml") for name in ("basic-post", "attitude")]
+    questions = [q for bank in banks for q in bank.questions]
+
+    trainer_context = context_for(browser, 1280, 900)
+    trainer = desk.watch(trainer_context.new_page())
+    fill_login(trainer, demo.base, *demo.logins["講師"])
+    found = re.search(r"/n/(\d+)/", trainer.url)
+    if found is None:
+        raise SystemExit(f"the trainer landed on {trainer.url}, not a network page")
+    n = f"{demo.base}/n/{found.group(1)}"
+
+    # The form, first sent empty (the errors), then filled in.
+    trainer.goto(n + "/workshops/new")
+    submit(trainer)
+    if not trainer.locator("main p.error").count():
+        desk.problems.append("workshop-new: no validation errors for an empty form")
+    shoot_page(desk, trainer, 70, "workshop-new-errors")
+    trainer.fill("#title", "みどり市見守りネットワーク 令和8年度 第1回研修会")
+    trainer.select_option("#course_id", label=COURSE_TITLE)
+    trainer.fill("#held_on", today_jst().isoformat())
+    trainer.fill("#place", "みどり市役所 本庁舎3階 大会議室")
+    shoot_page(desk, trainer, 70, "workshop-new")
+    submit(trainer)
+    if not re.search(r"/workshops/\d+$", trainer.url):
+        raise SystemExit(f"creating the workshop ended on {trainer.url}")
+    control_url = trainer.url
+    shoot_page(desk, trainer, 71, "workshop-control")
+    spaced = trainer.inner_text("main .join-code").strip()
+    join_url = trainer.inner_text("main .join-box .url-box").strip()
+    print(f"workshop: join code {spaced}, join URL {join_url}")
+
+    small_context = context_for(browser, *PHONE)
+    small = narrow.watch(small_context.new_page())
+    fill_login(small, demo.base, *demo.logins["講師"])
+    small.goto(control_url)
+    shoot_page(narrow, small, 71, "workshop-control")
+    small.goto(n + "/workshops/")
+    shoot_page(narrow, small, 70, "workshops")
+    trainer.goto(n + "/workshops/")
+    shoot_page(desk, trainer, 70, "workshops")
+    trainer.goto(control_url)
+
+    # The projector in its own windows (same sign-in), at two real projector sizes.
+    projectors: dict[int, Page] = {}
+    for width, height in PROJECTORS:
+        page = wall[width].watch(trainer_context.new_page())
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(control_url + "/projector")
+        projectors[width] = page
+        shot = shoot_screen(wall[width], page, 72, "projector-reception")
+        shown = page.inner_text(".pj-url").strip()
+        if shown != join_url:
+            wall[width].problems.append(f"projector shows {shown!r}, the control page {join_url!r}")
+        check_qr_image(shot, join_url, wall[width], "projector join code (whole screen)")
+        code_box = page.locator(".pj-code").bounding_box()
+        qr_box = page.locator(".pj-qr svg").bounding_box()
+        print(
+            f"    join code {page.inner_text('.pj-code')!r} {code_box['height']:.0f} px high, "
+            f"QR {qr_box['width']:.0f} px square on a {width}x{height} screen"
+        )
+
+    # Three phones join: one on the roster (typed with a full-width space), two new names. Not the
+    # demo learner (佐藤 恵子): the learner journey has her take the course's quizzes already, and
+    # a member who has taken a test gets no workshop test ("すでに回答済みです").
+    people = [
+        ("みどり市消費生活センター", "高橋　真理", "たかはし まり"),
+        ("みどり市地域包括支援センター", "相談 太郎", "そうだん たろう"),
+        ("生活協同組合コープみどり 宅配センター", "生協 みどり", "せいきょう みどり"),
+    ]
+    phones: list[Page] = []
+    for i, (organisation, name, kana) in enumerate(people):
+        context = context_for(browser, *PHONE)
+        page = phone.watch(context.new_page())
+        page.on("response", lambda r, s=phone: failed_save(r, s))
+        page.on("requestfailed", lambda r, s=phone: failed_request(r, s))
+        page.goto(join_url)
+        if i == 0:
+            shoot_page(phone, page, 73, "join-form")
+            submit(page)  # empty: the errors
+            shoot_page(phone, page, 73, "join-form-errors")
+        page.select_option("#organisation_id", label=organisation)
+        page.fill("#name", name)
+        page.fill("#kana", kana)
+        submit(page)
+        expect(page.get_by_text("受付が完了しました")).to_be_visible()
+        phones.append(page)
+    greeting = _squash(phones[0].inner_text(".phase-who"))
+    print(f"    phone 1 (typed 高橋　真理) is greeted as: {greeting}")
+    if not greeting.startswith("高橋 真理さん"):
+        phone.problems.append(f"the roster member was not matched: {greeting!r}")
+    shoot_page(phone, phones[0], 74, "join-waiting")
+    shoot_page(phone, phones[2], 74, "join-waiting-long-name")
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-count", "3人 参加")
+        shoot_screen(wall[width], page, 72, "projector-reception-joined")
+
+    # 事前テスト: the phones turn to the test by themselves.
+    next_phase(trainer, "次へ：事前テストを始める", "事前テスト")
+    for page in phones:
+        wait_phase(page, "事前テスト")
+    keyboard_check(phones[1], phone)
+    phones[1].reload()
+    shoot_page(phone, phones[0], 75, "phone-test-top", full_page=False)
+    answer_any(phones[0])
+    shoot_page(phone, phones[0], 76, "phone-test-full")
+    answer_any(phones[1])
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-progress", "回答中")
+        shoot_screen(wall[width], page, 77, "projector-pre-answering")
+    submit_test(phones[0], "事前テストの回答を受け付けました", phone)
+    shoot_page(phone, phones[0], 78, "phone-test-submitted")
+    submit_test(phones[1], "事前テストの回答を受け付けました", phone)
+    answer_any(phones[2])
+    submit_test(phones[2], "事前テストの回答を受け付けました", phone)
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-progress", "3 / 3人 提出")
+        page.wait_for_timeout(2_500)  # one more refresh: the bars as well
+        shoot_screen(wall[width], page, 77, "projector-pre")
+        check_qr_element(page.locator(".pj-corner-qr svg"), join_url, wall[width], "corner")
+    trainer.reload()
+    shoot_page(desk, trainer, 71, "workshop-control-pre")
+
+    # 研修, then 事後テスト: phone 1 (on the roster) answers everything right and passes.
+    next_phase(trainer, "次へ：研修を始める", "研修")
+    for page in phones:
+        wait_phase(page, "研修")
+    shoot_page(phone, phones[0], 79, "phone-training")
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-phase", "研修")
+        shoot_screen(wall[width], page, 79, "projector-training")
+    next_phase(trainer, "次へ：事後テストを始める", "事後テスト")
+    for page in phones:
+        wait_phase(page, "事後テスト")
+    answer_correctly(phones[0], questions)
+    submit_test(phones[0], "合格です", phone)
+    if not phones[0].locator("main a", has_text="修了証を開く").count():
+        phone.problems.append("the passing phone has no 修了証を開く link")
+    shoot_page(phone, phones[0], 80, "phone-result")
+    with phones[0].expect_navigation():
+        phones[0].locator("main a", has_text="修了証を開く").first.click()
+    shoot_page(phone, phones[0], 81, "phone-certificate")
+    phones[0].go_back()
+    for page in phones[1:]:
+        answer_any(page)
+        submit_test(page, "事後テスト：", phone)
+    shoot_page(phone, phones[1], 80, "phone-result-failed")
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-progress", "3 / 3人 提出")
+        page.wait_for_timeout(2_500)
+        shoot_screen(wall[width], page, 82, "projector-post")
+
+    # アンケート on every phone.
+    next_phase(trainer, "次へ：アンケートを始める", "アンケート")
+    comments = [
+        "具体的な事例が分かりやすかったです。クーリング・オフの日数の数え方を、職場でも共有します。",
+        "",
+        "文字が大きくて読みやすかったです。",
+    ]
+    for i, page in enumerate(phones):
+        wait_phase(page, "アンケート")
+        if i == 0:
+            shoot_page(phone, page, 83, "phone-survey")
+        form = page.locator("form.survey-form")
+        for group in form.locator("fieldset.choices").all():
+            group.locator("label.choice").nth(i % 2).click()
+        form.locator("textarea[name=comment]").fill(comments[i])
+        with page.expect_navigation():
+            form.get_by_role("button", name="送信する").click()
+    shoot_page(phone, phones[0], 84, "phone-survey-sent")
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-dists", "（3人")
+        shoot_screen(wall[width], page, 85, "projector-survey")
+
+    # 終了.
+    next_phase(trainer, "次へ：終了にする", "終了")
+    for page in phones:
+        wait_phase(page, "終了")
+    shoot_page(phone, phones[0], 86, "phone-closed")
+    for width, page in projectors.items():
+        wait_projector(page, ".pj-phase", "終了")
+        shoot_screen(wall[width], page, 87, "projector-closed")
+    shoot_page(desk, trainer, 88, "workshop-control-closed")
+    small.goto(control_url)
+    shoot_page(narrow, small, 88, "workshop-control-closed")
+    for page in phones:
+        page.context.close()
+    small_context.close()
+    trainer_context.close()
+
+    # The secretariat: the participants no roster member matched.
+    for s, size in ((desk, (1280, 900)), (narrow, PHONE)):
+        context = context_for(browser, *size)
+        page = s.watch(context.new_page())
+        fill_login(page, demo.base, *demo.logins["事務局"])
+        page.goto(n + "/workshops/review")
+        for name in ("相談 太郎", "生協 みどり"):
+            if not page.get_by_text(name).count():
+                s.problems.append(f"workshop-review: {name} is not on the review page")
+        shoot_page(s, page, 89, "workshop-review")
+        context.close()
+    return [p for s in (desk, narrow, phone, *wall.values()) for p in s.problems]
+
+
 # --- the QR code ------------------------------------------------------------------------------
 
 
@@ -565,6 +1034,16 @@ def check_qr(page: Page, s: Shooter) -> None:
     try:
         page.locator("svg.qr").screenshot(path=str(png))
         check_qr_image(png, page.input_value("#personal-url"), s, "personal link")
+    finally:
+        png.unlink(missing_ok=True)
+
+
+def check_qr_element(element, shown: str, s: Shooter, what: str) -> None:
+    """A QR code on the page (an element screenshot) against the URL it should carry."""
+    png = OUT / f"qr-{what}-{s.width}.png"
+    try:
+        element.screenshot(path=str(png))
+        check_qr_image(png, shown, s, what)
     finally:
         png.unlink(missing_ok=True)
 
@@ -589,9 +1068,19 @@ def check_qr_image(png: Path, shown: str, s: Shooter, what: str) -> None:
 # --- main -------------------------------------------------------------------------------------
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--only",
+        choices=("pages", "workshop"),
+        help="only the main pages (screenshots 01-69) or only the workshop journey (70-89)",
+    )
+    only = parser.parse_args(argv).only
     OUT.mkdir(exist_ok=True)
-    for old in OUT.glob("[0-9][0-9]-*-*.png"):
+    pattern = {"pages": "[0-6][0-9]-*-*.png", "workshop": "[78][0-9]-*-*.png"}.get(
+        only, "[0-9][0-9]-*-*.png"
+    )
+    for old in OUT.glob(pattern):
         old.unlink()
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="trainer-shots-") as name:
@@ -606,16 +1095,19 @@ def main() -> int:
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=browser_env, timeout=60_000
             )
             try:
-                for width, _, _ in VIEWPORTS:
-                    s = Shooter(width)
-                    signed_out(browser, s, demo)
-                    secretariat(browser, s, demo)
-                    trainer_and_admin(browser, s, demo)
-                    learner(browser, s, demo)
-                    problems += s.problems
+                if only != "workshop":
+                    for width, _, _ in VIEWPORTS:
+                        s = Shooter(width)
+                        signed_out(browser, s, demo)
+                        secretariat(browser, s, demo)
+                        trainer_and_admin(browser, s, demo)
+                        learner(browser, s, demo)
+                        problems += s.problems
+                if only != "pages":
+                    problems += workshop(browser, demo)
             finally:
                 browser.close()
-    count = len(list(OUT.glob("[0-9][0-9]-*-*.png")))
+    count = len(list(OUT.glob(pattern)))
     print(f"{count} screenshots in {OUT.relative_to(ROOT)}/")
     for problem in problems:
         print("PROBLEM", problem)
