@@ -56,7 +56,7 @@ GLOBAL_ENDPOINTS = {
     # only (tests/workshops/test_bad_input.py); a wrong code is 404 and rate limited.
     "join.enter": "public",
     "join.join": "public",
-    "join.state": "public",
+    "join.state": "participant",
     "join.me": "participant",
     "join.answers": "participant",
     "join.feedback": "participant",

@@ -89,10 +89,12 @@ def open_attempt_id(client: FlaskClient, room: Room) -> int | None:
     with client.session_transaction() as session:
         participant_id = session["workshop_participants"][str(room.workshop.id)]
     participant = db.session.get(Participant, participant_id)
+    db.session.refresh(room.workshop)
     return db.session.scalar(
         select(Attempt.id).where(
             Attempt.workshop_id == room.workshop.id,
             Attempt.member_id == participant.member_id,
+            Attempt.phase == ("pre" if room.workshop.phase == "pre" else "post"),
             Attempt.status == "open",
         )
     )

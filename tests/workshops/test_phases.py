@@ -95,13 +95,17 @@ def test_who_may_move_the_phase(app, client, login, room, make_user, make_networ
 
 def test_phones_poll_the_phase(app, client, login, room):
     p = phone(app)
-    state = p.get(f"/join/{room.code}/state").get_json()
-    assert state == {"phase": "reception", "label": "受付", "spread_ms": 0}
+    # Only a phone that joined gets an answer, and the same 404 otherwise: no code oracle.
+    not_joined = p.get(f"/join/{room.code}/state")
+    unknown = p.get("/join/AAAAAA/state")
+    assert not_joined.status_code == unknown.status_code == 404
+    assert not_joined.get_data() == unknown.get_data()
     join(p, room, org=room.orgs[0], name="見守 花子1")
+    state = p.get(f"/join/{room.code}/state").get_json()
+    assert state == {"phase": "reception", "label": "受付", "spread_ms": 20}
     login(client, room.trainer)
     move_to(client, room, "pre")
     state = p.get(f"/join/{room.code}/state")
     # One phone: reload at once, near enough; 300 phones spread over 6 seconds.
     assert state.get_json() == {"phase": "pre", "label": "事前テスト", "spread_ms": 20}
     assert state.headers["Cache-Control"] == "no-store"
-    assert p.get("/join/AAAAAA/state").status_code == 404

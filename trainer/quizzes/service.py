@@ -205,6 +205,66 @@ def start_workshop_attempt(
     )
 
 
+def open_workshop_attempts(
+    session: Session, *, members: list[Member], course: Course, phase: str, workshop_id: int
+) -> int:
+    """Open this phase's attempt for everyone in the room at once, when the trainer starts the
+    test, so that the room's phones only read when they load it. Members who may not start it
+    (or already have one open) are left to start_workshop_attempt, which tells them why.
+    Returns how many were opened; if a phone got there first, none are (the phones open theirs)."""
+    if not members:
+        return 0
+    ids = [m.id for m in members]
+    busy = set(
+        session.scalars(
+            select(Attempt.member_id).where(
+                Attempt.member_id.in_(ids),
+                Attempt.course_id == course.id,
+                Attempt.phase == phase,
+                (Attempt.status == "open")
+                | (Attempt.idempotency_key.like(f"ws:{workshop_id}:%"))
+                | ((Attempt.status == "submitted") & (Attempt.phase == "pre"))
+                | (Attempt.passed.is_(True)),  # a pass may still be in force: ask one by one
+            )
+        )
+    )
+    bank = bank_of(session, course.pre_quiz if phase == "pre" else course.post_quiz)
+    if bank is None:
+        return 0
+    survey = bank_of(session, course.survey)
+    question_ids = list(bank.question_ids) + (list(survey.question_ids) if survey else [])
+    rows = list(session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(question_ids))))
+    shuffle = random.SystemRandom().shuffle
+    opened = 0
+    for member in members:
+        if member.id in busy:
+            continue
+        order = {}
+        for row in rows:
+            keys = [c["key"] for c in row.body.get("choices", [])]
+            if keys and bank.shuffle and row.bank_id == bank.id:
+                shuffle(keys)
+            order[str(row.id)] = keys
+        session.add(
+            Attempt(
+                member_id=member.id,
+                course_id=course.id,
+                workshop_id=workshop_id,
+                phase=phase,
+                idempotency_key=f"ws:{workshop_id}:{member.id}:{phase}",
+                question_ids=question_ids,
+                choice_order=order,
+            )
+        )
+        opened += 1
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return 0
+    return opened
+
+
 def _open_new(
     session: Session,
     *,

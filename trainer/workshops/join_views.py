@@ -125,13 +125,16 @@ def join(code: str):
 
 
 @bp.get("/<code>/state")
-@wrong_code_limit
 def state(code: str):
-    """What the phones poll: the phase, and over how long a room this size should spread its
-    reloads when the phase changes (two indexed queries)."""
+    """What a joined phone polls every 3 s: the phase, and over how long a room this size should
+    spread its reloads when it changes. Only for a phone that joined this workshop: anyone else
+    gets the same 404 whether the code exists or not, so this needs no rate limit (it is the
+    most frequent request in a room) and tells a guesser nothing."""
     try:
         workshop = _workshop(code)
     except NotFound:
+        workshop = None
+    if workshop is None or _joined_id(workshop) is None:
         return jsonify(error="not found"), 404
     response = jsonify(
         phase=workshop.phase,
@@ -173,7 +176,8 @@ def me(code: str):
     started = {p: t.attempt for p, t in tests.items() if t.attempt is not None}
     pre = started.get("pre") or service.workshop_attempt(db.session, participant, "pre")
     post = started.get("post") or service.workshop_attempt(db.session, participant, "post")
-    if phase is Phase.SURVEY and post is not None:  # finishing a post-test begun in time
+    if phase is Phase.SURVEY and post is not None and service.has_begun(db.session, post):
+        # finishing a post-test begun in time
         tests["post"] = service.TestState(attempt=post)
     open_test = next(
         (

@@ -348,6 +348,21 @@ def move_phase(
     )
     session.commit()
     session.refresh(workshop)
+    if wanted in (Phase.PRE, Phase.POST):
+        members = list(
+            session.scalars(
+                select(Member)
+                .join(Participant, Participant.member_id == Member.id)
+                .where(Participant.workshop_id == workshop.id)
+            )
+        )
+        quizzes.open_workshop_attempts(
+            session,
+            members=members,
+            course=workshop.course,
+            phase=wanted.value,
+            workshop_id=workshop.id,
+        )
     return workshop
 
 
@@ -375,6 +390,16 @@ def test_state(session: Session, participant: Participant, quiz_phase: str) -> T
     except Conflict as refusal:
         return TestState(attempt=None, reason=refusal.message)
     return TestState(attempt=attempt)
+
+
+def has_begun(session: Session, attempt: Attempt) -> bool:
+    """Submitted, or at least one answer saved (attempts are opened for the whole room)."""
+    if attempt.status == "submitted":
+        return True
+    return (
+        session.scalar(select(Answer.id).where(Answer.attempt_id == attempt.id).limit(1))
+        is not None
+    )
 
 
 def workshop_attempt(session: Session, participant: Participant, quiz_phase: str) -> Attempt | None:
@@ -565,14 +590,22 @@ def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
         select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
     )
     tests = {"pre": TestProgress(), "post": TestProgress()}
-    for phase, status, count in session.execute(
-        select(Attempt.phase, Attempt.status, func.count())
+    # Started means answered at least one question (attempts are opened for the whole room
+    # when the test begins); submitted is the attempt's status.
+    answered = (
+        select(Answer.attempt_id).where(Answer.attempt_id == Attempt.id).exists().correlate(Attempt)
+    )
+    for phase, submitted, started in session.execute(
+        select(
+            Attempt.phase,
+            func.sum(case((Attempt.status == "submitted", 1), else_=0)),
+            func.sum(case((answered | (Attempt.status == "submitted"), 1), else_=0)),
+        )
         .where(Attempt.workshop_id == workshop.id)
-        .group_by(Attempt.phase, Attempt.status)
+        .group_by(Attempt.phase)
     ):
-        tests[phase].started += count
-        if status == "submitted":
-            tests[phase].submitted += count
+        tests[phase].started = int(started or 0)
+        tests[phase].submitted = int(submitted or 0)
 
     pre_bank, post_bank = bank_of(session, course.pre_quiz), bank_of(session, course.post_quiz)
     ids = (list(post_bank.question_ids) if post_bank else []) + (
