@@ -448,7 +448,10 @@ def phone(run: Run, i: int, start_at: float) -> None:
         names = list(chosen)
         for k in range(1, run.args.autosaves + 1):
             idle_until(begun + think * k / (run.args.autosaves + 1))
-            part = {n: chosen[n] for n in names[: round(len(names) * k / run.args.autosaves)]}
+            # Only what changed since the last save, as live.js sends it.
+            done = round(len(names) * (k - 1) / run.args.autosaves)
+            upto = round(len(names) * k / run.args.autosaves)
+            part = {n: chosen[n] for n in names[done:upto]}
             saved = client.request(
                 "autosave (POST)",
                 "POST",
