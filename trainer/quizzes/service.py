@@ -234,17 +234,10 @@ def open_workshop_attempts(
     survey = bank_of(session, course.survey)
     question_ids = list(bank.question_ids) + (list(survey.question_ids) if survey else [])
     rows = list(session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(question_ids))))
-    shuffle = random.SystemRandom().shuffle
     opened = 0
     for member in members:
         if member.id in busy:
             continue
-        order = {}
-        for row in rows:
-            keys = [c["key"] for c in row.body.get("choices", [])]
-            if keys and bank.shuffle and row.bank_id == bank.id:
-                shuffle(keys)
-            order[str(row.id)] = keys
         session.add(
             Attempt(
                 member_id=member.id,
@@ -253,7 +246,7 @@ def open_workshop_attempts(
                 phase=phase,
                 idempotency_key=f"ws:{workshop_id}:{member.id}:{phase}",
                 question_ids=question_ids,
-                choice_order=order,
+                choice_order=_order_of(bank, rows),
             )
         )
         opened += 1
@@ -302,8 +295,14 @@ def _open_new(
 def _choice_order(
     session: Session, bank: QuizBank, question_ids: list[int]
 ) -> dict[str, list[str]]:
-    order: dict[str, list[str]] = {}
     rows = session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(question_ids)))
+    return _order_of(bank, rows)
+
+
+def _order_of(bank: QuizBank, rows) -> dict[str, list[str]]:
+    """Each question's choice keys in the order shown: shuffled for the bank's own questions
+    when the bank says so, as in the file otherwise (the survey's scales never move)."""
+    order: dict[str, list[str]] = {}
     for row in rows:
         keys = [c["key"] for c in row.body.get("choices", [])]
         if keys and bank.shuffle and row.bank_id == bank.id:

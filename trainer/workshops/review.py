@@ -13,7 +13,6 @@ from trainer.certificates.models import Certificate
 from trainer.errors import Conflict, DomainError
 from trainer.learning.models import ModuleRead
 from trainer.quizzes.models import Attempt
-from trainer.text import name_key
 from trainer.workshops.models import Participant, Workshop
 
 
@@ -161,17 +160,3 @@ def merge(
     session.delete(source)
     session.commit()
     return target
-
-
-def same_name_exists(session: Session, member: Member) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Member)
-            .where(
-                Member.network_id == member.network_id,
-                Member.id != member.id,
-                Member.name_key == name_key(member.name),
-            )
-        )
-    )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from trainer.accounts.models import Member, Organisation, User
 from trainer.accounts.roster import _new_link, get_organisation
 from trainer.audit import service as audit
+from trainer.certificates.models import Certificate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.quizzes import service as quizzes
@@ -583,8 +584,6 @@ class ProjectorState:
 def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
     """Counts only, no names: this is on the wall. Answers count as they are saved, so the bars
     move while people answer; each question counts each attempt once (one answer per question)."""
-    from trainer.quizzes.service import bank_of
-
     course = workshop.course
     joined = session.scalar(
         select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
@@ -607,7 +606,10 @@ def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
         tests[phase].started = int(started or 0)
         tests[phase].submitted = int(submitted or 0)
 
-    pre_bank, post_bank = bank_of(session, course.pre_quiz), bank_of(session, course.post_quiz)
+    pre_bank, post_bank = (
+        quizzes.bank_of(session, course.pre_quiz),
+        quizzes.bank_of(session, course.post_quiz),
+    )
     ids = (list(post_bank.question_ids) if post_bank else []) + (
         list(pre_bank.question_ids) if pre_bank else []
     )
@@ -667,8 +669,6 @@ class ParticipantRow:
 
 
 def participant_rows(session: Session, workshop: Workshop) -> list[ParticipantRow]:
-    from trainer.certificates.models import Certificate
-
     participants = list(
         session.scalars(
             select(Participant)
