@@ -75,6 +75,10 @@ def register_blueprints(app: Flask) -> None:
     from trainer.learning.staff_views import bp as courses_bp
     from trainer.learning.views import bp as learning_bp
     from trainer.quizzes.views import bp as quizzes_bp
+    from trainer.secretariat.completion_views import bp as completion_bp
+    from trainer.secretariat.export_views import bp as exports_bp
+    from trainer.secretariat.import_views import bp as roster_import_bp
+    from trainer.secretariat.report_views import bp as report_bp
     from trainer.workshops.join_views import bp as join_bp
     from trainer.workshops.views import bp as workshops_bp
 
@@ -95,6 +99,10 @@ def register_blueprints(app: Flask) -> None:
         verify_bp,
         workshops_bp,
         join_bp,
+        roster_import_bp,
+        completion_bp,
+        report_bp,
+        exports_bp,
     ):
         app.register_blueprint(bp)
 

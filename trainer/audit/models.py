@@ -70,6 +70,11 @@ ACTION_LABELS = {
     "workshop.export": "研修会の結果の書き出し",
     "member.confirm": "研修会参加者の構成員確認",
     "member.merge": "研修会参加者の統合",
+    "roster.import": "名簿の取り込み",
+    "member.link_sheet": "個人用リンクQRシートの印刷",
+    "export.members": "構成員一覧の書き出し",
+    "export.certificates": "修了証一覧の書き出し",
+    "export.answers": "回答の書き出し",
 }
 
 

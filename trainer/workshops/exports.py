@@ -3,13 +3,7 @@ xlsx. One row per participant."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
+from trainer import tables
 from trainer.quizzes.models import Attempt
 from trainer.workshops.service import (
     SATISFACTION_LABELS,
@@ -69,37 +63,15 @@ def rows(participants: list[ParticipantRow]) -> list[list[object]]:
     return table
 
 
-def _safe(value: object) -> object:
-    """A typed name starting with = + - @ would be run as a formula by Excel: quote it."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(participants: list[ParticipantRow]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for row in rows(participants):
-        writer.writerow([_safe(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    return tables.csv_bytes(HEADER, rows(participants))
 
 
 def to_xlsx(participants: list[ParticipantRow], *, title: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "参加者"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(list(HEADER))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows(participants):
-        sheet.append([_safe(v) for v in row])
-    widths = (6, 16, 18, 24, 20, 10, 10, 10, 10, 10, 12, 14, 18, 40)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tables.xlsx_bytes(
+        HEADER,
+        rows(participants),
+        sheet_title="参加者",
+        title=title,
+        widths=(6, 16, 18, 24, 20, 10, 10, 10, 10, 10, 12, 14, 18, 40),
+    )
