@@ -60,6 +60,7 @@ GLOBAL_ENDPOINTS = {
     "join.me": "participant",
     "join.answers": "participant",
     "join.feedback": "participant",
+    "join.attributes": "participant",
     "join.leave": "participant",
     "join.certificate": "participant",
     "join.certificate_pdf": "participant",

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import printing
 from trainer.certificates import service as certificates
 from trainer.certificates.views import _pdf, render_print_view, verify_url
@@ -203,6 +204,12 @@ def me(code: str):
         feedback=service.feedback_of(db.session, participant),
         survey=service,
         local=lambda text: fill_text(text, facts),
+        # Asked while waiting (never during a test), once per member, as the learner pages do:
+        # the report's breakdowns by age band, gender and job type need it.
+        ask_attributes=open_test is None
+        and phase is not Phase.CLOSED
+        and quizzes.needs_attributes(participant.member),
+        attribute_choices={"age_band": AgeBand, "gender": Gender, "job_type": JobType},
     )
 
 
@@ -256,6 +263,27 @@ def feedback(code: str):
         flash(error.message, "error")
         return redirect(url_for(".me", code=workshop.join_code))
     flash("アンケートにご協力いただき、ありがとうございました。", "success")
+    return redirect(url_for(".me", code=workshop.join_code))
+
+
+@bp.post("/<code>/attributes")
+@wrong_code_limit
+def attributes(code: str):
+    workshop = _workshop(code)
+    try:
+        participant = service.participant_in(db.session, workshop, _joined_id(workshop))
+        quizzes.save_attributes(
+            db.session,
+            member=participant.member,
+            age_band=request.form.get("age_band", ""),
+            gender=request.form.get("gender", ""),
+            job_type=request.form.get("job_type", ""),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"{error.message}（年代・性別・職種）", "error")
+        return redirect(url_for(".me", code=workshop.join_code))
+    flash("ありがとうございました。", "success")
     return redirect(url_for(".me", code=workshop.join_code))
 
 
