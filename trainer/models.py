@@ -12,6 +12,7 @@ from trainer.audit.models import AuditEvent
 from trainer.certificates.models import Certificate
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
+from trainer.secretariat.models import RosterImport
 from trainer.workshops.models import Participant, Workshop, WorkshopFeedback
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "PasswordResetToken",
     "QuizBank",
     "QuizQuestion",
+    "RosterImport",
     "User",
     "Workshop",
     "WorkshopFeedback",
