@@ -18,6 +18,7 @@ from trainer.accounts.models import Role
 from trainer.extensions import db
 from trainer.learning.content_sync import load_courses
 from trainer.learning.models import Course
+from trainer.secretariat.models import RosterImport
 from trainer.timeutil import today_jst
 from trainer.workshops.codes import new_code
 from trainer.workshops.models import Workshop
@@ -90,6 +91,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     a_member = make_member(a, a_org)
     b_certificate = make_certificate(b_member)
     a_certificate = make_certificate(a_member)
+    a_draft, b_draft = (make_draft(a, a_user), make_draft(b, b_user))
     a_workshop, b_workshop = (
         make_workshop(network, a_user if network is a else b_user) for network in (a, b)
     )
@@ -104,6 +106,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "user_id": b_user.id,
             "certificate_id": b_certificate.id,
             "workshop_id": b_workshop.id,
+            "draft_id": b_draft.id,
             **course,
         },
         "a_ids": {
@@ -112,10 +115,26 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "user_id": a_user.id,
             "certificate_id": a_certificate.id,
             "workshop_id": a_workshop.id,
+            "draft_id": a_draft.id,
             **course,
         },
         "a_member": a_member,
     }
+
+
+def make_draft(network, user) -> RosterImport:
+    """A roster import waiting for confirmation (its rows as the upload stores them)."""
+    draft = RosterImport(
+        network_id=network.id,
+        user_id=user.id,
+        filename="名簿.csv",
+        sha256="0" * 64,
+        rows=[{"line": 2, "organisation": "ひまわり会", "name": "日向 花子", "errors": []}],
+        summary={},
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
 
 
 def make_workshop(network, user) -> Workshop:
@@ -172,6 +191,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
                 "user_id",
                 "certificate_id",
                 "workshop_id",
+                "draft_id",
             }:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:
@@ -210,7 +230,14 @@ def test_learners_cannot_open_staff_routes(app, client, login, two_networks):
 
 def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks):
     login(client, two_networks["a_trainer"])
-    allowed = {"network.dashboard", "roster.organisations", "courses.index", "courses.preview"}
+    allowed = {
+        "network.dashboard",
+        "roster.organisations",
+        "courses.index",
+        "courses.preview",
+        "report.index",
+        "report.print_view",
+    }
     # Trainers run workshops; these answer as the page would (a form redisplayed, a redirect).
     workshop_pages = {
         "workshops.index",

@@ -105,6 +105,17 @@ FIELD_LABELS = {
     "merged": "統合した参加者",
     "attempts": "移したテスト",
     "certificates": "移した修了証",
+    "filename": "ファイル名",
+    "created": "新規",
+    "updated": "更新",
+    "ended": "退会",
+    "organisations": "構成団体の登録",
+    "unchanged": "変更なし",
+    "rejected": "取り込めない行",
+    "organisation": "構成団体",
+    "status": "状況",
+    "submitted_from": "提出日（から）",
+    "submitted_to": "提出日（まで）",
 }
 
 

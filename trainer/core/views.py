@@ -11,6 +11,8 @@ from trainer.accounts import roster, users
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.extensions import db, limiter
+from trainer.learning.service import active_courses
+from trainer.secretariat import completion
 from trainer.workshops import review
 
 bp = Blueprint("core", __name__)
@@ -43,8 +45,14 @@ def healthz():
 @network_bp.get("/")
 @allow(Role.TRAINER)
 def dashboard():
+    course = next(iter(active_courses(db.session)), None)
+    secretariat = g.role is Role.SECRETARIAT
     return render_template(
         "network/dashboard.html",
         counts=roster.network_counts(db.session, g.network.id),
         pending_review=review.pending_count(db.session, g.network.id),
+        completion_course=course,
+        completion_summary=(
+            completion.summary(db.session, g.network.id, course) if course and secretariat else None
+        ),
     )
