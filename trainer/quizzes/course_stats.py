@@ -8,10 +8,12 @@ ids) and by learner. The secretariat dashboard and the workshop projector read t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Member, Organisation
@@ -19,6 +21,7 @@ from trainer.content.quizzes import LIKERT_SCALES, TOPICS
 from trainer.learning.models import Course
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 from trainer.quizzes.statistics import PairedTable
+from trainer.timeutil import JST
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,8 @@ class StatsFilter:
     organisation_kind: str | None = None
     job_type: str | None = None
     age_band: str | None = None
-    date_from: date | None = None  # attempts submitted on or after (JST dates are close enough
-    date_to: date | None = None  # for a report; the boundaries are whole UTC days)
+    date_from: date | None = None  # attempts submitted on or after this JST day
+    date_to: date | None = None  # … and on or before this JST day
 
 
 @dataclass
@@ -126,11 +129,16 @@ def _first_attempts(network_id: int, course_id: int, filters: StatsFilter) -> Se
     if filters.age_band:
         stmt = stmt.where(Member.age_band == filters.age_band)
     if filters.date_from:
-        stmt = stmt.where(Attempt.submitted_at >= datetime.combine(filters.date_from, time.min))
+        stmt = stmt.where(Attempt.submitted_at >= _utc_midnight(filters.date_from))
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
-        stmt = stmt.where(Attempt.submitted_at < end)
+        stmt = stmt.where(Attempt.submitted_at < _utc_midnight(filters.date_to + timedelta(days=1)))
     return stmt
+
+
+def _utc_midnight(day: date) -> datetime:
+    """The start of a Japanese calendar day as the naive UTC the columns store (a quiz taken at
+    08:00 JST on 1 April belongs to 1 April, although it is still 31 March in UTC)."""
+    return datetime.combine(day, time.min, tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
 
 
 def _bank_ids(session: Session, slug: str | None) -> list[int]:
@@ -242,3 +250,139 @@ def course_statistics(
         topics=topics,
         likert=list(likert.values()),
     )
+
+
+# --- The before/after report (secretariat): paired scores per person, answer distributions -----
+
+
+@dataclass
+class ScoreGroup:
+    """The learners who share one combination of attributes: how many answered before, after,
+    and both (paired), and the paired learners' scores (as sums of 0..1 fractions, so groups can
+    be added up into any breakdown in Python without another query)."""
+
+    job_type: str
+    age_band: str
+    gender: str
+    organisation_kind: str
+    pre_n: int = 0
+    post_n: int = 0
+    paired_n: int = 0
+    pre_sum: float = 0.0
+    post_sum: float = 0.0
+    improved: int = 0
+    same: int = 0
+    worse: int = 0
+
+
+@dataclass
+class ScoreGroups:
+    groups: list[ScoreGroup]
+    first_submitted: datetime | None  # the counted attempts' span (naive UTC)
+    last_submitted: datetime | None
+
+
+# Scores are fractions of float points (partial credit): two scores this close are the same.
+_SAME = 1e-9
+
+
+def paired_scores(
+    session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
+) -> ScoreGroups:
+    """Each learner's first pre and first post score, paired by learner, counted per attribute
+    combination in one GROUP BY (a few hundred rows at most, whatever the number of learners)."""
+    first = _first_attempts(network_id, course.id, filters or StatsFilter()).subquery("first")
+    fraction = Attempt.score / func.nullif(Attempt.max_score, 0)
+    per_member = (
+        select(
+            first.c.member_id,
+            func.max(case((first.c.phase == "pre", fraction))).label("pre"),
+            func.max(case((first.c.phase == "post", fraction))).label("post"),
+            func.min(Attempt.submitted_at).label("first_at"),
+            func.max(Attempt.submitted_at).label("last_at"),
+        )
+        .join(Attempt, Attempt.id == first.c.attempt_id)
+        .group_by(first.c.member_id)
+        .subquery("per_member")
+    )
+    pre, post = per_member.c.pre, per_member.c.post
+    both = and_(pre.is_not(None), post.is_not(None))
+    rows = session.execute(
+        select(
+            Member.job_type,
+            Member.age_band,
+            Member.gender,
+            Organisation.kind,
+            func.count(pre),
+            func.count(post),
+            func.sum(case((both, 1), else_=0)),
+            func.sum(case((both, pre), else_=0.0)),
+            func.sum(case((both, post), else_=0.0)),
+            func.sum(case((and_(both, post - pre > _SAME), 1), else_=0)),
+            func.sum(case((and_(both, func.abs(post - pre) <= _SAME), 1), else_=0)),
+            func.sum(case((and_(both, pre - post > _SAME), 1), else_=0)),
+            func.min(per_member.c.first_at),
+            func.max(per_member.c.last_at),
+        )
+        .select_from(per_member)
+        .join(Member, Member.id == per_member.c.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .group_by(Member.job_type, Member.age_band, Member.gender, Organisation.kind)
+    ).all()
+    groups = [
+        ScoreGroup(
+            job_type=job,
+            age_band=age,
+            gender=gender,
+            organisation_kind=kind,
+            pre_n=int(pre_n),
+            post_n=int(post_n),
+            paired_n=int(paired or 0),
+            pre_sum=float(pre_sum or 0),
+            post_sum=float(post_sum or 0),
+            improved=int(improved or 0),
+            same=int(same or 0),
+            worse=int(worse or 0),
+        )
+        for job, age, gender, kind, pre_n, post_n, paired, pre_sum, post_sum, improved, same, worse, _, _ in rows  # noqa: E501
+    ]
+    starts = [row[-2] for row in rows if row[-2] is not None]
+    ends = [row[-1] for row in rows if row[-1] is not None]
+    return ScoreGroups(groups, min(starts, default=None), max(ends, default=None))
+
+
+@dataclass(frozen=True)
+class AnswerValueCount:
+    question_id: int
+    phase: str
+    value: Any  # as stored: "a" (single), {"1": true, …} (truefalse)
+    n: int  # learners who gave exactly this answer (first attempt per phase)
+
+
+def answer_value_counts(
+    session: Session,
+    *,
+    network_id: int,
+    course: Course,
+    question_ids: list[int],
+    filters: StatsFilter | None = None,
+) -> list[AnswerValueCount]:
+    """How many learners gave each distinct answer, per question and phase.
+
+    Counted in SQL on the JSON as text (GROUP BY works on any database); a single-choice or
+    true/false question has only a handful of distinct answers, parsed here in Python."""
+    if not question_ids:
+        return []
+    first = _first_attempts(network_id, course.id, filters or StatsFilter()).subquery("first")
+    as_text = cast(Answer.value, Text)
+    rows = session.execute(
+        select(Answer.question_id, first.c.phase, as_text, func.count())
+        .join(first, first.c.attempt_id == Answer.attempt_id)
+        .where(Answer.question_id.in_(question_ids))
+        .group_by(Answer.question_id, first.c.phase, as_text)
+    ).all()
+    return [
+        AnswerValueCount(int(qid), phase, json.loads(text), int(n))
+        for qid, phase, text, n in rows
+        if text is not None
+    ]

@@ -1,7 +1,43 @@
-"""事前・事後の比較レポート（画面と印刷用）."""
+"""事前・事後の比較レポート（画面と印刷用）.
+
+Aggregates only, no names: trainers may see it too. The filters are a GET form, so a filtered
+report is a URL that can be bookmarked, shared with a colleague, and opened as the print view.
+"""
 
 from __future__ import annotations
 
-from trainer.accounts.access import network_blueprint
+from flask import g, render_template, request
+
+from trainer.accounts.access import allow, network_blueprint
+from trainer.accounts.models import Role
+from trainer.extensions import db
+from trainer.secretariat import report as service
+from trainer.secretariat.report_forms import ReportFilterForm
 
 bp = network_blueprint("report", __name__, "/report")
+
+
+def _render(template: str):
+    """Bind the filters from the query string; a bad filter is shown, with 422 and no figures."""
+    options = service.filter_options(db.session, g.network.id)
+    first = options.courses[0].id if options.courses else None
+    form = ReportFilterForm(request.args, course=first)
+    form.set_options(options)
+    if not options.courses:
+        return render_template(template, form=form, report=None, no_courses=True)
+    if not form.validate():
+        return render_template(template, form=form, report=None, no_courses=False), 422
+    report = service.build_report(db.session, network=g.network, filters=form.filters())
+    return render_template(template, form=form, report=report, no_courses=False)
+
+
+@bp.get("/")
+@allow(Role.TRAINER)
+def index():
+    return _render("report/index.html")
+
+
+@bp.get("/print")
+@allow(Role.TRAINER)
+def print_view():
+    return _render("report/print_view.html")
