@@ -395,7 +395,7 @@ def test_xlsx_over_the_row_limit_is_refused(client, login, world, monkeypatch):
     response = client.get(world["url"] + "/answers.xlsx")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Excel形式（上限100行）では書き出せません" in page and "CSV" in page
+    assert "Excel形式（100行まで）では書き出せません" in page and "CSV" in page
     assert events("export.answers") == []
     narrow = client.get(
         world["url"] + "/answers.xlsx",

@@ -42,6 +42,7 @@ def _page(section: str = "", error: DomainError | None = None, status: int = 200
         section=section,
         error=error,
         args=request.args,
+        xlsx_max_rows=exports.XLSX_MAX_ROWS,
     ), status
 
 
@@ -124,8 +125,9 @@ def _answers(kind: str):
     count = exports.answer_count(db.session, network_id=g.network.id, filters=filters)
     if kind == "xlsx" and count > exports.XLSX_MAX_ROWS:
         message = (
-            f"回答が{count:,}行あり、Excel形式（上限{exports.XLSX_MAX_ROWS:,}行）では"
-            "書き出せません。CSVで書き出すか、提出日の期間を絞ってください。"
+            f"回答が{count:,}行あり、Excel形式（{exports.XLSX_MAX_ROWS:,}行まで）では"
+            "書き出せません。CSV形式で書き出すか（Excelでも開けます）、提出日の期間や構成団体で"
+            "絞ってください。"
         )
         return _page("answers", DomainError(message, "submitted_from"), 422)
     _log("export.answers", kind, count, filters)
