@@ -26,11 +26,22 @@ secretariat's review page (participants not on the roster) ends it. Projector sh
 anything below the fold, covered by the corner box, squashed SVG text or text wider than its box;
 phone shots note touch targets under 44 px.
 
-    .venv/bin/python scripts/screenshots.py                   # everything (about 2.5 minutes)
-    .venv/bin/python scripts/screenshots.py --only workshop   # the workshop journey (70-89)
-    .venv/bin/python scripts/screenshots.py --only pages      # the rest (01-69)
+The secretariat journey (screenshots 90-99, at 360 and 1280 px): the demo secretariat imports a
+roster file made here (UTF-8 with a BOM: rows for a demo organisation and a new one, one row
+with the age band 「九十代」) and sees it refused with 「5行目：…」, uploads the corrected file
+(Shift_JIS), chooses the new organisation's kind and confirms; three members (personal links from
+their link pages) take the pre-quiz, two of them read the modules and pass the post-quiz; then
+the completion table, its 修了 list, the not-started list and its QR sheet (the PDF's first page
+as 96-link-sheet.png), the dashboard, the report, its print view printed by Chromium on A4 (pages
+1 and 2 as 99-report-print-p1/-p2.png) and the exports page.
 
-Needs Debian's chromium (/usr/bin/chromium), zbar-tools (zbarimg) and a Japanese font package.
+    .venv/bin/python scripts/screenshots.py                      # everything (about 3.5 minutes)
+    .venv/bin/python scripts/screenshots.py --only workshop      # the workshop journey (70-89)
+    .venv/bin/python scripts/screenshots.py --only secretariat   # the secretariat's (90-99)
+    .venv/bin/python scripts/screenshots.py --only pages         # the rest (01-69)
+
+Needs Debian's chromium (/usr/bin/chromium), zbar-tools (zbarimg), poppler-utils (pdftoppm,
+pdfinfo) and a Japanese font package.
 Prints one line per screenshot; pages wider than the viewport are marked "OVERFLOW".
 """
 
@@ -44,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,6 +125,7 @@ class Shooter:
     width: int
     status: dict[int, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    shots: bool = True
 
     def watch(self, page: Page) -> Page:
         def on_response(response) -> None:
@@ -125,6 +138,8 @@ class Shooter:
 
     def shoot(self, page: Page, number: int, name: str, full_page: bool = True) -> Path:
         page.wait_for_load_state("load")
+        if not self.shots:  # a learner going through the forms for the figures only
+            return OUT / "-"
         path = OUT / f"{number:02d}-{name}-{self.width}.png"
         page.screenshot(path=str(path), full_page=full_page)
         layout = page.evaluate(OVERFLOW_JS)
@@ -370,9 +385,12 @@ def learner(browser: Browser, s: Shooter, demo: Demo) -> None:
     secretariat_certificates(browser, s, demo, issued)
 
 
-def take_pre_quiz(page: Page, s: Shooter, base: str) -> None:
+def take_pre_quiz(page: Page, s: Shooter | None, base: str, pick: int = 0) -> None:
     """The pre-quiz through the real forms: attributes, questions, review, result. At the second
-    width it has been taken already, so only the start and result pages are shown."""
+    width it has been taken already, so only the start and result pages are shown. Without a
+    Shooter (other learners, for the secretariat's figures) nothing is shot; `pick` chooses the
+    option of every group (the first by default), so that learners answer differently."""
+    s = s or Shooter(0, shots=False)
     page.goto(f"{base}/learn/{COURSE}/quiz/pre")
     if page.locator("input[name=age_band]").count():
         s.shoot(page, 43, "quiz-attributes")
@@ -393,9 +411,10 @@ def take_pre_quiz(page: Page, s: Shooter, base: str) -> None:
     for n in range(1, 100):
         if "/review" in page.url or "/result" in page.url:
             break
-        # The first option of every group: some answers are wrong, which is fine here.
+        # The same option of every group: some answers are wrong, which is fine here.
         for group in page.locator("main fieldset.choices").all():
-            group.locator("input").first.check()
+            options = group.locator("input")
+            options.nth(pick % options.count()).check()
         if n <= 2:
             s.shoot(page, 44 + n, f"quiz-question-{n}")
         submit(page, "main form.quiz-form button[type=submit]")
@@ -429,9 +448,10 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def post_quiz_answers(page: Page, questions: list) -> None:
+def post_quiz_answers(page: Page, questions: list, likert: int = 0) -> None:
     """Answer the question on the page correctly, found by its text in the quiz files (choices
-    are keyed "a", "b", … and cases "1", "2", … in file order, whatever order they are shown in)."""
+    are keyed "a", "b", … and cases "1", "2", … in file order, whatever order they are shown in).
+    A likert question (not scored) gets its option number `likert` (the first by default)."""
     text_box = page.locator("main p.question-text, main fieldset.choices > legend").first
     shown = _squash(text_box.inner_text())
     found = [q for q in questions if _text_pattern(q.text).match(shown)]
@@ -450,16 +470,17 @@ def post_quiz_answers(page: Page, questions: list) -> None:
             elif question.type == "multi":
                 box.uncheck()
     else:  # likert: not scored
-        page.locator("main fieldset.choices input").first.check()
+        options = page.locator("main fieldset.choices input")
+        options.nth(likert % options.count()).check()
 
 
-def earn_certificate(page: Page, s: Shooter, base: str) -> Issued:
-    """Read every module ("読みました" on each), pass the post-quiz through the real forms, open the
-    certificate, its /verify page, and an unknown token's /verify page. At the second width the
-    first certificate has been revoked, so passing again issues a new one."""
+def post_quiz_questions() -> list:
     banks = [load_bank(QUIZZES / f"{name}.yaml") for name in ("basic-post", "attitude")]
-    questions = [q for bank in banks for q in bank.questions]
+    return [q for bank in banks for q in bank.questions]
 
+
+def read_modules(page: Page, base: str) -> None:
+    """Press "読みました" on every module of the course, from the first one to the course page."""
     page.goto(f"{base}/learn/{COURSE}")
     first = page.locator("main ol.module-list a").first.get_attribute("href")
     page.goto(base + first)
@@ -471,6 +492,11 @@ def earn_certificate(page: Page, s: Shooter, base: str) -> Issued:
     else:
         raise SystemExit(f"reading the modules did not end on the course page ({page.url})")
 
+
+def pass_post_quiz(page: Page, base: str, likert: int = 0) -> None:
+    """The post-quiz with every answer right (from the quiz files), up to its result page; the
+    attitude (likert) questions with their option number `likert`."""
+    questions = post_quiz_questions()
     page.goto(f"{base}/learn/{COURSE}/quiz/post")
     start = page.locator("main form[action*='/start'] button[type=submit]")
     if not start.count():
@@ -480,11 +506,19 @@ def earn_certificate(page: Page, s: Shooter, base: str) -> Issued:
     for _ in range(100):
         if "/review" in page.url or "/result" in page.url:
             break
-        post_quiz_answers(page, questions)
+        post_quiz_answers(page, questions, likert)
         submit(page, "main form.quiz-form button[type=submit]")
     else:
         raise SystemExit(f"the post-quiz did not reach its review page ({page.url})")
     submit(page, "main form button[type=submit]")
+
+
+def earn_certificate(page: Page, s: Shooter, base: str) -> Issued:
+    """Read every module ("読みました" on each), pass the post-quiz through the real forms, open the
+    certificate, its /verify page, and an unknown token's /verify page. At the second width the
+    first certificate has been revoked, so passing again issues a new one."""
+    read_modules(page, base)
+    pass_post_quiz(page, base)
     open_link = page.locator("main a[href*='/learn/certificates/']", has_text="修了証を開く")
     if not open_link.count():
         s.problems.append(f"quiz-post-result-{s.width}: no 修了証を開く link ({page.url})")
@@ -1025,6 +1059,263 @@ def workshop(browser: Browser, demo: Demo) -> list[str]:
     return [p for s in (desk, narrow, phone, *wall.values()) for p in s.problems]
 
 
+# --- the secretariat journey ------------------------------------------------------------------
+
+# The roster file: rows for a demo organisation (one unchanged, one updated, one new) and for an
+# organisation not on the roster yet, whose first row has an age band no one can use.
+IMPORT_HEADER = ("構成団体", "氏名", "ふりがな", "職種", "年代", "加入日")
+BANK = "みどり信用金庫 本店営業部"
+NEW_ORGANISATION = "NPO法人 みどり暮らしを守る会"
+IMPORT_ROWS = [
+    (BANK, "林 大輔", "はやし だいすけ", "内勤", "30代", "2024/4/1"),  # as on the roster
+    (BANK, "森 あゆみ", "もり あゆみ", "窓口", "30代", "2025/4/1"),  # 20代以下 → 30代
+    (BANK, "西村 玲奈", "にしむら れな", "内勤", "20代", "2026/4/1"),
+    (NEW_ORGANISATION, "坂本 登", "さかもと のぼる", "その他", "九十代", "令和8年4月1日"),
+    (NEW_ORGANISATION, "斎藤 京子", "さいとう きょうこ", "相談", "60代以上", "令和8年4月1日"),
+]
+BAD_LINE = 5  # the header is line 1: 坂本 登's row
+# Learners who make the completion table and the report: all take the pre-quiz, the first two read
+# the modules and pass the post-quiz. Not 佐藤 恵子 (the learner journey) nor the workshop's
+# 高橋 真理, so the journeys can run in any order.
+LEARNERS = ("渡辺 由美", "小林 健一", "林 大輔")
+PASSING = 2
+PRE_PICKS = (2, 3, 1)  # the option each learner takes in every group of the pre-quiz
+
+
+def roster_csv(rows: list[tuple[str, ...]], encoding: str) -> bytes:
+    """A CSV as Excel saves it: CRLF line ends; "utf-8-sig" starts with a BOM."""
+    lines = [",".join(IMPORT_HEADER), *(",".join(row) for row in rows)]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+def counts_shown(page: Page) -> dict[str, str]:
+    """The count cards as a person reads them: {"新規": "3人", ...}."""
+    cards = page.locator("main .import-counts .card").all()
+    return {
+        card.locator("h2").inner_text().strip(): _squash(card.locator(".number").inner_text())
+        for card in cards
+    }
+
+
+def expect_counts(page: Page, s: Shooter, name: str, wanted: dict[str, str]) -> None:
+    shown = counts_shown(page)
+    wrong = {k: (shown.get(k), v) for k, v in wanted.items() if shown.get(k) != v}
+    summary = "、".join(f"{k} {v}" for k, v in shown.items())
+    print(f"    {name}: {summary}")
+    if wrong:
+        s.problems.append(f"{name}: counts shown {shown}, wanted {wanted}")
+
+
+def upload_roster(page: Page, n: str, filename: str, data: bytes, mime: str) -> None:
+    page.goto(n + "/roster/import/")
+    page.set_input_files("#file", files=[{"name": filename, "mimeType": mime, "buffer": data}])
+    submit(page, "main form.import-upload button[type=submit]")
+    if not re.search(r"/roster/import/\d+$", page.url):
+        main = _squash(page.inner_text("main"))[:200]
+        raise SystemExit(f"uploading {filename} ended on {page.url}: {main}")
+
+
+def roster_import(desk: Page, phone: Page, shooters: dict[int, Shooter], n: str) -> None:
+    """Upload a file with a bad row (UTF-8 with BOM), then the corrected file (Shift_JIS),
+    choose the new organisation's kind and confirm. Done at 1280 px; each page is opened again
+    at 360 px (the drafts stay on their own URLs)."""
+    s, narrow = shooters[1280], shooters[360]
+    upload_roster(desk, n, "meibo.csv", roster_csv(IMPORT_ROWS, "utf-8-sig"), "text/csv")
+    expect_counts(desk, s, "import-rejected", {"新規": "2人", "更新": "1人", "取り込めない": "1行"})
+    reasons = [_squash(t) for t in desk.locator("main .import-rejected li").all_inner_texts()]
+    print(f"    rejected: {' / '.join(reasons)}")
+    if not any(r.startswith(f"{BAD_LINE}行目：年代「九十代」") for r in reasons):
+        s.problems.append(f"import-rejected: no 「{BAD_LINE}行目：年代「九十代」…」 ({reasons})")
+    if desk.locator("main button", has_text="取り込む").count():
+        s.problems.append("import-rejected: 取り込む is offered although a row is rejected")
+    rejected_url = desk.url
+    shoot_page(s, desk, 90, "import-rejected")
+    phone.goto(rejected_url)
+    shoot_page(narrow, phone, 90, "import-rejected")
+
+    fixed = [(*row[:4], "60代以上", *row[5:]) if row[4] == "九十代" else row for row in IMPORT_ROWS]
+    upload_roster(desk, n, "meibo_修正.csv", roster_csv(fixed, "cp932"), "text/csv")
+    expect_counts(
+        desk,
+        s,
+        "import-preview",
+        {"新規": "3人", "更新": "1人", "変更なし": "1人", "取り込めない": "0行"},
+    )
+    kind = desk.locator("main select[name^=kind-]")
+    if kind.count() != 1:
+        s.problems.append(f"import-preview: {kind.count()} kind selects, wanted 1 (the new one)")
+    print(f"    {NEW_ORGANISATION}: kind guessed {kind.first.input_value()!r}, choosing 消費者団体")
+    kind.first.select_option(label="消費者団体")
+    preview_url = desk.url
+    shoot_page(s, desk, 91, "import-preview")
+    phone.goto(preview_url)
+    shoot_page(narrow, phone, 91, "import-preview")
+
+    submit(desk, "main .import-confirm button[type=submit]")
+    expect_counts(desk, s, "import-result", {"新規": "3人", "更新": "1人", "構成団体の登録": "1件"})
+    flash = (
+        _squash(desk.locator(".flash").first.inner_text()) if desk.locator(".flash").count() else ""
+    )
+    print(f"    result: {flash or '(no message)'}")
+    shoot_page(s, desk, 92, "import-result")
+    phone.goto(desk.url)
+    shoot_page(narrow, phone, 92, "import-result")
+    desk.goto(n + "/organisations")
+    row = desk.locator("main tr", has_text=NEW_ORGANISATION)
+    if not row.count() or "消費者団体" not in row.first.inner_text():
+        s.problems.append(f"import: {NEW_ORGANISATION} is not listed as 消費者団体")
+
+
+def personal_link(page: Page, n: str, name: str) -> str:
+    """A member's personal link, as the secretariat finds it: search, member page, link page."""
+    page.goto(f"{n}/members?q={urllib.parse.quote(name)}")
+    with page.expect_navigation():
+        page.locator("main table.list a", has_text=name).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="個人用リンク・QRコード").click()
+    return page.input_value("#personal-url")
+
+
+def learners_take_quizzes(browser: Browser, desk: Page, n: str, base: str) -> None:
+    """Figures for the completion table and the report, through the learners' real forms."""
+    started = time.monotonic()
+    links = {name: personal_link(desk, n, name) for name in LEARNERS}
+    for i, (name, link) in enumerate(links.items()):
+        context = context_for(browser, 1280, 900)
+        page = context.new_page()
+        page.goto(link)
+        page.wait_for_url("**/learn")
+        # Different answers per learner (the pre-quiz's likert questions included); after the
+        # course, one more step towards 「とても…」 than before.
+        take_pre_quiz(page, None, base, pick=PRE_PICKS[i])
+        if i < PASSING:
+            read_modules(page, base)
+            pass_post_quiz(page, base, likert=max(PRE_PICKS[i] - 1, 0))
+            if not page.locator("main a", has_text="修了証を開く").count():
+                raise SystemExit(f"{name} did not pass the post-quiz ({page.url})")
+        context.close()
+    print(
+        f"    learners: {len(LEARNERS)} took the pre-quiz, {PASSING} passed the post-quiz "
+        f"({time.monotonic() - started:.0f} s)"
+    )
+
+
+def pdf_page_png(pdf: Path, page_number: int, png: Path, dpi: int) -> None:
+    """One page of a PDF as a PNG (pdftoppm -singlefile: exactly `png`, no page suffix)."""
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", "-f", str(page_number), "-l", str(page_number),
+         "-singlefile", str(pdf), str(png.with_suffix(""))],
+        check=True, timeout=60,
+    )  # fmt: skip
+    print(f"{png.relative_to(ROOT)}  page {page_number} of {pdf.name} at {dpi} dpi")
+
+
+def pdf_pages(pdf: Path) -> int:
+    done = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=30)
+    found = re.search(r"^Pages:\s+(\d+)", done.stdout, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+def completed(page: Page, n: str) -> int:
+    """修了 N人 as the completion page's first line says it."""
+    page.goto(n + "/completion/")
+    lead = _squash(page.inner_text("main .completion-lead"))
+    found = re.search(r"修了 (\d+)人", lead)
+    if found is None:
+        raise SystemExit(f"the completion page says no 修了 N人: {lead!r}")
+    return int(found.group(1))
+
+
+def completion_pages(
+    page: Page, s: Shooter, n: str, tmp: Path, wanted: int, downloads: bool
+) -> None:
+    """The completion table (`wanted` people 修了), a drill-down (修了 in the 合計 row), the
+    not-started list and, once, its QR sheet downloaded through the form."""
+    page.goto(n + "/completion/")
+    lead = _squash(page.inner_text("main .completion-lead"))
+    print(f"    completion: {lead}")
+    if f"修了 {wanted}人" not in lead:
+        s.problems.append(f"completion-{s.width}: wanted 修了 {wanted}人 in {lead!r}")
+    shoot_page(s, page, 93, "completion")
+    with page.expect_navigation():
+        page.locator("main table.completion tfoot td.total-col a").first.click()
+    shown = page.locator("main table.completion-members tbody tr").count()
+    if shown != wanted:
+        s.problems.append(f"completion-members-{s.width}: {shown} rows, wanted {wanted}")
+    shoot_page(s, page, 94, "completion-members")
+
+    page.goto(n + "/completion/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="未受講の人とQRシート").click()
+    print(f"    not started: {_squash(page.locator('main p[role=status]').inner_text())}")
+    shoot_page(s, page, 95, "not-started")
+    if not downloads:
+        return
+    button = page.locator("main form.sheet-form button[type=submit]")
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        button.click()
+    pdf = tmp / "personal-links.pdf"
+    info.value.save_as(pdf)
+    head = pdf.read_bytes()[:5]
+    print(
+        f"link sheet: {info.value.suggested_filename}, starts {head!r}, {pdf_pages(pdf)} page(s) "
+        f"({_squash(button.inner_text())})"
+    )
+    if head != b"%PDF-":
+        s.problems.append("link-sheet: the download is not a PDF")
+        return
+    pdf_page_png(pdf, 1, OUT / "96-link-sheet.png", 50)
+
+
+def report_print(page: Page, n: str, tmp: Path) -> None:
+    """The report's print view as Chromium prints it on A4; its first two pages as PNGs."""
+    page.goto(n + "/report/print")
+    page.wait_for_load_state("load")
+    pdf = tmp / "report.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    pages = pdf_pages(pdf)
+    print(f"report print view: {pages} A4 page(s)")
+    for number in (1, 2):
+        if number <= pages:
+            pdf_page_png(pdf, number, OUT / f"99-report-print-p{number}.png", 80)
+
+
+def secretariat_journey(browser: Browser, demo: Demo, tmp: Path) -> list[str]:
+    """The secretariat's year: the roster imported from a file (a bad row first, then the fixed
+    file), some learners take the quizzes, then the completion table, the not-started list and
+    its QR sheet, the dashboard, the report (and its print view on A4) and the exports page.
+    Screenshots 90-99."""
+    shooters = {width: Shooter(width) for width, _, _ in VIEWPORTS}
+    pages: dict[int, Page] = {}
+    contexts = []
+    for width, height, scale in VIEWPORTS:
+        context = context_for(browser, width, height, scale)
+        contexts.append(context)
+        pages[width] = shooters[width].watch(context.new_page())
+        fill_login(pages[width], demo.base, *demo.logins["事務局"])
+    found = re.search(r"/n/(\d+)/", pages[1280].url)
+    if found is None:
+        raise SystemExit(f"the secretariat landed on {pages[1280].url}, not a network dashboard")
+    n = f"{demo.base}/n/{found.group(1)}"
+
+    roster_import(pages[1280], pages[360], shooters, n)
+    before = completed(pages[1280], n)  # the other journeys' learners, when they ran first
+    learners_take_quizzes(browser, pages[1280], n, demo.base)
+    for width, page in pages.items():
+        s = shooters[width]
+        completion_pages(page, s, n, tmp, before + PASSING, downloads=width == 1280)
+        page.goto(n + "/")
+        shoot_page(s, page, 97, "dashboard")
+        page.goto(n + "/report/")
+        shoot_page(s, page, 98, "report")
+        page.goto(n + "/exports/")
+        shoot_page(s, page, 99, "exports")
+    report_print(pages[1280], n, tmp)
+    for context in contexts:
+        context.close()
+    return [p for s in shooters.values() for p in s.problems]
+
+
 # --- the QR code ------------------------------------------------------------------------------
 
 
@@ -1072,14 +1363,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
         "--only",
-        choices=("pages", "workshop"),
-        help="only the main pages (screenshots 01-69) or only the workshop journey (70-89)",
+        choices=("pages", "workshop", "secretariat"),
+        help="only the main pages (screenshots 01-69), the workshop journey (70-89) or the "
+        "secretariat's journey (90-99)",
     )
     only = parser.parse_args(argv).only
     OUT.mkdir(exist_ok=True)
-    pattern = {"pages": "[0-6][0-9]-*-*.png", "workshop": "[78][0-9]-*-*.png"}.get(
-        only, "[0-9][0-9]-*-*.png"
-    )
+    pattern = {
+        "pages": "[0-6][0-9]-*-*.png",
+        "workshop": "[78][0-9]-*-*.png",
+        "secretariat": "9[0-9]-*-*.png",
+    }.get(only, "[0-9][0-9]-*-*.png")
     for old in OUT.glob(pattern):
         old.unlink()
     problems: list[str] = []
@@ -1095,7 +1389,7 @@ def main(argv: list[str] | None = None) -> int:
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=browser_env, timeout=60_000
             )
             try:
-                if only != "workshop":
+                if only in (None, "pages"):
                     for width, _, _ in VIEWPORTS:
                         s = Shooter(width)
                         signed_out(browser, s, demo)
@@ -1103,8 +1397,10 @@ def main(argv: list[str] | None = None) -> int:
                         trainer_and_admin(browser, s, demo)
                         learner(browser, s, demo)
                         problems += s.problems
-                if only != "pages":
+                if only in (None, "workshop"):
                     problems += workshop(browser, demo)
+                if only in (None, "secretariat"):
+                    problems += secretariat_journey(browser, demo, tmp)
             finally:
                 browser.close()
     count = len(list(OUT.glob(pattern)))
