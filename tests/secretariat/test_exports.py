@@ -137,6 +137,9 @@ def test_page_lists_the_downloads_with_filters(client, login, world):
     assert "みどり信用金庫" in page and "あおば生協" in page
     assert f'action="/n/{world["network"].id}/exports/answers.csv"' in page
     assert 'formaction="/n/' in page and "answers.xlsx" in page
+    network_id = world["network"].id
+    assert f'href="/n/{network_id}/completion/export.csv"' in page
+    assert f'href="/n/{network_id}/completion/export.xlsx"' in page
     assert "<script" not in page and "style=" not in page
 
 

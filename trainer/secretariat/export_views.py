@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import Response, g, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -47,16 +47,11 @@ def _page(section: str = "", error: DomainError | None = None, status: int = 200
 
 
 def _members_links() -> list[tuple[str, str, str]]:
-    """The members export belongs to the completion pages; offered here once it exists."""
-    views = current_app.view_functions
-    if "completion.export" in views:
-        return [
-            ("CSVで書き出す", url_for("completion.export", fmt="csv"), "button"),
-            ("Excel形式で書き出す", url_for("completion.export", fmt="xlsx"), "button secondary"),
-        ]
-    if "completion.export_csv" in views:
-        return [("CSVで書き出す", url_for("completion.export_csv"), "button")]
-    return []
+    """The members export belongs to the completion pages (its filters live there)."""
+    return [
+        ("CSVで書き出す", url_for("completion.export_csv"), "button"),
+        ("Excel形式で書き出す", url_for("completion.export_xlsx"), "button secondary"),
+    ]
 
 
 @bp.get("/")
