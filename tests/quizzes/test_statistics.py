@@ -48,3 +48,18 @@ def test_empty_table():
     table = paired_table([])
     assert table.n == 0 and table.pre_rate is None and table.normalised_gain is None
     assert table.mcnemar_p == 1.0
+
+
+def test_mcnemar_is_exact_for_small_counts_and_fast_and_close_for_large_ones():
+    from math import comb
+
+    def by_definition(gained: int, lost: int) -> float:
+        n = gained + lost
+        return min(1.0, 2 * sum(comb(n, i) for i in range(min(gained, lost) + 1)) / 2**n)
+
+    for gained in range(40):
+        for lost in range(40):
+            if gained + lost:
+                assert mcnemar_exact_p(gained, lost) == by_definition(gained, lost)
+    # Tens of thousands of pairs (a whole network's topic): floating point, same to 1e-9.
+    assert mcnemar_exact_p(3_000, 2_900) == pytest.approx(by_definition(3_000, 2_900), rel=1e-9)
