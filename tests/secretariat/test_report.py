@@ -280,6 +280,11 @@ def test_page_shows_headline_filters_and_well_formed_charts(client, world, staff
     where_188 = next(q for q in build(world).questions if q.key == "where-188")
     chart = next(s for s in svgs if f"問{where_188.number}の正解率：" in s)
     assert ">40% 5人<" in chart and ">75% 4人<" in chart
+    # 相談・支援 has nobody with both tests: named, in the table, but no empty chart.
+    assert "両方に回答した人がいない：相談・支援（相談員・ケアマネジャー等）（表にだけ" in html
+    assert "両方に回答した人がいない：生協・宅配事業者（表にだけ" in html
+    assert "外勤（訪問・営業・配達）（対応あり 2人）" in html
+    assert "相談・支援（相談員・ケアマネジャー等）（対応あり 0人）" not in html
 
 
 def test_page_filtered_by_organisation_and_job(client, world, staff):
