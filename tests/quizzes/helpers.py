@@ -1,4 +1,4 @@
-"""Taking quizzes through the pages, as a learner's phone would."""
+"""Taking quizzes through the pages, as a learner's phone would, or through the services."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from trainer.extensions import db
+from trainer.learning import service as learning
 from trainer.learning.content_sync import load_courses
+from trainer.quizzes import service
 from trainer.quizzes.models import Attempt, QuizQuestion
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,3 +74,27 @@ def read_all_modules(client, course_slug: str = "mimamori-basic") -> None:
     course = db.session.scalar(select(Course).where(Course.slug == course_slug))
     for module in course.modules:
         client.post(f"/learn/{course_slug}/{module.slug}/read")
+
+
+def take(member, course, phase: str, *, right, likert: int = 4, override=None, submit: bool = True):
+    """Take a quiz through the services: right for the question keys in `right`, wrong for the
+    others, `likert` for the survey items; `override` gives whole forms per key. The post-quiz
+    first reads every module, as it requires. Returns the submitted attempt (or the open one)."""
+    if phase == "post":
+        for module in learning.active_modules(course):
+            page = learning.module_page(db.session, member, course.slug, module.slug)
+            learning.mark_read(db.session, member, page)
+    attempt = service.start_attempt(
+        db.session, member=member, course=course, phase=phase, key=service.new_idempotency_key()
+    )
+    for qid in attempt.question_ids:
+        question = db.session.get(QuizQuestion, qid)
+        form = form_for(question, right=question.key in right)
+        if question.type == "likert":
+            form = {"value": str(likert)}
+        if override and question.key in override:
+            form = override[question.key](question)
+        service.save_answer(db.session, attempt=attempt, question_id=qid, form=MultiDict(form))
+    if not submit:
+        return attempt
+    return service.submit(db.session, attempt=attempt, key=attempt.idempotency_key, course=course)

@@ -4,33 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
-from tests.quizzes.helpers import form_for, load_repository_content
+from tests.quizzes.helpers import load_repository_content, take
 from trainer.extensions import db
-from trainer.learning import service as learning
 from trainer.learning.models import Course
-from trainer.quizzes import service
 from trainer.quizzes.course_stats import StatsFilter, course_statistics
 from trainer.quizzes.models import QuizBank, QuizQuestion
-
-
-def take(member, course, phase: str, *, right: set[str], likert: int = 4):
-    """Answer every question: right for the keys in `right`, wrong for the others."""
-    if phase == "post":
-        for module in learning.active_modules(course):
-            page = learning.module_page(db.session, member, course.slug, module.slug)
-            learning.mark_read(db.session, member, page)
-    attempt = service.start_attempt(
-        db.session, member=member, course=course, phase=phase, key=service.new_idempotency_key()
-    )
-    for qid in attempt.question_ids:
-        question = db.session.get(QuizQuestion, qid)
-        form = form_for(question, right=question.key in right)
-        if question.type == "likert":
-            form = {"value": str(likert)}
-        service.save_answer(db.session, attempt=attempt, question_id=qid, form=MultiDict(form))
-    return service.submit(db.session, attempt=attempt, key=attempt.idempotency_key, course=course)
 
 
 @pytest.fixture

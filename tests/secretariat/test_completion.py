@@ -14,8 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.certificates.helpers import make_certificate
-from tests.quizzes.helpers import load_repository_content
-from tests.quizzes.test_course_stats import take
+from tests.quizzes.helpers import load_repository_content, take
 from trainer.accounts import roster
 from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent

@@ -11,8 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.quizzes.helpers import load_repository_content
-from tests.quizzes.test_course_stats import take
+from tests.quizzes.helpers import load_repository_content, take
 from tests.tools import need
 from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent

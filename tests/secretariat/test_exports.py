@@ -10,17 +10,15 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 from tests.conftest import BASE_URL
-from tests.quizzes.helpers import form_for, load_repository_content
+from tests.quizzes.helpers import load_repository_content, take
 from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent
 from trainer.certificates import service as certificates
 from trainer.certificates.models import Certificate
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.extensions import db
-from trainer.learning import service as learning
 from trainer.learning.models import Course
 from trainer.quizzes import service as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
@@ -29,26 +27,6 @@ from trainer.secretariat.export_views import XLSX
 from trainer.timeutil import today_jst
 
 BOM = b"\xef\xbb\xbf"
-
-
-def take(member, course, phase: str, *, right: set[str], likert: int = 4, submit: bool = True):
-    """Answer every question through the services: right for the keys in `right`."""
-    if phase == "post":
-        for module in learning.active_modules(course):
-            page = learning.module_page(db.session, member, course.slug, module.slug)
-            learning.mark_read(db.session, member, page)
-    attempt = quizzes.start_attempt(
-        db.session, member=member, course=course, phase=phase, key=quizzes.new_idempotency_key()
-    )
-    for qid in attempt.question_ids:
-        question = db.session.get(QuizQuestion, qid)
-        form = form_for(question, right=question.key in right)
-        if question.type == "likert":
-            form = {"value": str(likert)}
-        quizzes.save_answer(db.session, attempt=attempt, question_id=qid, form=MultiDict(form))
-    if not submit:
-        return attempt
-    return quizzes.submit(db.session, attempt=attempt, key=attempt.idempotency_key, course=course)
 
 
 def jst(year, month, day, hour, minute) -> datetime:

@@ -20,38 +20,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
-from tests.quizzes.helpers import form_for, load_repository_content
+from tests.quizzes.helpers import load_repository_content, take
 from trainer.accounts.models import Member, Role
 from trainer.extensions import db
-from trainer.learning import service as learning
 from trainer.learning.models import Course
-from trainer.quizzes import service
 from trainer.quizzes.models import QuizQuestion
 from trainer.secretariat import report as report_service
 from trainer.secretariat.report import ReportFilters, ScoreChange, significance
 from trainer.timeutil import today_jst
-
-
-def take(member, course, phase, *, right, likert=4, override=None):
-    """Answer every question: right for the keys in `right`; `override` gives whole forms."""
-    if phase == "post":
-        for module in learning.active_modules(course):
-            page = learning.module_page(db.session, member, course.slug, module.slug)
-            learning.mark_read(db.session, member, page)
-    attempt = service.start_attempt(
-        db.session, member=member, course=course, phase=phase, key=service.new_idempotency_key()
-    )
-    for qid in attempt.question_ids:
-        question = db.session.get(QuizQuestion, qid)
-        form = form_for(question, right=question.key in right)
-        if question.type == "likert":
-            form = {"value": str(likert)}
-        if override and question.key in override:
-            form = override[question.key](question)
-        service.save_answer(db.session, attempt=attempt, question_id=qid, form=MultiDict(form))
-    return service.submit(db.session, attempt=attempt, key=attempt.idempotency_key, course=course)
 
 
 def first_case_only(question):
