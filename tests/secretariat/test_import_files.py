@@ -21,7 +21,7 @@ from tests.secretariat.fixtures.roster_files import (
     uploaded,
     xlsx_file,
 )
-from trainer.accounts.models import Member, Role
+from trainer.accounts.models import Member
 from trainer.extensions import db
 from trainer.secretariat import importing
 from trainer.secretariat.importing import age_band, guess_kind, parse_date
@@ -32,18 +32,6 @@ ROWS = [
     "みどり信用金庫,山田 太郎,やまだ たろう,外勤,40代,2026/4/1",
     "みどり信用金庫,佐藤 花子,さとう はなこ,窓口,30代,2026/4/1",
 ]
-
-
-@pytest.fixture
-def network(make_network):
-    return make_network(name="みどり市見守りネットワーク")
-
-
-@pytest.fixture
-def secretariat(client, login, network, make_user):
-    user = make_user(network, Role.SECRETARIAT, name="事務局 花子")
-    login(client, user)
-    return user
 
 
 @pytest.mark.parametrize(

@@ -33,18 +33,6 @@ HEADER = "団体名,氏名,ふりがな,職種,年代,メールアドレス,加�
 
 
 @pytest.fixture
-def network(make_network):
-    return make_network(name="みどり市見守りネットワーク")
-
-
-@pytest.fixture
-def secretariat(client, login, network, make_user):
-    user = make_user(network, Role.SECRETARIAT, name="事務局 花子")
-    login(client, user)
-    return user
-
-
-@pytest.fixture
 def bank(make_org, network):
     return make_org(network, name="みどり信用金庫", kind="financial")
 

@@ -246,7 +246,7 @@ CERTIFICATE_FILTERS = {
 }
 
 
-def _status_clause(status: str, today: date):
+def status_clause(status: str, today: date):
     """SQL for the status filters, in the same order of precedence as status_on()."""
     not_revoked = Certificate.revoked_at.is_(None)
     active = active_clause(today)
@@ -290,7 +290,7 @@ def search(
     )
     if organisation_id:
         stmt = stmt.where(Member.organisation_id == organisation_id)
-    clause = _status_clause(status, today)
+    clause = status_clause(status, today)
     if clause is not None:
         stmt = stmt.where(clause)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -311,7 +311,7 @@ def status_counts(session: Session, network_id: int) -> dict[str, int]:
     today = today_jst()
     columns = []
     for status in CERTIFICATE_FILTERS:
-        clause = _status_clause(status, today)
+        clause = status_clause(status, today)
         columns.append(func.count() if clause is None else func.count().filter(clause))
     row = session.execute(
         select(*columns)
@@ -339,7 +339,7 @@ def badge_certificates(
         .where(
             Certificate.network_id == network_id,
             Certificate.course_id == course_id,
-            _status_clause("valid", today),
+            status_clause("valid", today),
         )
     )
     if organisation_id:

@@ -82,6 +82,13 @@ class PairedTable:
         return mcnemar_exact_p(self.gained, self.lost)
 
     @property
+    def change_points(self) -> float | None:
+        """Post rate minus pre rate, in percentage points."""
+        if self.pre_rate is None or self.post_rate is None:
+            return None
+        return 100 * (self.post_rate - self.pre_rate)
+
+    @property
     def normalised_gain(self) -> float | None:
         if self.pre_rate is None or self.post_rate is None:
             return None

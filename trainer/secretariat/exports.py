@@ -29,7 +29,7 @@ from trainer.accounts.models import (
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.certificates.service import CERTIFICATE_FILTERS
-from trainer.certificates.service import _status_clause as certificate_status_clause
+from trainer.certificates.service import status_clause as certificate_status_clause
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError

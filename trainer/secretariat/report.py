@@ -259,10 +259,7 @@ class QuestionReport:
 
     @property
     def paired_change(self) -> float | None:
-        p = self.stats.paired
-        if p.pre_rate is None or p.post_rate is None:
-            return None
-        return 100 * (p.post_rate - p.pre_rate)
+        return self.stats.paired.change_points
 
     @property
     def verdict(self) -> str:
@@ -317,10 +314,7 @@ class TopicRow:
 
     @property
     def paired_change(self) -> float | None:
-        p = self.stats.paired
-        if p.pre_rate is None or p.post_rate is None:
-            return None
-        return 100 * (p.post_rate - p.pre_rate)
+        return self.stats.paired.change_points
 
     @property
     def verdict(self) -> str:
