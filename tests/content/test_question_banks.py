@@ -84,6 +84,19 @@ def test_a_good_bank_loads(tmp_path):
             9,
             "選択肢に知らないキー「points」",
         ),
+        (
+            ("      - text: 警察", "".join(f"      - text: 交番{n}\n" for n in range(10)).rstrip()),
+            8,
+            "選択肢は10個までにしてください（今は11個）",
+        ),
+        (
+            (
+                "        answer: いいえ",
+                "        answer: いいえ" + 9 * "\n      - text: 例\n        answer: はい",
+            ),
+            17,
+            "事例は10個までにしてください（今は11個）",
+        ),
     ],
 )
 def test_mistakes_are_reported_with_line(tmp_path, change, line, message):

@@ -34,6 +34,9 @@ QUESTION_KEYS = {
 CHOICE_KEYS = {"text", "correct"}
 CASE_KEYS = {"text", "answer"}
 QUESTION_TYPES = ("single", "multi", "truefalse", "likert")
+# Options or cases per question: more do not fit on a phone, and the statistics store an answer
+# in 11 bits (trainer/quizzes/result_codes.py).
+MAX_ITEMS = 10
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 # Topics group questions in the results (before vs after per topic) and pair parallel forms.
@@ -243,6 +246,11 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem) -> Questi
         raw_choices = raw.get("choices")
         if not isinstance(raw_choices, list) or len(raw_choices) < 2:
             error(lines.get("choices", start), "choices に選択肢を2つ以上書いてください")
+        elif len(raw_choices) > MAX_ITEMS:
+            error(
+                lines["choices"],
+                f"選択肢は{MAX_ITEMS}個までにしてください（今は{len(raw_choices)}個）",
+            )
         else:
             for index, (item, item_node) in enumerate(
                 zip(raw_choices, nodes["choices"].value, strict=True)
@@ -280,6 +288,10 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem) -> Questi
             error(
                 lines.get("cases", start),
                 "cases に「はい・いいえ」で答える事例を1つ以上書いてください",
+            )
+        elif len(raw_cases) > MAX_ITEMS:
+            error(
+                lines["cases"], f"事例は{MAX_ITEMS}個までにしてください（今は{len(raw_cases)}個）"
             )
         else:
             for index, (item, item_node) in enumerate(

@@ -92,6 +92,9 @@ class Attempt(db.Model):
     passed: Mapped[bool | None]
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The answers in one line, written at submit time for the statistics (result_codes.py).
+    result_layout: Mapped[str | None] = mapped_column(Text)
+    result_codes: Mapped[str | None] = mapped_column(Text)
 
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt")
 

@@ -22,6 +22,7 @@ from trainer.content.quizzes import TOPICS, Case, Choice, Question
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.learning.service import progress
+from trainer.quizzes import result_codes
 from trainer.quizzes.grading import InvalidAnswer, grade
 from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuestion
 from trainer.timeutil import utcnow
@@ -461,6 +462,10 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
     score = sum(answered[q.id].score for q in scored if q.id in answered)
     percent = 100 * score / len(scored) if scored else 0
     passed = percent >= course.pass_mark if attempt.phase == "post" else None
+    layout, codes = result_codes.encode(
+        {q.id: (q.type, q.body) for q in questions},
+        {qid: (a.fully_right, a.value) for qid, a in answered.items()},
+    )
     # 0 rows updated means another request submitted first: the stored result stands.
     flipped = session.execute(
         update(Attempt)
@@ -471,6 +476,8 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
             max_score=len(scored),
             passed=passed,
             submitted_at=utcnow(),
+            result_layout=layout,
+            result_codes=codes,
         )
     )
     # Only the request that flipped the attempt issues, in the same transaction: a pass always
