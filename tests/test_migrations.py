@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,56 @@ def test_earlier_passes_get_certificates_when_migrating(migrated_app):
         contexts = conn.execute(text("SELECT workshop_id FROM attempt")).scalars().all()
     assert [bool(f) for f in flags] == [False, False]
     assert contexts == [None] * 4
+
+
+def test_result_codes_are_written_for_earlier_attempts(migrated_app):
+    """0007 writes each submitted attempt's result codes from its answers: downgraded past it
+    (the columns dropped) and upgraded again, every attempt gets back exactly the codes its
+    submit wrote."""
+    from tests.quizzes.helpers import load_repository_content, take
+    from trainer.accounts import roster
+    from trainer.learning.models import Course
+    from trainer.quizzes.models import Attempt, QuizQuestion
+
+    upgrade()
+    load_repository_content()
+    network = Network(name="移行協議会", prefecture="さくら県", municipality="みどり市")
+    db.session.add(network)
+    db.session.commit()
+    org = roster.create_organisation(
+        db.session, network_id=network.id, kind="financial", name="信金", actor=None
+    )
+    course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
+    keys = sorted({q.key for q in db.session.scalars(select(QuizQuestion))})
+    for n in range(3):
+        member = roster.create_member(
+            db.session,
+            network_id=network.id,
+            data=roster.MemberInput(
+                organisation_id=org.id, name=f"構成員{n}", membership_start=date(2025, 4, 1)
+            ),
+            actor=None,
+        )
+        take(member, course, "pre", right=set(keys[n::2]), likert=n + 1)
+        if n < 2:
+            take(member, course, "post", right=set(keys), likert=5)
+        else:
+            take(member, course, "post", right=set(), submit=False)  # open: no codes
+    written = db.session.execute(
+        select(Attempt.id, Attempt.status, Attempt.result_layout, Attempt.result_codes).order_by(
+            Attempt.id
+        )
+    ).all()
+    assert sum(row.result_codes is not None for row in written) == 5
+    db.session.remove()
+
+    downgrade(revision="fcc112078640")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("attempt")}
+    assert "result_codes" not in columns
+    upgrade()
+    again = db.session.execute(
+        select(Attempt.id, Attempt.status, Attempt.result_layout, Attempt.result_codes).order_by(
+            Attempt.id
+        )
+    ).all()
+    assert again == written

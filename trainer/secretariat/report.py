@@ -1,10 +1,10 @@
 """The before/after report (事前・事後の比較レポート): the pilot report's figures (seed 003,
 figures 1–21), but paired by learner, for one course in one network.
 
-build_report() gathers everything the page and its print view show, in a handful of GROUP BY
-queries (course_statistics, paired_scores, answer_value_counts) whatever the number of learners;
-the rest is arithmetic on a few hundred rows. Charts are drawn here (trainer.secretariat.charts),
-so the templates only place them.
+build_report() gathers everything the page and its print view show from one query: each
+learner's first attempt per phase with its result codes (trainer.quizzes.course_stats); the
+rest is counting in Python. Charts are drawn here (trainer.secretariat.charts), so the templates
+only place them.
 
 Choices where the issue was silent:
 - Significance at the 5% level (two-sided): p < 0.05 reads 「有意な差あり」. Per person, the
@@ -45,9 +45,8 @@ from trainer.quizzes.course_stats import (
     ScoreGroup,
     StatsFilter,
     TopicStats,
-    answer_value_counts,
-    course_statistics,
-    paired_scores,
+    counted_attempts,
+    paused_gc,
 )
 from trainer.quizzes.models import QuizBank, QuizQuestion
 from trainer.quizzes.statistics import mcnemar_exact_p
@@ -592,9 +591,6 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
         if filters.course_id is not None or not options.courses:
             raise NotFound("研修が見つかりません。")
         course = options.courses[0]
-    stats_filter = filters.stats_filter()
-    stats = course_statistics(session, network_id=network.id, course=course, filters=stats_filter)
-    scores = paired_scores(session, network_id=network.id, course=course, filters=stats_filter)
     banks = _current_questions(session, [course.pre_quiz, course.post_quiz])
     versions: dict[str, dict[str, QuizQuestion]] = {"pre": {}, "post": {}}
     for phase, slug in (("pre", course.pre_quiz), ("post", course.post_quiz)):
@@ -607,10 +603,15 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
         if q.type in ("truefalse", "single")
     ]
     counts: dict[tuple[int, str], list[tuple[Any, int]]] = {}
-    for row in answer_value_counts(
-        session, network_id=network.id, course=course, question_ids=charted, filters=stats_filter
-    ):
-        counts.setdefault((row.question_id, row.phase), []).append((row.value, row.n))
+    with paused_gc():
+        counted = counted_attempts(
+            session, network_id=network.id, course=course, filters=filters.stats_filter()
+        )
+        stats = counted.statistics(session, course)
+        scores = counted.score_groups()
+        for row in counted.value_counts(session, charted):
+            counts.setdefault((row.question_id, row.phase), []).append((row.value, row.n))
+        del counted  # the learners' rows go before the collector runs again
 
     facts = network.local_facts()
     questions = []
