@@ -20,7 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from werkzeug.datastructures import MultiDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +41,22 @@ def make_app(tmp: str):
     )
 
 
+def _some_answer(question) -> object:
+    """A valid stored answer of the question's type (which one does not matter here)."""
+    if question.type == "likert":
+        return random.randint(1, 5)
+    if question.type == "truefalse":
+        return {c["key"]: random.random() < 0.5 for c in question.body["cases"]}
+    keys = [c["key"] for c in question.body["choices"]]
+    return random.choice(keys) if question.type == "single" else keys[:2]
+
+
 def bench_statistics(learners: int) -> None:
     from trainer.accounts.models import Member, Network, Organisation
     from trainer.extensions import db
     from trainer.learning.content_sync import load_courses
     from trainer.learning.models import Course
+    from trainer.quizzes import result_codes
     from trainer.quizzes.course_stats import course_statistics
     from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 
@@ -104,21 +115,30 @@ def bench_statistics(learners: int) -> None:
                 ]
             db.session.execute(insert(Attempt), attempts)
             rows = db.session.execute(select(Attempt.id, Attempt.question_ids)).all()
-            answers = []
+            asked = {q.id: (q.type, q.body) for q in questions.values()}
+            answers, codes = [], []
             for attempt_id, ids in rows:
+                given = {}
                 for qid in ids:
-                    likert = questions[qid].type == "likert"
-                    right = random.random() < 0.6
+                    question = questions[qid]
+                    likert = question.type == "likert"
+                    right = random.random() < 0.6 and not likert
+                    value = _some_answer(question)
+                    given[qid] = (right, value)
                     answers.append(
                         {
                             "attempt_id": attempt_id,
                             "question_id": qid,
-                            "value": 4 if likert else "a",
-                            "likert": random.randint(1, 5) if likert else None,
-                            "score": 1.0 if right and not likert else 0.0,
-                            "fully_right": right and not likert,
+                            "value": value,
+                            "likert": value if likert else None,
+                            "score": 1.0 if right else 0.0,
+                            "fully_right": right,
                         }
                     )
+                # What submitting writes for the statistics (trainer/quizzes/result_codes.py).
+                layout, code = result_codes.encode({q: asked[q] for q in ids}, given)
+                codes.append({"id": attempt_id, "result_layout": layout, "result_codes": code})
+            db.session.execute(update(Attempt), codes)  # bulk UPDATE by primary key
             db.session.execute(insert(Answer), answers)
             db.session.commit()
             db.session.execute(db.text("ANALYZE"))

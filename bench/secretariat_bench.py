@@ -184,6 +184,7 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
     from trainer.extensions import db
     from trainer.learning.content_sync import load_courses
     from trainer.learning.models import Course
+    from trainer.quizzes import result_codes
     from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
     from trainer.text import name_key
     from trainer.timeutil import JST
@@ -267,6 +268,7 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
     questions = list(db.session.scalars(select(QuizQuestion)))
     options = _answer_options(questions)
     scored = {q.id for q in questions if q.type != "likert"}
+    asked = {q.id: (q.type, q.body) for q in questions}
     ids = {
         "pre": banks[course.pre_quiz].question_ids + banks[course.survey].question_ids,
         "post": banks[course.post_quiz].question_ids + banks[course.survey].question_ids,
@@ -285,9 +287,11 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
             share = {"pre": 0.55, "post-fail": 0.45, "post-pass": 0.97}[step]
             attempt_id = len(attempt_rows) + 1
             score = 0.0
+            given = {}
             for qid in ids[phase]:
                 kind = "right" if rng.random() < share else "wrong"
                 value, points, fully, likert = rng.choice(options[qid][kind])
+                given[qid] = (fully, value)
                 if qid in scored:
                     score += points
                 answer_rows.append(
@@ -301,6 +305,8 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
                         "answered_at": moment,
                     }
                 )
+            # What submitting writes for the statistics (trainer/quizzes/result_codes.py).
+            layout, codes = result_codes.encode({q: asked[q] for q in ids[phase]}, given)
             max_score = len([q for q in ids[phase] if q in scored])
             passed = 100 * score / max_score >= course.pass_mark if phase == "post" else None
             attempt_rows.append(
@@ -319,6 +325,8 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
                     "passed": passed,
                     "started_at": moment - timedelta(minutes=12),
                     "submitted_at": moment,
+                    "result_layout": layout,
+                    "result_codes": codes,
                 }
             )
             if passed:
