@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 from collections import Counter, defaultdict
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -203,3 +204,33 @@ def test_the_paired_scores_and_period_come_from_the_first_attempts(app, make_net
         filters=StatsFilter(date_to=first_pre.submitted_at.date().replace(year=2000)),
     )
     assert empty.rows == []
+
+
+def test_an_attempt_without_codes_counts_as_a_learner_with_no_answers(
+    app, make_network, make_member
+):
+    """An attempt submitted with no stored codes (none answered) sits beside coded ones."""
+    load_repository_content()
+    course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
+    keys = {q.key for q in db.session.scalars(select(QuizQuestion))}
+    network = make_network()
+    take(make_member(network), course, "post", right=keys)
+    bare = make_member(network)
+    db.session.add(
+        Attempt(
+            member_id=bare.id,
+            course_id=course.id,
+            phase="post",
+            status="submitted",
+            idempotency_key="no-codes",
+            question_ids=[],
+            score=0,
+            max_score=13,
+            passed=False,
+            submitted_at=datetime(2026, 1, 5, 1, 0),
+        )
+    )
+    db.session.commit()
+    stats = course_statistics(db.session, network_id=network.id, course=course)
+    assert stats.learners_post == 2
+    assert {(q.post_n, q.post_right) for q in stats.questions} == {(1, 1)}

@@ -188,16 +188,12 @@ CountedAttempt = Row[
 ]
 
 
-# The value of each base64 character (result_codes.ALPHABET), indexed by its ASCII code.
-_DIGITS = np.zeros(256, dtype=np.int64)
-_DIGITS[np.frombuffer(result_codes.ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(64)
-
-
 _member_of = itemgetter(0)
+_codes_of = itemgetter(3)
 
 
-def _codes_of(row: CountedAttempt) -> str:
-    return row[3] or ""
+def _phase_layout(row: CountedAttempt) -> tuple[str, str]:
+    return row[1], row[2] or ""  # an attempt submitted before codes existed has no layout
 
 
 class CountedAttempts:
@@ -217,24 +213,12 @@ class CountedAttempts:
             "pre": defaultdict(list),
             "post": defaultdict(list),
         }
-        by_layout = itemgetter(1, 2)  # (phase, result_layout)
-        for (phase, layout), group in groupby(sorted(rows, key=by_layout), key=by_layout):
+        for (phase, layout), group in groupby(sorted(rows, key=_phase_layout), key=_phase_layout):
             attempts = list(group)
             ids = result_codes.layout_ids(layout)
             if not ids:
                 continue
-            width = len(ids) * result_codes.WIDTH
-            text = "".join(map(_codes_of, attempts))
-            if len(text) != width * len(attempts):
-                # Some attempt without codes of this width (submitted without any answer).
-                text = "".join(
-                    c if c and len(c) == width else result_codes.BLANK * len(ids)
-                    for c in map(_codes_of, attempts)
-                )
-            chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-            chars = chars.reshape(len(attempts), width)
-            packed = _DIGITS[chars[:, 0::2]] * 64 + _DIGITS[chars[:, 1::2]]
-            packed[chars[:, 0::2] == ord(".")] = -1
+            packed = result_codes.packed_matrix(list(map(_codes_of, attempts)), len(ids))
             members = np.fromiter(map(_member_of, attempts), np.int64, len(attempts))
             for position, question_id in enumerate(ids):
                 self._columns[phase][question_id].append((members, packed[:, position]))

@@ -21,9 +21,11 @@ Migration 0007 wrote these for the attempts submitted before it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 WIDTH = 2
@@ -85,6 +87,25 @@ def layout_ids(layout: str | None) -> tuple[int, ...]:
     """The question ids of a layout. Attempts of one bank version share one layout, so a report
     parses a handful of distinct strings, whatever the number of attempts."""
     return tuple(int(part) for part in layout.split(",")) if layout else ()
+
+
+# The value of each base64 character, indexed by its ASCII code.
+_DIGITS = np.zeros(256, dtype=np.int64)
+_DIGITS[np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(64)
+
+
+def packed_matrix(codes: Sequence[str | None], questions: int) -> np.ndarray:
+    """The codes of attempts sharing one layout as an attempts × questions matrix of packed
+    numbers, -1 where left blank; an attempt without codes of this width (submitted without
+    answers) is all blank. Cut in C from one joined string, whatever the number of attempts."""
+    width = questions * WIDTH
+    text = "".join(c or "" for c in codes)
+    if len(text) != width * len(codes):
+        text = "".join(c if c and len(c) == width else BLANK * questions for c in codes)
+    chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(len(codes), width)
+    packed = _DIGITS[chars[:, 0::2]] * 64 + _DIGITS[chars[:, 1::2]]
+    packed[chars[:, 0::2] == ord(BLANK[0])] = -1
+    return packed
 
 
 def decode(packed: int) -> tuple[int, bool]:
