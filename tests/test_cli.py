@@ -410,6 +410,7 @@ def description(help_text: str) -> str:
         ["content"],
         ["content", "check"],
         ["content", "load"],
+        ["backup"],
     ],
     ids=lambda command: " ".join(command) or "trainer",
 )
@@ -423,7 +424,7 @@ def test_every_command_and_group_has_japanese_help(cli, command):
 def test_the_top_level_help_lists_the_trainer_commands(cli):
     result = cli("--help")
     assert "見守りトレーナー (Mimamori Trainer) の管理コマンド。" in result.output
-    for name in ("init-db", "demo", "network", "user", "member", "content", "db"):
+    for name in ("init-db", "demo", "network", "user", "member", "content", "db", "backup"):
         assert re.search(rf"^\s+{re.escape(name)}\s", result.output, re.MULTILINE), name
 
 

@@ -46,6 +46,7 @@ class AuditEvent(db.Model):
 
 
 ACTION_LABELS = {
+    "database.backup": "データベースのバックアップ",
     "network.create": "ネットワーク作成",
     "network.settings_update": "地域の窓口情報の変更",
     "organisation.create": "構成団体の登録",
@@ -79,6 +80,8 @@ ACTION_LABELS = {
 
 
 FIELD_LABELS = {
+    "size": "大きさ（バイト）",
+    "signing_key": "署名鍵のコピー",
     "end_date": "退会日",
     "reason": "理由",
     "removed_end_date": "取り消した退会日",
