@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tests' accessibility checks (tests/e2e/axe.py), from the npm registry.
+AXE := tests/e2e/node_modules/.installed
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "npm がありません: ブラウザテストのアクセシビリティ検査 (axe-core) は飛ばされます"; fi
+
+install: $(STAMP) $(AXE)
 
 ## Create/upgrade the SQLite database under instance/, load courses and the demo network (kept), serve.
 run: $(STAMP)
@@ -28,7 +35,7 @@ run: $(STAMP)
 		--access-logfile - 'trainer:create_app()'
 
 ## Lint, then the whole test suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q
