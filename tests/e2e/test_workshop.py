@@ -16,6 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.axe import check_page
 from tests.e2e.conftest import LiveServer, Seeded
 from trainer.content.quizzes import Question, load_bank
 from trainer.timeutil import today_jst
@@ -201,6 +202,7 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     sign_in(trainer, live_server, room)
     code = create_workshop(trainer, live_server, room, "みどり市 見守り研修会")
     expect(card(trainer, "参加者")).to_have_text("0人")
+    check_page(trainer, "研修会の操作画面")
     with trainer.context.expect_page() as opened:
         trainer.get_by_role("link", name="プロジェクター画面を開く").click()
     projector = opened.value
@@ -210,6 +212,7 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     expect(projector.locator(".pj-code")).to_have_text(f"{code[:3]} {code[3:]}")
     # Marks this very document: still there at the end means the projector was never reloaded.
     projector.evaluate("window.e2eNeverReloaded = true")
+    check_page(projector, "プロジェクター（受付）")
 
     # Three phones join: one is on the roster (typed with a full-width space and in katakana).
     phones = [
@@ -218,8 +221,11 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
         Phone(pages.phone("phone 3"), "生協 みどり", "せいきょう みどり", "生協 みどり"),
     ]
     passer, others = phones[0], phones[1:]
+    phones[0].page.goto(live_server.url(f"/join/{code}"))
+    check_page(phones[0].page, "参加受付フォーム")
     for phone in phones:
         join(phone.page, live_server, code, room, phone)
+    check_page(phones[0].page, "参加者の待機画面")
     expect(projector.locator(".pj-count")).to_have_text("3人 参加", timeout=LIVE_MS)
 
     trainer.reload()
@@ -240,6 +246,7 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     answer_by_position(phones[1])
     answer_by_position(phones[2])
     screenshot(phones[1].page, "workshop-phone-test-360")
+    check_page(phones[1].page, "研修会の事前テスト")
     for phone in phones:
         submit_test(phone, "事前テストの回答を受け付けました")
     expect(projector.locator(".pj-progress")).to_contain_text("3 / 3人 提出", timeout=LIVE_MS)
@@ -260,18 +267,22 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     expect(projector.locator(".pj-progress")).to_contain_text("1 / 3人 提出", timeout=LIVE_MS)
     expect_bars(projector, r"^問\d+：事前 \d+%（3人）、事後 100%（1人）$")
     screenshot(projector, "workshop-projector-1280")
+    check_page(projector, "プロジェクター（事後テスト）")
+    check_page(passer.page, "研修会の事後テストの結果")
 
     # The certificate, and its /verify page as anyone who reads the QR code sees it.
     passer.page.get_by_role("link", name="修了証を開く（第00001号）").click()
     sheet = passer.page.locator("main.sheet")
     expect(sheet.locator("h1")).to_have_text("修了証")
     expect(sheet.locator(".name")).to_contain_text(room.member_name)
+    check_page(passer.page, "修了証")
     verify_url = sheet.locator(".check .url").inner_text().strip()
     assert verify_url.startswith(live_server.url("/verify/")), verify_url
     verifier = pages.desktop("verifier")
     verifier.goto(verify_url)
     expect(verifier.locator(".check-result-label")).to_have_text("有効")
     expect(verifier.locator("main")).to_contain_text(room.member_name)
+    check_page(verifier, "修了証の確認（/verify）")
     passer.page.get_by_role("link", name="← 戻る").click()
     expect(passer.page.get_by_text("合格です")).to_be_visible()
 
@@ -286,6 +297,8 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     for n, phone in enumerate(phones, start=1):
         sees_phase(phone, "アンケート")
         expect(phone.page.get_by_role("heading", name="アンケート", exact=True)).to_be_visible()
+        if n == 1:
+            check_page(phone.page, "研修会のアンケート")
         send_survey(phone, f"具体的な事例が分かりやすかったです（{n}）")
     expect(projector.locator(".pj-dists")).to_contain_text("（3人", timeout=LIVE_MS)
     trainer.reload()
@@ -299,5 +312,6 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
         sees_phase(phone, "終了")
         expect(phone.page.get_by_text("研修会は終了しました")).to_be_visible()
     expect(passer.page.get_by_role("link", name="修了証を開く（第00001号）")).to_be_visible()
+    check_page(passer.page, "研修会の終了画面")
     expect(projector.locator(".pj-phase")).to_have_text("終了", timeout=LIVE_MS)
     assert projector.evaluate("window.e2eNeverReloaded") is True
