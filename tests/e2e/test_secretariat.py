@@ -1,0 +1,416 @@
+"""The secretariat's week in one Chromium (1280 px), with a phone (360 px) for the public check.
+
+The secretariat signs in with a password and imports the roster twice through 構成員 → 名簿を
+取り込む: first the office's UTF-8 CSV (with a BOM, as Excel's 「CSV UTF-8」 writes it), then
+next month's Shift_JIS file (Excel's plain 「CSV」, cp932) with one change, two new people whose
+names need cp932's extra characters (髙, 﨑) and one person left out. Each preview is read as a
+person reads it (the 新規 / 更新 / 変更なし counts, the row they look for, the change old → new)
+before 取り込む. Then 受講状況 (counts per organisation), 書き出し (the members CSV), 修了証 →
+構成員証を印刷する (the badge PDF), and the revocation of the one certificate, checked on a phone's
+/verify page before and after.
+
+Only what people see is asserted; the files people download are opened as they would open them.
+axe-core checks every page visited (tests/e2e/axe.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import subprocess
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+from tests.e2e.axe import Finding, check_page
+from tests.e2e.conftest import LiveServer, Seeded
+from tests.quizzes.helpers import take
+from tests.tools import need
+from trainer.accounts.models import Member, NetworkRole, Role, User
+from trainer.certificates import service as certificates
+from trainer.extensions import db
+from trainer.learning.models import Course
+from trainer.quizzes.models import QuizQuestion
+from trainer.security import hash_password
+
+HEADER = ("構成団体", "氏名", "ふりがな", "職種", "年代", "加入日")
+NEWSPAPER = "みどり新聞販売所"  # not on the roster yet: its kind cannot be guessed from the name
+NEWSPAPER_KIND = "生協・宅配事業者"  # what the secretariat chooses for it
+REVOKE_REASON = "構成員証を紛失したため（再発行の手続き中）"
+
+Check = Callable[[Page, str], None]  # axe-core on the page as it is now, under a label
+
+
+@dataclass
+class Office:
+    """The seeded network (see seed_network) with its secretariat, and who passed the course."""
+
+    room: Seeded
+    email: str
+    password: str
+    passer: str  # the seeded member, who passed the post-quiz through the services
+
+
+@pytest.fixture
+def office(live_server: LiveServer, seed_network) -> Office:
+    """seed_network's network plus a secretariat user who signs in with a password, and its
+    one member (見守 花子) passed through the quiz services, so that 修了 is not zero and there
+    is a certificate to print and revoke."""
+    room = seed_network()
+    password = "e2e-" + secrets.token_urlsafe(12)
+    email = f"secretariat-{uuid.uuid4().hex[:10]}@example.jp"
+    with live_server.app_context():
+        user = User(email=email, name="事務局 一子", password_hash=hash_password(password))
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(
+            NetworkRole(user_id=user.id, network_id=room.network_id, role=Role.SECRETARIAT.value)
+        )
+        db.session.commit()
+        course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
+        member = db.session.scalar(
+            select(Member).where(
+                Member.network_id == room.network_id, Member.name == room.member_name
+            )
+        )
+        everything = {q.key for q in db.session.scalars(select(QuizQuestion))}
+        take(member, course, "pre", right=set())
+        take(member, course, "post", right=everything)
+        assert certificates.latest_for(db.session, member, course) is not None
+    return Office(room=room, email=email, password=password, passer=room.member_name)
+
+
+# --- files the office has -------------------------------------------------------------------------
+
+
+def roster_file(folder: Path, name: str, rows: list[tuple[str, ...]], encoding: str) -> Path:
+    """A roster as Excel saves it: CRLF lines, the header in Japanese, in the given encoding
+    ("utf-8-sig" writes the BOM)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    path = folder / name
+    path.write_bytes(text.getvalue().encode(encoding))
+    return path
+
+
+def april_roster(room: Seeded, folder: Path) -> Path:
+    """Four new people (one in a new organisation) and the member already on the roster."""
+    return roster_file(
+        folder,
+        "名簿_4月.csv",
+        [
+            (room.organisation, room.member_name, room.member_kana, "", "", "2025/4/1"),
+            (room.organisation, "介護 一美", "かいご かずみ", "ケアマネ", "40代", "2026/4/1"),
+            (room.other_organisation, "桜井 次郎", "さくらい じろう", "窓口", "40代", "2026/4/1"),
+            (room.other_organisation, "金子 三恵", "かねこ みえ", "外勤", "30代", "令和8年4月1日"),
+            (NEWSPAPER, "配達 四郎", "はいたつ しろう", "配達", "60代", "2026/4/1"),
+        ],
+        "utf-8-sig",
+    )
+
+
+def may_roster(room: Seeded, folder: Path) -> Path:
+    """Next month's file: 桜井 次郎 is now in his fifties, two new people have names only cp932
+    (not plain Shift_JIS) can write, and 金子 三恵 is missing from it."""
+    path = roster_file(
+        folder,
+        "名簿_5月.csv",
+        [
+            (room.organisation, room.member_name, room.member_kana, "", "", "2025/4/1"),
+            (room.organisation, "介護 一美", "かいご かずみ", "ケアマネ", "40代", "2026/4/1"),
+            (room.other_organisation, "桜井 次郎", "さくらい じろう", "窓口", "50代", "2026/4/1"),
+            (room.other_organisation, "髙橋 美﨑", "たかはし みさき", "外勤", "20代", "2026/5/1"),
+            (NEWSPAPER, "配達 四郎", "はいたつ しろう", "配達", "60代", "2026/4/1"),
+            (NEWSPAPER, "山﨑 五郎", "やまさき ごろう", "配達", "50代", "2026/5/1"),
+        ],
+        "cp932",
+    )
+    # The point of this file: it is not UTF-8, so the app must find out it is cp932.
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+    return path
+
+
+# --- what the secretariat does --------------------------------------------------------------------
+
+
+def sign_in(page: Page, server: LiveServer, office: Office, check: Check) -> None:
+    page.goto(server.url("/login"))
+    expect(page.get_by_role("heading", name="職員ログイン")).to_be_visible()
+    check(page, "login")
+    page.get_by_label("メールアドレス").fill(office.email)
+    page.get_by_label("パスワード").fill(office.password)
+    page.get_by_role("button", name="ログイン").click()
+    # One network: straight to its dashboard, named after the municipality.
+    expect(page.get_by_role("heading", name="みどり市の見守りネットワーク")).to_be_visible()
+    expect(page.get_by_text("事務局 一子（事務局）")).to_be_visible()
+    check(page, "dashboard")
+
+
+def open_menu(page: Page, item: str, heading: str) -> None:
+    page.get_by_role("navigation", name="メインメニュー").get_by_role(
+        "link", name=item, exact=True
+    ).click()
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+
+
+def card(page: Page, title: str) -> Locator:
+    """The number on a count card (新規, 更新 …): what a person reads, e.g. 「4人」."""
+    heading = page.get_by_role("heading", name=title, exact=True)
+    return page.locator(".card", has=heading).locator(".number")
+
+
+def expect_cards(page: Page, counts: dict[str, str]) -> None:
+    for title, text in counts.items():
+        expect(card(page, title), title).to_have_text(text)
+
+
+def upload(page: Page, path: Path, check: Check) -> None:
+    """構成員 → 名簿を取り込む → choose the file → 内容を確認する: the preview."""
+    open_menu(page, "構成員", "構成員")
+    check(page, "members")
+    page.get_by_role("link", name="名簿を取り込む（CSV・Excel）").click()
+    expect(page.get_by_role("heading", name="名簿の取り込み", level=1)).to_be_visible()
+    check(page, "import upload")
+    page.get_by_label("名簿のファイル").set_input_files(path)
+    page.get_by_role("button", name="内容を確認する").click()
+    expect(page.get_by_role("heading", name="名簿の取り込み：内容の確認")).to_be_visible()
+    expect(page.get_by_text(f"ファイル：{path.name}")).to_be_visible()
+    expect(page.get_by_text("まだ名簿は変わっていません。")).to_be_visible()
+
+
+def confirm(page: Page, message: str) -> None:
+    page.get_by_role("button", name="取り込む").click()
+    expect(page.get_by_role("heading", name="名簿の取り込み：結果")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text=message)).to_be_visible()
+
+
+def row_of(where: Page | Locator, text: str) -> Locator:
+    """The one table row (on the page, or in one of its tables) that names this person or
+    organisation."""
+    row = where.get_by_role("row").filter(has_text=text)
+    expect(row).to_have_count(1)
+    return row
+
+
+def completion_counts(page: Page, organisation: str) -> dict[str, str]:
+    """One organisation's line of the 受講状況 table, as {column header: the count shown}."""
+    table = page.locator("table.completion")
+    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()][1:]
+    row = table.locator("tr").filter(
+        has=page.get_by_role("rowheader", name=re.compile(f"^{re.escape(organisation)}"))
+    )
+    # Each cell shows the count (a link to the people behind it, or a grey 0) and a rate.
+    cells = [c.locator("a, .zero").first.inner_text() for c in row.locator("td").all()]
+    return dict(zip(headers, cells, strict=True))
+
+
+def squash(text: str) -> str:
+    """Without spaces of any width, as a person compares printed names."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+# --- the journey ---------------------------------------------------------------------------------
+
+
+def test_the_secretariat_imports_the_roster_follows_completion_exports_and_revokes(
+    live_server: LiveServer, office: Office, pages, screenshot, tmp_path: Path
+) -> None:
+    pdftotext = need("pdftotext")
+    room = office.room
+    findings: list[Finding] = []
+    checks = 0
+
+    def check(page: Page, label: str) -> None:
+        nonlocal checks
+        checks += 1
+        findings.extend(check_page(page, label))
+
+    def shoot(page: Page, name: str) -> None:
+        """The page at 1280 px and at a phone's 360 px (the same page, resized), then back. The
+        width the page was not opened at gets its own axe check: the layouts differ (tables
+        become stacked cards at 360 px)."""
+        size = page.viewport_size
+        for width, height in ((1280, 900), (360, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            if width != size["width"]:
+                check(page, f"{name} at {width} px")
+            screenshot(page, f"secretariat-{name}-{width}")
+        page.set_viewport_size(size)
+
+    desk = pages.desktop("secretariat")
+    sign_in(desk, live_server, office, check)
+
+    # --- 1a. April's roster, UTF-8 with a BOM: four new people and a new organisation -----------
+    upload(desk, april_roster(room, tmp_path), check)
+    expect_cards(desk, {"新規": "4人", "更新": "0人", "変更なし": "1人", "取り込めない": "0行"})
+    expect(desk.get_by_role("heading", name="新規（4人）")).to_be_visible()
+    jiro = row_of(desk, "桜井 次郎")
+    expect(jiro).to_contain_text(room.other_organisation)
+    expect(jiro).to_contain_text("内勤（窓口・事務）")  # 「窓口」 in the file
+    expect(jiro).to_contain_text("40代")
+    expect(row_of(desk, "金子 三恵")).to_contain_text("2026年4月1日")  # 令和8年4月1日 in the file
+    # The new organisation, whose kind the secretariat chooses.
+    expect(desk.get_by_role("heading", name="新しく登録する構成団体（1件）")).to_be_visible()
+    new_organisations = desk.locator("table", has=desk.get_by_role("columnheader", name="種別"))
+    expect(row_of(new_organisations, NEWSPAPER)).to_contain_text("1人")
+    check(desk, "import preview (UTF-8)")
+    desk.get_by_label(f"{NEWSPAPER}の種別").select_option(label=NEWSPAPER_KIND)
+    confirm(desk, "新規 4人、更新 0人、退会 0人、構成団体 1件を登録しました。")
+    expect_cards(desk, {"新規": "4人", "更新": "0人", "退会": "0人", "構成団体の登録": "1件"})
+    check(desk, "import result (UTF-8)")
+
+    desk.get_by_role("link", name="構成員の一覧を見る").click()
+    expect(desk.get_by_role("heading", name="構成員", level=1)).to_be_visible()
+    expect(desk.get_by_role("status")).to_have_text(re.compile(r"^5人"))
+    expect(row_of(desk, "配達 四郎")).to_contain_text(NEWSPAPER)
+    check(desk, "members after April")
+
+    # --- 1b. May's roster, Shift_JIS (cp932): one change, two new, one left out -----------------
+    upload(desk, may_roster(room, tmp_path), check)
+    expect_cards(desk, {"新規": "2人", "更新": "1人", "変更なし": "3人", "取り込めない": "0行"})
+    expect(row_of(desk, "髙橋 美﨑")).to_contain_text("20代以下")  # the characters survived
+    expect(row_of(desk, "山﨑 五郎")).to_contain_text(NEWSPAPER)
+    expect(desk.get_by_role("heading", name="更新（1人）")).to_be_visible()
+    expect(row_of(desk, "桜井 次郎")).to_contain_text("年代：40代 → 50代")
+    # Left out of the file: listed, and not ticked, so nobody is ended without being chosen.
+    expect(desk.get_by_role("heading", name="ファイルに載っていない構成員（1人）")).to_be_visible()
+    to_end = desk.get_by_role("group", name="退会にする人")
+    expect(to_end.get_by_role("checkbox", name=re.compile("金子 三恵"))).not_to_be_checked()
+    expect(to_end.get_by_role("checkbox", name=re.compile("一覧の全員"))).not_to_be_checked()
+    check(desk, "import preview (cp932)")
+    shoot(desk, "import-preview")
+    confirm(desk, "新規 2人、更新 1人、退会 0人、構成団体 0件を登録しました。")
+    expect_cards(desk, {"新規": "2人", "更新": "1人", "退会": "0人", "構成団体の登録": "0件"})
+    check(desk, "import result (cp932)")
+
+    desk.get_by_role("link", name="構成員の一覧を見る").click()
+    expect(desk.get_by_role("status")).to_have_text(re.compile(r"^7人"))
+    expect(row_of(desk, "髙橋 美﨑")).to_contain_text(room.other_organisation)
+    expect(row_of(desk, "山﨑 五郎")).to_contain_text("在籍")
+    expect(row_of(desk, "金子 三恵")).to_contain_text("在籍")  # left out, still a member
+    check(desk, "members after May")
+    shoot(desk, "members")
+
+    # --- 2. 受講状況: one passed (見守 花子), the six imported people did nothing -----------------
+    open_menu(desk, "受講状況", "受講状況")
+    lead = desk.locator(".completion-lead")
+    expect(lead).to_contain_text("在籍者 7人のうち、修了 1人（14%）・未受講 6人")
+    care = completion_counts(desk, room.organisation)
+    assert care == {
+        "未受講": "1", "事前済": "0", "学習中": "0", "修了": "1",
+        "うち有効": "1", "うち期限近": "0", "うち失効": "0", "在籍者": "2",
+    }, care  # fmt: skip
+    bank = completion_counts(desk, room.other_organisation)
+    assert (bank["未受講"], bank["修了"], bank["在籍者"]) == ("3", "0", "3"), bank
+    newspaper = completion_counts(desk, NEWSPAPER)
+    assert (newspaper["未受講"], newspaper["修了"], newspaper["在籍者"]) == ("2", "0", "2")
+    # The kind chosen at the import is the one shown under the organisation's name.
+    expect(desk.get_by_role("rowheader", name=re.compile(f"^{NEWSPAPER}"))).to_contain_text(
+        NEWSPAPER_KIND
+    )
+    total = completion_counts(desk, "合計")
+    assert (total["未受講"], total["修了"], total["在籍者"]) == ("6", "1", "7"), total
+    check(desk, "completion")
+    shoot(desk, "completion")
+
+    # --- 3a. 書き出し → 構成員一覧（受講状況つき） as CSV, opened as Excel would -----------
+    open_menu(desk, "書き出し", "書き出し")
+    check(desk, "exports")
+    members_box = desk.get_by_role("region", name="構成員一覧（受講状況つき）")
+    with desk.expect_download() as downloading:
+        members_box.get_by_role("link", name="CSVで書き出す").click()
+    data = Path(downloading.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), data[:20]  # the BOM: Excel reads it as UTF-8
+    exported = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    by_name = {row["氏名"]: row for row in exported}
+    assert len(exported) == 7, sorted(by_name)
+    assert by_name["髙橋 美﨑"]["構成団体"] == room.other_organisation
+    assert by_name["髙橋 美﨑"]["状況"] == "未受講"
+    assert by_name["桜井 次郎"]["年代"] == "50代"
+    assert by_name[office.passer]["状況"] == "修了証有効"
+    serial = by_name[office.passer]["修了証番号"]
+    assert re.fullmatch(r"第\d{5}号", serial), serial
+
+    # --- 3b. 修了証 → 構成員証を印刷する: the badge PDF names the certified member ----------------
+    open_menu(desk, "修了証", "修了証")
+    expect(row_of(desk, office.passer)).to_contain_text("有効")
+    check(desk, "certificates")
+    desk.get_by_role("link", name="構成員証を印刷する").click()
+    expect(desk.get_by_role("heading", name="構成員証の印刷")).to_be_visible()
+    expect(desk.get_by_text("対象：1人")).to_be_visible()
+    expect(row_of(desk, office.passer)).to_contain_text(serial)
+    check(desk, "badges")
+    with desk.expect_download() as downloading:
+        desk.get_by_role("button", name="PDFをダウンロード").click()
+    badge_pdf = Path(downloading.value.path())
+    assert badge_pdf.read_bytes().startswith(b"%PDF"), badge_pdf.read_bytes()[:20]
+    text = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", str(badge_pdf), "-"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    assert squash(office.passer) in squash(text), text
+    assert squash(room.organisation) in squash(text), text
+
+    # --- 4. The certificate: 有効 on a phone, revoked with a reason, then 取消 on the phone ------
+    open_menu(desk, "修了証", "修了証")
+    row_of(desk, office.passer).get_by_role("link", name=serial).click()
+    expect(desk.get_by_role("heading", name=f"修了証 {serial}")).to_be_visible()
+    expect(desk.locator("main .badge")).to_have_text("有効")
+    # The address is the link's text; the slashes escaped, as Playwright hands the pattern to JS.
+    verify_url = desk.get_by_role("link", name=re.compile(r"\/verify\/")).get_attribute("href")
+    assert verify_url and verify_url.startswith(live_server.url("/verify/")), verify_url
+    check(desk, "certificate (valid)")
+
+    phone = pages.phone("someone checking the badge")
+    phone.goto(verify_url)
+    expect(phone.get_by_role("heading", name="修了証・構成員証の確認")).to_be_visible()
+    expect(phone.locator(".check-result-label")).to_have_text("有効")
+    expect(phone.locator(".verify-name")).to_have_text(office.passer)
+    check(phone, "verify (valid)")
+    shoot(phone, "verify-valid")
+
+    desk.get_by_role("button", name="取り消す").click()  # without a reason: refused
+    expect(desk.get_by_text("取り消す理由を入力してください。")).to_be_visible()
+    expect(desk.locator("main .badge")).to_have_text("有効")
+    check(desk, "certificate (reason missing)")
+    desk.get_by_label("取り消す理由").fill(REVOKE_REASON)
+    desk.get_by_role("button", name="取り消す").click()
+    expect(
+        desk.get_by_role("status").filter(has_text=f"修了証 {serial} を取り消しました。")
+    ).to_be_visible()
+    expect(desk.locator("main .badge")).to_have_text("取消")
+    expect(desk.get_by_text(f"理由：{REVOKE_REASON}")).to_be_visible()
+    expect(desk.get_by_role("button", name="取り消す")).to_have_count(0)  # cannot be undone
+    check(desk, "certificate (revoked)")
+    shoot(desk, "certificate-revoked")
+
+    phone.reload()
+    expect(phone.locator(".check-result-label")).to_have_text("取消")
+    expect(
+        phone.get_by_text("この修了証は、発行した協議会によって取り消されています。")
+    ).to_be_visible()
+    expect(phone.locator("main")).not_to_contain_text(REVOKE_REASON)  # the reason stays inside
+    check(phone, "verify (revoked)")
+    shoot(phone, "verify-revoked")
+
+    # 受講状況 follows: still 修了 (passed once), now counted as 失効 instead of 有効.
+    open_menu(desk, "受講状況", "受講状況")
+    care = completion_counts(desk, room.organisation)
+    assert (care["修了"], care["うち有効"], care["うち失効"]) == ("1", "0", "1"), care
+    check(desk, "completion after the revocation")
+
+    # Minor and moderate findings (serious ones have failed the test): shown with `pytest -rP`.
+    print(f"axe-core: {checks} checks, {len(findings)} minor or moderate findings")
+    for finding in findings:
+        print(finding)
