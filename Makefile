@@ -34,14 +34,15 @@ run: $(STAMP)
 	$(BIN)/gunicorn --no-control-socket --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
 		--access-logfile - 'trainer:create_app()'
 
-## Lint, then the whole test suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+## Lint, then the whole test suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
+## (the browser journeys once: they always run on their own SQLite file, see tests/e2e/conftest.py).
 test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -q; \
+		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL), without the browser journeys"; \
+		$(BIN)/pytest -q --ignore=tests/e2e; \
 	fi
 
 lint: $(STAMP)
