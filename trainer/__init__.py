@@ -26,8 +26,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(instance))
     if config:
         app.config.update(config)
-    # Cookies follow the public address: Secure whenever the site is served over https.
-    secure = str(app.config["TRAINER_BASE_URL"]).startswith("https://")
+    # Cookies follow the public address: Secure whenever the site is served over https, and
+    # always in production (whose base URL must be https; see config._base_url).
+    production = app.config["TRAINER_ENV"] == "production"
+    secure = production or str(app.config["TRAINER_BASE_URL"]).startswith("https://")
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if key not in (config or {}):
             app.config[key] = secure

@@ -22,8 +22,13 @@ from trainer.qr import absolute_url
 
 def _create_app() -> Flask:
     from trainer import create_app
+    from trainer.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        # The operator's mistake in one Japanese line, not a traceback.
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -43,17 +44,100 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key
 
 
-def _database_url(instance_path: Path) -> str:
+def _flag(name: str) -> bool:
+    """An on/off variable: 1, true, yes or on (any case) switch it on; anything else is off."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(instance_path: Path, production: bool) -> str:
+    """DATABASE_URL with the psycopg driver named; in development a SQLite file by default.
+
+    Production wants PostgreSQL: several workers and hosts write at once, and a SQLite file
+    left under instance/ by a forgotten variable would quietly become the real database.
+    TRAINER_ALLOW_SQLITE=1 is the explicit choice of one small office on one host.
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
-    if not url:
-        instance_path.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{instance_path / 'mimamori.sqlite3'}"
     # Hosting panels still hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if production and not url.startswith("postgresql"):
+        example = "postgresql://ユーザー:パスワード@ホスト/DB名"
+        if url and not url.startswith("sqlite:"):
+            raise ConfigError(
+                # Only the scheme is echoed: the rest of the URL may hold a password.
+                f"DATABASE_URL には PostgreSQL の URL ({example}) を設定してください"
+                f" (いま: {url.partition(':')[0]}:…)。"
+            )
+        if not _flag("TRAINER_ALLOW_SQLITE"):
+            raise ConfigError(
+                f"DATABASE_URL に PostgreSQL の URL ({example}) が設定されていません。"
+                "TRAINER_ENV=production では PostgreSQL を使います。1台のサーバーで小さな事務所"
+                "だけが使う場合に限り、TRAINER_ALLOW_SQLITE=1 で SQLite を使えます。"
+            )
+    if not url:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_path / 'mimamori.sqlite3'}"
     return url
+
+
+def _base_url(production: bool) -> str:
+    """TRAINER_BASE_URL without a trailing slash; required, and https, in production.
+
+    It is printed on certificates and badges as QR codes for years, so production never
+    falls back to the laptop's address. http is refused there: production cookies are Secure
+    (a browser would not send them back over http, so nobody could sign in), and the personal
+    links in those codes sign learners in, so they must not travel in clear text.
+    """
+    raw = os.environ.get("TRAINER_BASE_URL", "").strip()
+    if not production:
+        return (raw or "http://127.0.0.1:5000").rstrip("/")
+    if not raw:
+        raise ConfigError(
+            "TRAINER_BASE_URL が設定されていません。TRAINER_ENV=production では、"
+            "利用者が開く公開アドレス (例: https://mimamori.example.jp) が必要です。"
+            "QRコードとリンクはこのアドレスで作られます。"
+        )
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(
+            f"TRAINER_BASE_URL は https:// で始まるアドレスにしてください (いま: {raw})。"
+            "TRAINER_ENV=production ではクッキーを HTTPS だけで送るため、http では"
+            "ログインできません。"
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(
+            f"TRAINER_BASE_URL はホスト名までにしてください (例: https://mimamori.example.jp)。"
+            f"パスや ? 以降は付けられません (いま: {raw})。"
+        )
+    return raw.rstrip("/")
+
+
+# What Flask-Limiter accepts for Redis (limits' storage schemes).
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
+
+
+def _rate_limit_storage() -> str:
+    """Redis when REDIS_URL is set (counts shared by every worker and host), else memory."""
+    url = os.environ.get("REDIS_URL", "").strip()
+    if url and not url.startswith(REDIS_SCHEMES):
+        raise ConfigError(
+            # Only the scheme is echoed: the rest of the URL may hold a password.
+            "REDIS_URL は redis:// か rediss:// で始まる URL にしてください "
+            f"(例: redis://127.0.0.1:6379/0、いま: {url.partition(':')[0]}:…)。"
+        )
+    return url or "memory://"
+
+
+def _rate_limits_enabled(production: bool) -> bool:
+    enabled = os.environ.get("RATELIMIT_ENABLED", "1").strip() != "0"
+    if production and not enabled:
+        raise ConfigError(
+            "RATELIMIT_ENABLED=0 は TRAINER_ENV=production では使えません。"
+            "ログインと個人用リンクの回数制限は、パスワードやリンクの総当たりを防ぐためのものです。"
+        )
+    return enabled
 
 
 # Content lives beside the package in the repository: courses/ and quizzes/ (see the README).
@@ -61,26 +145,38 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_config(instance_path: Path) -> dict[str, object]:
-    """Build the Flask config mapping from the environment."""
+    """Build the Flask config mapping from the environment.
+
+    Raises ConfigError, with a Japanese message naming the variable, when production
+    (TRAINER_ENV=production) lacks something it must not guess: SECRET_KEY, an https
+    TRAINER_BASE_URL, and a PostgreSQL DATABASE_URL (or TRAINER_ALLOW_SQLITE=1).
+    """
     production = os.environ.get("TRAINER_ENV", "development").strip() == "production"
-    base_url = os.environ.get("TRAINER_BASE_URL", "http://127.0.0.1:5000").strip().rstrip("/")
-    redis_url = os.environ.get("REDIS_URL", "").strip()
+    secret_key = _secret_key(instance_path, production)
+    base_url = _base_url(production)
     return {
         "TRAINER_ENV": "production" if production else "development",
-        "SECRET_KEY": _secret_key(instance_path, production),
-        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path, production),
         "TRAINER_BASE_URL": base_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Cookies are sent only over https in production (create_app also marks them Secure
+        # whenever the base URL is https, e.g. a staging site in development mode).
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
         # Learners open their personal link once and stay signed in on their phone.
         "REMEMBER_COOKIE_DURATION": timedelta(days=180),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(),
+        # Redis down: each worker counts in its own memory until Redis answers again, rather
+        # than every sign-in and personal link failing with an error page.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
-        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_ENABLED": _rate_limits_enabled(production),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "PASSWORD_MIN_LENGTH": 10,
         "PASSWORD_RESET_HOURS": 72,
@@ -94,5 +190,17 @@ def load_config(instance_path: Path) -> dict[str, object]:
         ),
         # Number of reverse proxies (nginx, a load balancer) in front of the app whose
         # X-Forwarded-For / X-Forwarded-Proto may be trusted. 0: trust none.
-        "TRAINER_PROXY_COUNT": int(os.environ.get("TRAINER_PROXY_COUNT", "0") or 0),
+        # deploy/gunicorn.conf.py reads the same variable (proxy_count()).
+        "TRAINER_PROXY_COUNT": proxy_count(),
     }
+
+
+def proxy_count() -> int:
+    """TRAINER_PROXY_COUNT as a number of proxies (0 when unset)."""
+    raw = os.environ.get("TRAINER_PROXY_COUNT", "").strip() or "0"
+    if not raw.isdigit():
+        raise ConfigError(
+            f"TRAINER_PROXY_COUNT は前に置いたリバースプロキシの数 (0、1、2…) にしてください "
+            f"(いま: {raw})。"
+        )
+    return int(raw)

@@ -14,30 +14,32 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
+from tests.live_server import (
+    BIN,
+    ROOT,
+    LiveServer,
+    app_spec,
+    clean_env,
+    free_port,
+    run_cli,
+    stop,
+    wait_until_up,
+)
 from tests.tools import need
-from trainer import create_app
 from trainer.accounts import roster
 from trainer.accounts.models import Network, NetworkRole, Role, User
 from trainer.extensions import db
 from trainer.security import hash_password
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent  # the virtualenv running pytest: gunicorn and flask are there
 SCREENSHOTS = ROOT / "screenshots"  # gitignored; pictures for people, never asserted on
 
 TIMEOUT_MS = 15_000  # any one Playwright step (click, navigation, expect) on any page
@@ -62,96 +64,6 @@ PHONE = {
 # --- the server ---------------------------------------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    base_url: str
-    db_url: str
-    instance_path: Path
-    secret_key: str
-    log_path: Path
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def config(self) -> dict[str, object]:
-        """The server's settings, for an in-process app on the same database."""
-        return {
-            "SQLALCHEMY_DATABASE_URI": self.db_url,
-            "SECRET_KEY": self.secret_key,
-            "TRAINER_BASE_URL": self.base_url,
-            "INSTANCE_PATH": str(self.instance_path),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-
-    @contextmanager
-    def app_context(self) -> Iterator[Flask]:
-        """An app context on the server's database, for seeding and reading rows directly. Its
-        connections are closed afterwards, so the SQLite file is not held open."""
-        app = create_app(self.config())
-        with app.app_context():
-            try:
-                yield app
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _app_spec(instance: Path) -> str:
-    """The app factory with its own instance folder (as scripts/screenshots.py does): the
-    `trainer` command always uses the repository's instance/, which must be left alone."""
-    return f"trainer:create_app({{'INSTANCE_PATH': {str(instance)!r}}})"
-
-
-def _cli(env: dict[str, str], instance: Path, *args: str) -> None:
-    """`trainer init-db`, `trainer content load` ... against the throwaway instance."""
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", _app_spec(instance), *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"trainer {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-
-
-def _wait_until_up(server: subprocess.Popen, live: LiveServer, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with code {server.returncode}:\n{live.log_tail()}")
-        try:
-            with urllib.request.urlopen(live.url("/healthz"), timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"no answer from {live.url('/healthz')} in {seconds:.0f} s:\n{live.log_tail()}")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """A failed test that used the live server gets the end of the server's log in its report."""
@@ -168,7 +80,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     its own SQLite file, instance folder and secret key, after `trainer init-db` and
     `trainer content load`. Tests share it, so each seeds its own network (see `seed_network`)."""
     tmp = tmp_path_factory.mktemp("live-server")
-    port = _free_port()
+    port = free_port()
     live = LiveServer(
         base_url=f"http://127.0.0.1:{port}",
         db_url=f"sqlite:///{tmp / 'e2e.sqlite3'}",
@@ -176,33 +88,27 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         secret_key="e2e-" + secrets.token_urlsafe(32),
         log_path=tmp / "gunicorn.log",
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # Nothing of the developer's or CI's own settings: no Redis for rate limits, no database.
-        if key not in ("DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "SECRET_KEY")
-        and not key.startswith("TRAINER_")
-    }
-    env |= {
+    # Nothing of the developer's or CI's own settings: no Redis for rate limits, no database.
+    env = clean_env() | {
         "DATABASE_URL": live.db_url,
         "SECRET_KEY": live.secret_key,
         "TRAINER_BASE_URL": live.base_url,
         "TRAINER_ENV": "development",
     }
-    _cli(env, live.instance_path, "init-db")
-    _cli(env, live.instance_path, "content", "load")
+    run_cli(env, live.instance_path, "init-db")
+    run_cli(env, live.instance_path, "content", "load")
     with live.log_path.open("w") as log:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
              "--workers", "1", "--threads", "4", "--access-logfile", "-",
-             _app_spec(live.instance_path)],
+             app_spec(live.instance_path)],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            _wait_until_up(server, live)
+            wait_until_up(server, live)
             yield live
         finally:
-            _stop(server)
+            stop(server)
 
 
 # --- data ---------------------------------------------------------------------------------------

@@ -1,0 +1,208 @@
+"""deploy/gunicorn.conf.py: its settings from the environment, and the production command
+itself, `gunicorn -c deploy/gunicorn.conf.py 'trainer:create_app()'`, started for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import runpy
+import subprocess
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from gunicorn.config import Config
+
+from tests.live_server import BIN, ROOT, LiveServer, stop, wait_until_up
+from tests.production.conftest import (
+    ACCESS_LINE,
+    CONF,
+    WORKERS,
+    new_live_server,
+    production_env,
+)
+
+SETTINGS = (
+    "GUNICORN_WORKERS",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_BIND",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_GRACEFUL_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "FORWARDED_ALLOW_IPS",
+    "TRAINER_PROXY_COUNT",
+    "REDIS_URL",
+)
+
+
+def read_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
+    """The file's settings as gunicorn reads them (it runs the file), under exactly `env`."""
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONF))
+
+
+def test_defaults_follow_the_cpus_and_stay_on_this_host(monkeypatch):
+    conf = read_conf(monkeypatch)
+    assert conf["workers"] == 2 * len(os.sched_getaffinity(0)) + 1
+    assert (conf["threads"], conf["worker_class"]) == (4, "gthread")
+    assert conf["bind"] == ["127.0.0.1:8000"]
+    assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (60, 30, 5)
+    assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")  # stdout, stderr
+    assert conf["forwarded_allow_ips"] == ""  # TRAINER_PROXY_COUNT unset: no proxy trusted
+    assert conf["control_socket_disable"] is True
+    assert conf["wsgi_app"] == "trainer:create_app()"
+
+
+def test_the_environment_overrides_each_setting(monkeypatch):
+    conf = read_conf(monkeypatch, WEB_CONCURRENCY="7")
+    assert conf["workers"] == 7
+    conf = read_conf(
+        monkeypatch,
+        WEB_CONCURRENCY="7",
+        GUNICORN_WORKERS="3",
+        GUNICORN_THREADS="1",
+        GUNICORN_BIND="10.0.0.5:8000, unix:/run/mimamori.sock",
+        GUNICORN_TIMEOUT="120",
+        GUNICORN_GRACEFUL_TIMEOUT="10",
+        GUNICORN_KEEPALIVE="65",
+    )
+    assert conf["workers"] == 3  # GUNICORN_WORKERS wins over the platform's WEB_CONCURRENCY
+    assert (conf["threads"], conf["worker_class"]) == (1, "sync")
+    assert conf["bind"] == ["10.0.0.5:8000", "unix:/run/mimamori.sock"]
+    assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (120, 10, 65)
+
+
+@pytest.mark.parametrize("value", ["four", "0", "-2", "2.5"])
+def test_a_bad_number_is_refused_with_the_variables_name(monkeypatch, value):
+    with pytest.raises(ValueError, match=f"GUNICORN_WORKERS は1以上の整数にしてください.*{value}"):
+        read_conf(monkeypatch, GUNICORN_WORKERS=value)
+
+
+def test_forwarded_headers_are_trusted_by_gunicorn_exactly_when_the_app_trusts_a_proxy(
+    monkeypatch,
+):
+    cases = [
+        ({}, []),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.5"}, []),  # the app trusts no proxy: neither does this
+        ({"TRAINER_PROXY_COUNT": "1"}, ["127.0.0.1", "::1"]),  # nginx on this host
+        ({"TRAINER_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "10.0.0.5"}, ["10.0.0.5"]),
+    ]
+    for env, trusted in cases:
+        conf = read_conf(monkeypatch, **env)
+        parsed = Config()
+        parsed.set("forwarded_allow_ips", conf["forwarded_allow_ips"])  # gunicorn's own parsing
+        assert parsed.forwarded_allow_ips == trusted, env
+
+
+def test_the_access_log_hides_the_tokens_of_personal_and_reset_links(monkeypatch):
+    logger_class = read_conf(monkeypatch)["logger_class"]
+    logger = logger_class(Config())
+    token = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/m/{token}?from=qr",
+        "PATH_INFO": f"/m/{token}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://mimamori.example.jp/reset/{token}",
+    }
+    response = SimpleNamespace(status="302 FOUND", sent=199, headers=[])
+    request = SimpleNamespace(headers=[("REFERER", f"https://mimamori.example.jp/reset/{token}")])
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=12))
+    assert atoms["r"] == "GET /m/***?from=qr HTTP/1.1"
+    assert atoms["U"] == "/m/***"
+    assert atoms["f"] == atoms["{referer}i"] == "https://mimamori.example.jp/reset/***"
+    assert token not in repr(atoms)
+
+
+# --- the production command, for real ------------------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is `pid`, from /proc (field 4 of /proc/<pid>/stat)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for_workers(master: int, count: int, seconds: float = 30) -> list[int]:
+    """The master's children once there are `count` of them (or whatever there are after
+    `seconds`: the caller's assertion then shows them)."""
+    deadline = time.monotonic() + seconds
+    while len(workers := children_of(master)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return workers
+
+
+def test_the_production_command_serves_with_three_worker_processes(tmp_path):
+    database = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    live = new_live_server(tmp_path, database, scheme="http")  # TLS ends at nginx in front
+    live.log_path = tmp_path / "stderr.log"
+    access_log = tmp_path / "stdout.log"
+    env = production_env(live, database, TRAINER_BASE_URL="https://mimamori.example.jp")
+    with access_log.open("w") as stdout, live.log_path.open("w") as stderr:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(CONF), "trainer:create_app()"],
+            env=env, cwd=ROOT, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_until_up(server, live)
+            workers = wait_for_workers(server.pid, WORKERS)
+            assert len(workers) == WORKERS, workers
+            with urllib.request.urlopen(live.url("/healthz"), timeout=10) as health:
+                assert json.loads(health.read()) == {"status": "ok", "database": "ok"}
+                assert "max-age=" in health.headers["Strict-Transport-Security"]
+            with urllib.request.urlopen(live.url("/login"), timeout=10) as login:
+                session = login.headers["Set-Cookie"]
+            assert session.startswith("session=")
+            assert {"secure", "httponly"} <= {p.strip().lower() for p in session.split(";")}
+            served = wait_for_access_line(access_log, "GET /healthz HTTP/1.1")
+        finally:
+            stop(server)
+    assert int(served["pid"]) in workers  # a worker answered, and the log says which
+    errors = live.log_path.read_text()
+    assert errors.count("Booting worker with pid") == WORKERS
+    assert "REDIS_URL が設定されていません" in errors  # 3 workers, limits counted in each
+    assert "Booting worker" not in access_log.read_text()  # stdout holds requests only
+
+
+def wait_for_access_line(path: Path, request: str, seconds: float = 10) -> re.Match[str]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for line in path.read_text().splitlines():
+            if (found := ACCESS_LINE.search(line)) and found["request"] == request:
+                return found
+        time.sleep(0.05)
+    raise AssertionError(f"no access log line for {request}:\n{path.read_text()}")
+
+
+def test_the_production_command_refuses_to_start_without_a_base_url(tmp_path):
+    database = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    live: LiveServer = new_live_server(tmp_path, database, scheme="http")
+    env = production_env(live, database)
+    del env["TRAINER_BASE_URL"]
+    done = subprocess.run(
+        [str(BIN / "gunicorn"), "-c", str(CONF), "trainer:create_app()"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "TRAINER_BASE_URL が設定されていません。" in done.stderr
+    assert "Worker failed to boot" in done.stderr
