@@ -46,6 +46,9 @@ DRAFT_LIFETIME = timedelta(days=1)
 END_REASON = "名簿の取り込みで退会（ファイルに載っていなかったため）"
 
 
+ALREADY_APPLIED = "このファイルの取り込みは、すでに反映されています。"
+
+
 class StalePlan(Conflict):
     """The roster changed after the preview was shown: the plan is not the one confirmed."""
 
@@ -223,6 +226,16 @@ def _jdate(value: date | None) -> str:
 def build_plan(session: Session, network_id: int, rows: list[ParsedRow], today: date) -> Plan:
     """Classify each row against the roster. The roster is read once into dicts (a 20,000-row
     file is planned in well under a second), and nothing is written."""
+    # Members first, then organisations: each read sees what was committed before it began
+    # (PostgreSQL's read committed; SQLite outside a write), so an import committed between
+    # the two could otherwise give members whose new organisation is missing from the dicts.
+    # Organisations are never deleted, so every member read first has its organisation here.
+    members = {
+        m.id: m
+        for m in session.execute(
+            select(*_MEMBER_COLUMNS).where(Member.network_id == network_id)
+        ).all()
+    }
     orgs = session.execute(
         select(Organisation.id, Organisation.name, Organisation.name_key, Organisation.kind).where(
             Organisation.network_id == network_id
@@ -231,12 +244,6 @@ def build_plan(session: Session, network_id: int, rows: list[ParsedRow], today: 
     orgs_by_key = {o.name_key: o for o in orgs}
     org_names = {o.id: o.name for o in orgs}
     org_keys = {o.id: o.name_key for o in orgs}
-    members = {
-        m.id: m
-        for m in session.execute(
-            select(*_MEMBER_COLUMNS).where(Member.network_id == network_id)
-        ).all()
-    }
     by_name: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for m in members.values():
         by_name[(m.organisation_id, m.name_key)].append(m)
@@ -457,9 +464,14 @@ def apply_import(
     rejected row or a bad choice."""
     draft = get_draft(session, network_id, draft_id)
     if draft.applied_at is not None:
-        raise Conflict("このファイルの取り込みは、すでに反映されています。")
+        raise Conflict(ALREADY_APPLIED)
     plan = plan_for(session, draft)
     if plan.digest != digest:
+        # The roster changed since the preview. If this very draft was applied meanwhile (a
+        # double click served by another worker), say so rather than "press again".
+        session.refresh(draft)
+        if draft.applied_at is not None:
+            raise Conflict(ALREADY_APPLIED)
         raise StalePlan(
             "確認画面を開いた後に名簿が変わったため、取り込みませんでした。"
             "新しい内容を確かめてから、もう一度「取り込む」を押してください。"
@@ -521,7 +533,7 @@ def _write(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise Conflict("このファイルの取り込みは、すでに反映されています。")
+        raise Conflict(ALREADY_APPLIED)
     network_id = draft.network_id
     org_ids = {
         o.name_key: o.id
