@@ -74,6 +74,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The accessibility checks' non-blocking findings (minor, moderate), listed after the run."""
+    from tests.e2e.axe import CHECKED, FINDINGS
+
+    if not CHECKED:
+        return
+    terminalreporter.section("axe-core (accessibility)")
+    terminalreporter.write_line(
+        f"{len(CHECKED)} page checks (serious or critical violations fail their test); "
+        f"{len(FINDINGS)} minor or moderate finding(s):"
+    )
+    for finding in sorted(set(FINDINGS), key=str):
+        terminalreporter.write_line(f"  {finding}")
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app under gunicorn (1 worker, 4 threads, as `make run` serves it) on a free port, with
