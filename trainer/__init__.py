@@ -46,8 +46,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from trainer import database, models  # noqa: F401  (registers every table)
 
-    db.init_app(app)
+    # Before init_app: Flask-SQLAlchemy builds the engine there, so engine options set after it
+    # (PostgreSQL's pool_pre_ping) would never apply.
     database.configure_engine_events(app)
+    db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -172,3 +172,15 @@ def test_the_trainer_command_says_what_is_missing_without_a_traceback(tmp_path):
     assert done.returncode == 1
     assert "Error: SECRET_KEY が設定されていません。" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_postgresql_connections_are_checked_before_use(make_app):
+    """A pooled connection the server closed (a restart, an idle timeout) is replaced before a
+    request uses it, rather than failing that request: pool_pre_ping reaches the engine."""
+    from trainer.extensions import db
+
+    app = make_app()
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("pool_pre_ping is set for PostgreSQL only")
+        assert db.engine.pool._pre_ping is True
