@@ -4,9 +4,6 @@ and callable factories for networks, users, organisations and members."""
 from __future__ import annotations
 
 import contextvars
-import os
-import re
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -14,8 +11,8 @@ from pathlib import Path
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 
+from tests.tools import postgresql_server, throwaway_postgresql
 from trainer import create_app
 from trainer.accounts import roster
 from trainer.accounts.models import Member, Network, NetworkRole, Organisation, Role, User
@@ -32,20 +29,12 @@ BASE_URL = "http://trainer.test"
 def database_url_factory() -> Iterator[Callable[[Path], str]]:
     """SQLite files under each test's tmp_path; or, with TEST_DATABASE_URL, one throwaway
     PostgreSQL database for the run, whose tables each test creates and drops."""
-    server = os.environ.get("TEST_DATABASE_URL", "").strip()
+    server = postgresql_server()
     if not server:
         yield lambda tmp: f"sqlite:///{tmp / 'test.sqlite3'}"
         return
-    server = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", server)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"trainer_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rsplit('/', 1)[0]}/{name}"
-    yield lambda _tmp: url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgresql(server, "trainer_test") as url:
+        yield lambda _tmp: url
 
 
 @pytest.fixture

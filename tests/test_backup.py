@@ -22,9 +22,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,7 +32,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PASSWORD, PASSWORD_HASH
@@ -49,6 +48,7 @@ from tests.live_server import (
     wait_until_up,
 )
 from tests.quizzes.helpers import load_repository_content, take
+from tests.tools import postgresql_server, throwaway_postgresql
 from trainer import backup, create_app
 from trainer.accounts import roster
 from trainer.accounts.models import Member, Network, NetworkRole, Role, User
@@ -644,29 +644,22 @@ def test_without_pg_dump_the_operator_is_told_what_to_install(tmp_path, monkeypa
 
 @pytest.fixture
 def postgres_server() -> str:
-    server = os.environ.get("TEST_DATABASE_URL", "").strip()
+    server = postgresql_server()
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
     for tool in ("pg_dump", "pg_restore"):
         if backup.find_pg_tool(tool) is None:
             pytest.skip(f"{tool} is not installed (Debian: postgresql-client)")
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", server)
+    return server
 
 
 @contextmanager
 def throwaway_databases(server: str, count: int) -> Iterator[list[str]]:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    names = [f"trainer_backup_{uuid.uuid4().hex[:12]}" for _ in range(count)]
-    try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield [f"{server.rsplit('/', 1)[0]}/{name}" for name in names]
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(throwaway_postgresql(server, "trainer_backup"))
+            for _ in range(count)
+        ]
 
 
 def test_postgresql_backup_restores_with_pg_restore(postgres_server, tmp_path):

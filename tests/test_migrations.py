@@ -6,9 +6,6 @@ SQLite always and on PostgreSQL too when TEST_DATABASE_URL points at a server.
 
 from __future__ import annotations
 
-import os
-import re
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,17 +16,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from tests.conftest import BASE_URL
+from tests.tools import postgresql_server, throwaway_postgresql
 from trainer import create_app
 from trainer.accounts.models import Network
 from trainer.extensions import db
-
-
-def _postgresql_server() -> str:
-    server = os.environ.get("TEST_DATABASE_URL", "").strip()
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", server)
 
 
 @pytest.fixture(
@@ -38,7 +31,7 @@ def _postgresql_server() -> str:
         pytest.param(
             "postgresql",
             marks=pytest.mark.skipif(
-                not _postgresql_server(), reason="TEST_DATABASE_URL is not set"
+                not postgresql_server(), reason="TEST_DATABASE_URL is not set"
             ),
         ),
     ]
@@ -48,17 +41,8 @@ def empty_database_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    server = _postgresql_server()
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"trainer_migrations_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgresql(postgresql_server(), "trainer_migrations") as url:
+        yield url
 
 
 def app_on(url: str, tmp_path: Path) -> Flask:

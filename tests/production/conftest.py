@@ -12,14 +12,12 @@ import re
 import secrets
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 
 from tests.live_server import (
     BIN,
@@ -31,6 +29,7 @@ from tests.live_server import (
     wait_until_up,
 )
 from tests.production.tls import client_context, self_signed_certificate
+from tests.tools import postgresql_server, throwaway_postgresql
 from trainer.extensions import db
 from trainer.learning.content_sync import load_courses
 
@@ -101,23 +100,14 @@ def database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'production.sqlite3'}"
         return
-    server = os.environ.get("TEST_DATABASE_URL", "").strip()
+    server = postgresql_server()
     if not server:
         pytest.skip(
             "PostgreSQL: TEST_DATABASE_URL is not set (e.g. "
             "postgresql://postgres@127.0.0.1:5432/postgres); the same tests ran on SQLite"
         )
-    server = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", server)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"trainer_production_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgresql(server, "trainer_production") as url:
+        yield url
 
 
 # --- the server ---------------------------------------------------------------------------------
