@@ -94,6 +94,7 @@ HEADROOM = 2.0
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ANSWER_INPUT = re.compile(r'<input type="(?:radio|checkbox)" name="([\w-]+)" value="([^"]*)"')
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="(?!csrf_token)([\w-]+)" value="([^"]*)"')
 PROJECTOR_SUBMITTED = re.compile(
     r'<span class="pj-big">(\d+)</span> / (\d+)人 提出(?:（回答中 (\d+)人）)?'
 )
@@ -685,17 +686,20 @@ def sign_in_learner(app: Flask, token: str, attempt_id: int) -> Learner:
 
 def answer_fields(app: Flask, token: str, attempt_id: int, questions: int) -> list[str]:
     """Each question's answer as the form posts it: the first choice of every group of radio
-    buttons (or of the check boxes), read from the page itself."""
+    buttons (or of the check boxes) and the page's hidden fields (the question version it
+    shows), read from the page itself."""
     client = app.test_client()
     client.get(f"/m/{token}", headers={"User-Agent": USER_AGENT})
     fields = []
     for n in range(1, questions + 1):
         page = client.get(f"/learn/attempts/{attempt_id}/{n}", headers={"User-Agent": USER_AGENT})
+        html = page.get_data(as_text=True)
         chosen: dict[str, str] = {}
-        for name, value in ANSWER_INPUT.findall(page.get_data(as_text=True)):
+        for name, value in ANSWER_INPUT.findall(html):
             chosen.setdefault(name, value)
         if page.status_code != 200 or not chosen:
             raise RuntimeError(f"question {n}: HTTP {page.status_code}, no answer inputs")
+        chosen.update(HIDDEN_INPUT.findall(html))
         fields.append(urlencode(chosen))
     return fields
 

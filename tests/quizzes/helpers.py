@@ -56,9 +56,21 @@ def answer_all(
         question = db.session.get(QuizQuestion, question_id)
         response = client.post(
             f"/learn/attempts/{attempt_id}/{n}",
-            data=form_for(question, right=right and question.key not in wrong_keys),
+            data={
+                **form_for(question, right=right and question.key not in wrong_keys),
+                **page_fields(attempt, n),
+            },
         )
         assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def page_fields(attempt: Attempt, n: int) -> dict[str, str]:
+    """The hidden fields a question page sends with the answer (templates/quizzes/question.html):
+    the question version it shows, and on the last question, that it is the last."""
+    fields = {"question_id": str(attempt.question_ids[n - 1])}
+    if n == len(attempt.question_ids):
+        fields["last"] = "1"
+    return fields
 
 
 def submit(client, attempt_id: int):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import random
@@ -10,11 +11,16 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from trainer.accounts.models import AgeBand, Gender, JobType, Member
 from trainer.certificates import service as certificates
@@ -23,10 +29,11 @@ from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.learning.service import progress
 from trainer.quizzes import result_codes
-from trainer.quizzes.grading import InvalidAnswer, grade
+from trainer.quizzes.grading import Grade, InvalidAnswer, grade
 from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuestion
 from trainer.timeutil import utcnow
 
+ALREADY_SUBMITTED = "このテストはすでに提出されています。"
 TAMPERED = (
     "送信内容が正しくありません。お手数ですが、ページを開き直してからもう一度お試しください。"
 )
@@ -335,35 +342,181 @@ def parse_answer(question: Question, form: Any) -> object:
     return int(raw) if raw.isdigit() else raw
 
 
-def save_answer(session: Session, *, attempt: Attempt, question_id: int, form: Any) -> Answer:
+def save_answer(session: Session, *, attempt: Attempt, question_id: int, form: Any) -> None:
+    """One answer of an open attempt, graded and stored (a later save of the same question
+    replaces it)."""
     if attempt.status != "open":
-        raise Conflict("このテストはすでに提出されています。")
+        raise Conflict(ALREADY_SUBMITTED)
     if question_id not in attempt.question_ids:
         raise DomainError("この問題はこのテストのものではありません。")
-    row = session.get(QuizQuestion, question_id)
-    question = question_of(row)
+    position = attempt.question_ids.index(question_id) + 1
+    answer = _graded(session, position, question_id, form)
+    if not _store_answers(
+        session, attempt_id=attempt.id, member_id=attempt.member_id, answers=[answer]
+    ):
+        raise Conflict(ALREADY_SUBMITTED)
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What became of one answer sent from a question page: stored, not stored because the
+    attempt was submitted meanwhile, not stored because the position is past the end, or
+    refused with a message (the page is shown again)."""
+
+    outcome: str  # "saved" | "submitted" | "beyond" | "invalid"
+    error: str = ""
+    last: bool = False  # saved the attempt's last question: the review comes next
+
+
+def save_answer_at(
+    session: Session, *, member: Member, attempt_id: int, position: int, form: Any
+) -> SavedAnswer:
+    """The answer to question number `position` of the member's attempt.
+
+    Every phone sends this after every question (21 times a quiz), so the usual case is one
+    statement: the page names its question version (a hidden field), the version comes from
+    the per-process cache, and the INSERT itself checks that the attempt is the member's, still
+    open, and has that question at that position. Only when it stores nothing is the attempt
+    read, to tell why. Someone else's attempt is NotFound."""
+    claimed = form.get("question_id", "")
+    if claimed.isdigit():
+        try:
+            answer = _graded(session, position, int(claimed), form)
+        except DomainError:
+            pass  # told below, against the question the attempt really has there
+        else:
+            stored = _store_answers(
+                session, attempt_id=attempt_id, member_id=member.id, answers=[answer]
+            )
+            if stored:
+                return SavedAnswer("saved", last=form.get("last") == "1")
+    row = session.execute(
+        select(Attempt.member_id, Attempt.status, Attempt.question_ids).where(
+            Attempt.id == attempt_id
+        )
+    ).one_or_none()
+    if row is None or row.member_id != member.id:
+        raise NotFound("テストが見つかりません。")
+    if row.status != "open":
+        return SavedAnswer("submitted")
+    if not 1 <= position <= len(row.question_ids):
+        return SavedAnswer("beyond")
+    question_id = row.question_ids[position - 1]
+    if claimed and claimed != str(question_id):
+        return SavedAnswer("invalid", TAMPERED)  # a page of another attempt, or an edited one
+    try:
+        answer = _graded(session, position, question_id, form)
+    except DomainError as error:
+        return SavedAnswer("invalid", error.message)
+    if not _store_answers(session, attempt_id=attempt_id, member_id=member.id, answers=[answer]):
+        return SavedAnswer("submitted")
+    return SavedAnswer("saved", last=position == len(row.question_ids))
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    position: int  # 1-based, in the attempt's question list
+    question_id: int
+    question: Question
+    value: object
+    grade: Grade
+
+
+def _graded(session: Session, position: int, question_id: int, form: Any) -> GradedAnswer:
+    question = cached_question(session, question_id)
     value = parse_answer(question, form)
     try:
-        result = grade(question, value)
+        return GradedAnswer(position, question_id, question, value, grade(question, value))
     except InvalidAnswer as error:
         raise DomainError(str(error)) from None
-    answer = session.scalar(
-        select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id)
+
+
+def _store_answers(
+    session: Session, *, attempt_id: int, member_id: int, answers: list[GradedAnswer]
+) -> bool:
+    """Upsert the answers and commit; False, with nothing stored, unless the attempt is the
+    member's, still open, and has each question at its position.
+
+    The checks sit inside each INSERT … SELECT … FROM attempt WHERE … rather than in a read
+    before it: a submit that commits in between would otherwise be followed by an answer its
+    stored result does not contain. On PostgreSQL the SELECT takes a share lock on the attempt
+    row, so a concurrent submit (an UPDATE of that row) waits for this commit, or this insert
+    waits for the submit and then finds it submitted; SQLite has one writer at a time.
+    """
+    connection = session.connection()
+    statement = _upsert_answer(connection.dialect.name)
+    now = utcnow()
+    for answer in answers:
+        stored = connection.execute(
+            statement,
+            {
+                "attempt_id": attempt_id,
+                "member_id": member_id,
+                "index": answer.position - 1,
+                "question_id": answer.question_id,
+                "value": answer.value,
+                "likert": answer.value if answer.question.type == "likert" else None,
+                "score": answer.grade.score,
+                "fully_right": answer.grade.fully_right,
+                "answered_at": now,
+            },
+        ).first()
+        if stored is None:
+            session.rollback()
+            return False
+    session.commit()
+    return True
+
+
+@functools.cache
+def _upsert_answer(dialect: str) -> ReturningInsert:
+    """The statement of _store_answers, built once per dialect (building it per save cost more
+    than running it)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    answer, attempt = Answer.__table__, Attempt.__table__
+    values = {
+        "question_id": Integer,
+        "value": JSON,
+        "likert": Integer,
+        "score": Float,
+        "fully_right": Boolean,
+        "answered_at": DateTime,
+    }
+    source = (
+        select(attempt.c.id, *(bindparam(name, type_=kind) for name, kind in values.items()))
+        .where(
+            attempt.c.id == bindparam("attempt_id"),
+            attempt.c.member_id == bindparam("member_id"),
+            attempt.c.status == "open",
+            attempt.c.question_ids[bindparam("index", type_=JSON.JSONIntIndexType())].as_integer()
+            == bindparam("question_id"),
+        )
+        .with_for_update(read=True)
     )
-    if answer is None:
-        answer = Answer(attempt_id=attempt.id, question_id=question_id)
-        session.add(answer)
-    answer.value = value
-    answer.score = result.score
-    answer.fully_right = result.fully_right
-    answer.likert = value if question.type == "likert" else None
-    answer.answered_at = utcnow()
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # the same answer saved twice at once: the other one stands
-        return save_answer(session, attempt=attempt, question_id=question_id, form=form)
-    return answer
+    statement = insert(answer).from_select(["attempt_id", *values], source)
+    statement = statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={name: statement.excluded[name] for name in values if name != "question_id"},
+    )
+    # RETURNING rather than rowcount, which psycopg reports as -1 for INSERT … SELECT.
+    return statement.returning(answer.c.id)
+
+
+_question_cache: WeakKeyDictionary[Engine, dict[int, Question]] = WeakKeyDictionary()
+
+
+def cached_question(session: Session, question_id: int) -> Question:
+    """A question version as grading sees it, kept per database for the life of the process:
+    versions never change (a changed question is a new row, content_sync.py)."""
+    engine = session.get_bind()
+    known = _question_cache.setdefault(engine, {})
+    question = known.get(question_id)
+    if question is None:
+        row = session.get(QuizQuestion, question_id)
+        if row is None:
+            raise NotFound("問題が見つかりません。")
+        question = known[question_id] = question_of(row)
+    return question
 
 
 class PrefixedForm:
@@ -394,38 +547,23 @@ def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
     All are checked first: one that does not fit its question (a tampered form) is reported
     with its number and nothing is saved. Unanswered questions are simply left out."""
     if attempt.status != "open":
-        raise Conflict("このテストはすでに提出されています。")
-    graded: dict[int, tuple[Question, object, Any]] = {}
+        raise Conflict(ALREADY_SUBMITTED)
+    answers = []
     for position, row in enumerate(attempt_questions(session, attempt), start=1):
-        question = question_of(row)
         fields = PrefixedForm(form, row.id)
-        if not fields.answered(question):
+        if not fields.answered(cached_question(session, row.id)):
             continue
         try:
-            value = parse_answer(question, fields)
-            graded[row.id] = (question, value, grade(question, value))
-        except (DomainError, InvalidAnswer) as error:
-            raise DomainError(f"問{position}: {error}") from None
-    if not graded:
+            answers.append(_graded(session, position, row.id, fields))
+        except DomainError as error:
+            raise DomainError(f"問{position}: {error.message}") from None
+    if not answers:
         return 0
-    existing = answers_by_question(session, attempt)
-    now = utcnow()
-    for question_id, (question, value, outcome) in graded.items():
-        answer = existing.get(question_id)
-        if answer is None:
-            answer = Answer(attempt_id=attempt.id, question_id=question_id)
-            session.add(answer)
-        answer.value = value
-        answer.score = outcome.score
-        answer.fully_right = outcome.fully_right
-        answer.likert = value if question.type == "likert" else None
-        answer.answered_at = now
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # a save from another request got in first: update over it
-        return save_answers(session, attempt=attempt, form=form)
-    return len(graded)
+    if not _store_answers(
+        session, attempt_id=attempt.id, member_id=attempt.member_id, answers=answers
+    ):
+        raise Conflict(ALREADY_SUBMITTED)
+    return len(answers)
 
 
 def answers_by_question(session: Session, attempt: Attempt) -> dict[int, Answer]:
@@ -456,8 +594,29 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
     if missing:
         numbers = "、".join(f"問{n}" for n in missing)
         raise DomainError(f"まだ答えていない問題があります（{numbers}）。")
+    # Flip first, then read the answers in the same transaction: the UPDATE holds the attempt
+    # row (PostgreSQL) or the database's write lock (SQLite), and answer saves only write while
+    # the attempt is open (_store_answers), so the result below counts exactly the answers
+    # that are stored. 0 rows updated means another request submitted first: its result stands.
+    flipped = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "open")
+        .values(status="submitted", submitted_at=utcnow())
+    )
+    if flipped.rowcount != 1:
+        session.rollback()
+        session.refresh(attempt)
+        return attempt
     questions = attempt_questions(session, attempt)
-    answered = answers_by_question(session, attempt)
+    # populate_existing: answers read before the flip (missing_positions) are read again.
+    answered = {
+        a.question_id: a
+        for a in session.scalars(
+            select(Answer)
+            .where(Answer.attempt_id == attempt.id)
+            .execution_options(populate_existing=True)
+        )
+    }
     scored = [q for q in questions if q.type != "likert"]
     score = sum(answered[q.id].score for q in scored if q.id in answered)
     percent = 100 * score / len(scored) if scored else 0
@@ -466,23 +625,20 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
         {q.id: (q.type, q.body) for q in questions},
         {qid: (a.fully_right, a.value) for qid, a in answered.items()},
     )
-    # 0 rows updated means another request submitted first: the stored result stands.
-    flipped = session.execute(
+    session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "open")
+        .where(Attempt.id == attempt.id)
         .values(
-            status="submitted",
             score=score,
             max_score=len(scored),
             passed=passed,
-            submitted_at=utcnow(),
             result_layout=layout,
             result_codes=codes,
         )
     )
     # Only the request that flipped the attempt issues, in the same transaction: a pass always
     # has its certificate, and never two.
-    if flipped.rowcount == 1 and passed:
+    if passed:
         member = session.get(Member, attempt.member_id)
         certificates.issue_for_attempt(session, member=member, course=course, attempt_id=attempt.id)
     session.commit()

@@ -88,6 +88,18 @@ def start(course_slug: str, phase: str):
 @bp.route("/attempts/<int:attempt_id>/<int:n>", methods=["GET", "POST"])
 @learner_required
 def question(attempt_id: int, n: int):
+    error = None
+    if request.method == "POST":
+        saved = service.save_answer_at(
+            db.session, member=current_user, attempt_id=attempt_id, position=n, form=request.form
+        )
+        if saved.outcome == "submitted":
+            return redirect(url_for(".result", attempt_id=attempt_id))
+        if saved.outcome == "saved" and not saved.last:
+            return redirect(url_for(".question", attempt_id=attempt_id, n=n + 1))
+        if saved.outcome in ("saved", "beyond"):
+            return redirect(url_for(".review", attempt_id=attempt_id))
+        error = saved.error  # shown on the question page below, with what was stored before
     attempt = service.attempt_for(db.session, current_user, attempt_id)
     if attempt.status == "submitted":
         return redirect(url_for(".result", attempt_id=attempt.id))
@@ -95,16 +107,6 @@ def question(attempt_id: int, n: int):
     if not 1 <= n <= len(rows):
         return redirect(url_for(".review", attempt_id=attempt.id))
     row = rows[n - 1]
-    error = None
-    if request.method == "POST":
-        try:
-            service.save_answer(db.session, attempt=attempt, question_id=row.id, form=request.form)
-        except DomainError as failure:
-            error = failure.message
-        else:
-            if n < len(rows) and request.form.get("go") != "review":
-                return redirect(url_for(".question", attempt_id=attempt.id, n=n + 1))
-            return redirect(url_for(".review", attempt_id=attempt.id))
     answer = service.answers_by_question(db.session, attempt).get(row.id)
     return render_template(
         "quizzes/question.html",
