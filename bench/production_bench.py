@@ -7,8 +7,9 @@ duration for four targets, on SQLite and on PostgreSQL:
   (b) a bare insert of one row                        POST /insert   (bench/bare_app.py)
   (c) the app's quiz-answer save, one answer a request, by learners already signed in
       POST /learn/attempts/<id>/<n> (the per-answer save that phones send 21 times per quiz)
-  (d) the workshop projector's refresh, signed in as the trainer, for a workshop of a few
-      hundred participants with submitted answers   GET /n/<id>/workshops/<id>/projector/live
+  (d) the workshop projector's refresh, as the projector page in the trainer's browser sends it
+      (with the trainer's cookies), for a workshop of a few hundred participants with submitted
+      answers: GET /projector/<id>/<token>/live, the page's data-live-url
 
 and prints (c)/(b) and (d)/(a) from the same run against the targets: the app's save at least
 half the bare insert's throughput, the projector refresh at least a third of the bare endpoint's.
@@ -95,6 +96,7 @@ HEADROOM = 2.0
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ANSWER_INPUT = re.compile(r'<input type="(?:radio|checkbox)" name="([\w-]+)" value="([^"]*)"')
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="(?!csrf_token)([\w-]+)" value="([^"]*)"')
+LIVE_URL = re.compile(r'data-live-url="([^"]+)"')
 PROJECTOR_SUBMITTED = re.compile(
     r'<span class="pj-big">(\d+)</span> / (\d+)人 提出(?:（回答中 (\d+)人）)?'
 )
@@ -785,9 +787,22 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
         done, answering = participants * 2 // 3, participants // 6
         answer_all(joined[:done], "post", submit=True)
         answer_all(joined[done : done + answering], "post", submit=False)
-        path = f"/n/{network_id}/workshops/{workshop.id}/projector/live"
+        page = f"/n/{network_id}/workshops/{workshop.id}/projector"
         db.session.remove()
-    return Projector(path, sign_in_trainer(app, email), participants, participants, done, answering)
+    cookie = sign_in_trainer(app, email)
+    return Projector(
+        projector_live_url(app, page, cookie), cookie, participants, participants, done, answering
+    )
+
+
+def projector_live_url(app: Flask, page: str, cookie: str) -> str:
+    """What the projector page fetches every 2 seconds: its data-live-url (the projector link)."""
+    client = app.test_client(use_cookies=False)
+    html = client.get(page, headers={"User-Agent": USER_AGENT, "Cookie": cookie})
+    found = LIVE_URL.search(html.get_data(as_text=True))
+    if html.status_code != 200 or found is None:
+        raise RuntimeError(f"projector page: HTTP {html.status_code}, live URL: {bool(found)}")
+    return found.group(1)
 
 
 def sign_in_trainer(app: Flask, email: str) -> str:

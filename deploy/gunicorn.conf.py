@@ -56,13 +56,14 @@ def trusted_proxies() -> str:
     return os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
 
 
-# Personal links (/m/<token>) sign a learner in for 180 days and reset links (/reset/<token>)
-# set a password: their tokens must not be kept in log files.
-SECRET_PATHS = re.compile(r"/(m|reset)/[^/?#\s\"]+")
+# Personal links (/m/<token>) sign a learner in for 180 days, reset links (/reset/<token>) set a
+# password, and projector links (/projector/<id>/<token>) open the projector without signing in:
+# their tokens must not be kept in log files.
+SECRET_PATHS = re.compile(r"(/(?:m|reset)/|/projector/\d+/)[^/?#\s\"]+")
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger with the tokens of personal and reset links replaced by ***."""
+    """gunicorn's logger with the tokens of personal, reset and projector links replaced by ***."""
 
     def atoms(
         self, resp: object, req: object, environ: dict[str, Any], request_time: timedelta
@@ -70,7 +71,7 @@ class RedactingLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         # Every atom: the path is also in %(U)s, %({raw_uri}e)s, the Referer header, …
         return {
-            key: SECRET_PATHS.sub(r"/\1/***", value) if isinstance(value, str) else value
+            key: SECRET_PATHS.sub(r"\1***", value) if isinstance(value, str) else value
             for key, value in atoms.items()
         }
 

@@ -65,6 +65,10 @@ GLOBAL_ENDPOINTS = {
     "join.leave": "participant",
     "join.certificate": "participant",
     "join.certificate_pdf": "participant",
+    # The projector link: an HMAC of the workshop and its link version, counts only, no names;
+    # another workshop's or an old token is 404 (tests/workshops/test_projector_link.py).
+    "projector.page": "token",
+    "projector.live": "token",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -246,6 +250,7 @@ def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks)
         "workshops.phase",
         "workshops.projector",
         "workshops.projector_live",
+        "workshops.new_projector_link",
         "workshops.export_csv",
         "workshops.export_xlsx",
     }

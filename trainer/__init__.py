@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.secretariat.import_views import bp as roster_import_bp
     from trainer.secretariat.report_views import bp as report_bp
     from trainer.workshops.join_views import bp as join_bp
+    from trainer.workshops.projector_views import bp as projector_bp
     from trainer.workshops.views import bp as workshops_bp
 
     for bp in (
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         verify_bp,
         workshops_bp,
         join_bp,
+        projector_bp,
         roster_import_bp,
         completion_bp,
         report_bp,

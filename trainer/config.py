@@ -192,7 +192,24 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # X-Forwarded-For / X-Forwarded-Proto may be trusted. 0: trust none.
         # deploy/gunicorn.conf.py reads the same variable (proxy_count()).
         "TRAINER_PROXY_COUNT": proxy_count(),
+        # How long one rendering of a workshop's projector counts is served to every screen
+        # that shows it (workshops/live_cache.py). 0: count on every refresh.
+        "PROJECTOR_CACHE_SECONDS": _projector_cache_seconds(),
     }
+
+
+def _projector_cache_seconds() -> float:
+    raw = os.environ.get("TRAINER_PROJECTOR_CACHE_SECONDS", "").strip() or "1"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 10:
+        raise ConfigError(
+            "TRAINER_PROJECTOR_CACHE_SECONDS は 0 から 10 までの秒数にしてください "
+            f"(いま: {raw})。プロジェクターは2秒ごとに更新されます。"
+        )
+    return seconds
 
 
 def proxy_count() -> int:

@@ -71,6 +71,8 @@ def test_a_complete_production_environment_starts(monkeypatch, instance):
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL", "redis://"),
         ({"RATELIMIT_ENABLED": "0"}, "RATELIMIT_ENABLED=0", "production"),
         ({"TRAINER_PROXY_COUNT": "nginx"}, "TRAINER_PROXY_COUNT", "リバースプロキシの数"),
+        ({"TRAINER_PROJECTOR_CACHE_SECONDS": "2s"}, "TRAINER_PROJECTOR_CACHE_SECONDS", "秒数"),
+        ({"TRAINER_PROJECTOR_CACHE_SECONDS": "60"}, "TRAINER_PROJECTOR_CACHE_SECONDS", "0 から 10"),
     ],
 )
 def test_production_refuses_to_start(monkeypatch, instance, change, variable, explains):
@@ -109,6 +111,7 @@ def test_development_keeps_the_laptop_defaults(monkeypatch, instance):
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'mimamori.sqlite3'}"
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["RATELIMIT_ENABLED"] is False  # allowed while developing
+    assert config["PROJECTOR_CACHE_SECONDS"] == 1.0
 
 
 def cookie_attributes(header: str) -> set[str]:

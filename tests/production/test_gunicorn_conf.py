@@ -102,7 +102,7 @@ def test_forwarded_headers_are_trusted_by_gunicorn_exactly_when_the_app_trusts_a
         assert parsed.forwarded_allow_ips == trusted, env
 
 
-def test_the_access_log_hides_the_tokens_of_personal_and_reset_links(monkeypatch):
+def test_the_access_log_hides_the_tokens_of_personal_reset_and_projector_links(monkeypatch):
     logger_class = read_conf(monkeypatch)["logger_class"]
     logger = logger_class(Config())
     token = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
@@ -120,6 +120,10 @@ def test_the_access_log_hides_the_tokens_of_personal_and_reset_links(monkeypatch
     assert atoms["U"] == "/m/***"
     assert atoms["f"] == atoms["{referer}i"] == "https://mimamori.example.jp/reset/***"
     assert token not in repr(atoms)
+    environ.update(RAW_URI=f"/projector/12/{token}/live", PATH_INFO=f"/projector/12/{token}/live")
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=3))
+    assert atoms["r"] == "GET /projector/12/***/live HTTP/1.1"
+    assert token not in atoms["U"]
 
 
 # --- the production command, for real ------------------------------------------------------------

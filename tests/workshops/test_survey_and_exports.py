@@ -87,7 +87,8 @@ def test_the_projector_is_anonymous_and_counts_live(app, client, login, room):
     assert "問1：事前 50%（2人）" in live  # one right, one wrong, both counted as saved
     assert "花子" not in live
     page = client.get(f"{room.base}/projector").get_data(as_text=True)
-    assert 'data-live-url="/n/' in page and "js/live.js" in page
+    # The page polls the projector link, the same rendering every screen gets.
+    assert f'data-live-url="/projector/{room.workshop.id}/' in page and "js/live.js" in page
     assert '<meta http-equiv="refresh" content="10">' in page  # without JavaScript
     move_to(client, room, "post")
     answer_test(phones[0], room, "post", right=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_login import LoginManager
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from trainer.accounts.models import Member, User
+from trainer.accounts.models import Member, NetworkRole, User
 from trainer.extensions import db
 
 
@@ -16,7 +18,17 @@ def load_principal(session_id: str) -> User | Member | None:
     if not raw_id.isdigit():
         return None
     if kind == "u":
-        user = db.session.get(User, int(raw_id))
+        # With the roles and their networks in the same query: every staff page checks the
+        # role (access.py), and the network then comes from the identity map, not another query.
+        user = (
+            db.session.scalars(
+                select(User)
+                .where(User.id == int(raw_id))
+                .options(joinedload(User.roles).joinedload(NetworkRole.network))
+            )
+            .unique()
+            .one_or_none()
+        )
         if user is not None and str(user.session_version) == check and not user.disabled:
             return user
     elif kind == "m":

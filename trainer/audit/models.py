@@ -69,6 +69,7 @@ ACTION_LABELS = {
     "workshop.create": "研修会の作成",
     "workshop.phase": "研修会の進行",
     "workshop.export": "研修会の結果の書き出し",
+    "workshop.projector_link": "プロジェクター用リンクの作り直し",
     "member.confirm": "研修会参加者の構成員確認",
     "member.merge": "研修会参加者の統合",
     "roster.import": "名簿の取り込み",

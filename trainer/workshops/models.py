@@ -62,6 +62,9 @@ class Workshop(db.Model):
     phase_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The projector link (/projector/<id>/<token>) is signed with this number: making a new
+    # link raises it, and every earlier link stops working (projector_link.py).
+    projector_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     network: Mapped[Network] = relationship()
     course: Mapped[Course] = relationship()

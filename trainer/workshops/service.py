@@ -312,6 +312,27 @@ def allowed_moves(phase: Phase) -> list[Phase]:
     return moves
 
 
+def renew_projector_link(session: Session, *, workshop: Workshop, actor: User) -> Workshop:
+    """A new projector link: every earlier one stops working (projector_link.py)."""
+    session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop.id)
+        .values(projector_version=Workshop.projector_version + 1)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="workshop.projector_link",
+        target_type="workshop",
+        target_id=workshop.id,
+        target_label=workshop.title,
+        network_id=workshop.network_id,
+    )
+    session.commit()
+    session.refresh(workshop)
+    return workshop
+
+
 def move_phase(
     session: Session, *, workshop: Workshop, from_phase: str, to_phase: str, actor: User
 ) -> Workshop:

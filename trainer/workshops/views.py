@@ -15,7 +15,7 @@ from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.qr import absolute_url, qr_svg
 from trainer.web import show_error
-from trainer.workshops import codes, exports, review, service
+from trainer.workshops import codes, exports, projector_link, projector_views, review, service
 from trainer.workshops.forms import WorkshopForm
 from trainer.workshops.models import Phase
 
@@ -79,6 +79,8 @@ def detail(workshop_id: int):
         spaced=codes.spaced(workshop.join_code),
         qr=qr_svg(url, label="参加用QRコード"),
         state=service.projector_state(db.session, workshop),
+        projector_url=absolute_url(projector_link.page_path(workshop)),
+        projector_until=projector_link.last_day(workshop.held_on),
         rows=service.participant_rows(db.session, workshop),
         summary=service.feedback_summary(db.session, workshop),
     )
@@ -107,36 +109,38 @@ def phase(workshop_id: int):
     return redirect(url_for(".detail", workshop_id=workshop.id))
 
 
-def _projector_context(workshop_id: int) -> dict:
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    url = _join_url(workshop)
-    return {
-        "workshop": workshop,
-        "Phase": Phase,
-        "join_url": url,
-        "spaced": codes.spaced(workshop.join_code),
-        "qr": qr_svg(url, label="参加用QRコード"),
-        "state": service.projector_state(db.session, workshop),
-        # The survey's figures are on the wall only from アンケート on.
-        "summary": service.feedback_summary(db.session, workshop)
-        if workshop.current_phase.index >= Phase.SURVEY.index
-        else None,
-    }
-
-
 @bp.get("/<int:workshop_id>/projector")
 @allow(Role.TRAINER)
 def projector(workshop_id: int):
-    return render_template("workshops/projector.html", **_projector_context(workshop_id))
+    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    return projector_views.render_projector_page(workshop)
 
 
 @bp.get("/<int:workshop_id>/projector/live")
 @allow(Role.TRAINER)
 def projector_live(workshop_id: int):
-    """The part of the projector that changes, fetched every 2 seconds by the page's script."""
-    response = Response(render_template("workshops/_live.html", **_projector_context(workshop_id)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """The live part for a signed-in trainer (the page itself polls the projector link): the
+    same cached rendering, unless it shows another phase than the one just read."""
+    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    fragment = projector_views.live_fragments().fetch(
+        workshop.id,
+        lambda: projector_views.render_live(workshop),
+        usable=lambda cached: cached.phase == workshop.phase,
+    )
+    return projector_views.live_response(fragment)
+
+
+@bp.post("/<int:workshop_id>/projector-link")
+@allow(Role.TRAINER)
+def new_projector_link(workshop_id: int):
+    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    service.renew_projector_link(db.session, workshop=workshop, actor=current_user)
+    flash(
+        "プロジェクター用リンクを新しくしました。前のリンクは使えなくなりました"
+        "（開いている画面は、数秒で表示が止まります）。",
+        "success",
+    )
+    return redirect(url_for(".detail", workshop_id=workshop.id) + "#projector-link")
 
 
 def _export(workshop_id: int, kind: str):
