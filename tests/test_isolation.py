@@ -42,6 +42,7 @@ GLOBAL_ENDPOINTS = {
     "quizzes.attributes": "learner",
     "quizzes.start": "learner",
     "quizzes.question": "learner",
+    "quizzes.save_answer": "learner",
     "quizzes.review": "learner",
     "quizzes.submit": "learner",
     "quizzes.result": "learner",

@@ -15,6 +15,7 @@ from tests.quizzes.helpers import (
     start,
     submit,
 )
+from trainer.accounts.models import Member, Network
 from trainer.errors import Conflict
 from trainer.extensions import db
 from trainer.learning.models import Course
@@ -205,3 +206,34 @@ def test_a_save_that_arrives_after_the_submit_stores_nothing(app, client, attemp
     assert (submitted.result_layout, submitted.result_codes) == result_codes.encode(
         questions, {a.question_id: (a.fully_right, a.value) for a in answers}
     )
+
+
+def test_a_rotated_personal_link_signs_the_old_phone_out_of_saving(
+    app, client, attempt_id, make_network
+):
+    """The one-statement save checks the link the session was signed in with, as the sign-in
+    itself does: after the secretariat issues a new link, the old phone's save stores nothing."""
+    from trainer.accounts import roster
+
+    attempt = db.session.get(Attempt, attempt_id)
+    member = db.session.get(Member, attempt.member_id)
+    roster.rotate_member_link(db.session, member=member, actor=None)
+    response = client.post(
+        f"/learn/attempts/{attempt_id}/1",
+        data={**form_for(question_at(attempt_id, 1), right=True), **page_fields(attempt, 1)},
+    )
+    assert response.status_code == 401
+    assert stored_answers(attempt_id) == {}
+
+
+def test_a_staff_session_cannot_save_a_learners_answer(app, attempt_id, make_user, login):
+    attempt = db.session.get(Attempt, attempt_id)
+    staff = app.test_client()
+    member = db.session.get(Member, attempt.member_id)
+    login(staff, make_user(db.session.get(Network, member.network_id), "secretariat"))
+    response = staff.post(
+        f"/learn/attempts/{attempt_id}/1",
+        data={**form_for(question_at(attempt_id, 1), right=True), **page_fields(attempt, 1)},
+    )
+    assert response.status_code == 403
+    assert stored_answers(attempt_id) == {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask import session
 from flask_login import LoginManager
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -36,6 +39,29 @@ def load_principal(session_id: str) -> User | Member | None:
         if member is not None and member.link_selector == check:
             return member
     return None
+
+
+@dataclass(frozen=True)
+class SessionMember:
+    """A learner as their signed session cookie names them, not read from the database."""
+
+    id: int
+    link_selector: str
+
+
+def session_member() -> SessionMember | None:
+    """The member this request's session is signed in as ('m:<id>:<selector>', see
+    load_principal), without loading them: for the answer save, whose one statement checks the
+    selector itself (quizzes/service.py save_answer_quickly). None for anything else (staff, a
+    session restored from the remember cookie only, none at all): the usual sign-in decides."""
+    raw = session.get("_user_id")
+    if not isinstance(raw, str):
+        return None
+    kind, _, rest = raw.partition(":")
+    raw_id, _, selector = rest.partition(":")
+    if kind != "m" or not raw_id.isdigit() or not selector:
+        return None
+    return SessionMember(int(raw_id), selector)
 
 
 def configure(manager: LoginManager) -> None:

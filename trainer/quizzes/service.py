@@ -14,7 +14,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from flask import current_app
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, bindparam, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
+from trainer.accounts.login import SessionMember
 from trainer.accounts.models import AgeBand, Gender, JobType, Member
 from trainer.certificates import service as certificates
 from trainer.content.quizzes import TOPICS, Case, Choice, Question
@@ -368,28 +369,40 @@ class SavedAnswer:
     last: bool = False  # saved the attempt's last question: the review comes next
 
 
+def save_answer_quickly(
+    session: Session, *, signed_in: SessionMember, attempt_id: int, position: int, form: Any
+) -> SavedAnswer | None:
+    """The usual save in one statement, for a learner as their session names them (not read
+    from the database): the page names its question version (a hidden field), the version comes
+    from the per-process cache, and the INSERT itself checks that the session's link is still
+    the member's, that the attempt is theirs and still open, and that it has that question at
+    that position. Every phone sends this after every question (21 times a quiz).
+
+    None when it stored nothing; save_answer_at then reads what it needs to tell why."""
+    claimed = form.get("question_id", "")
+    if not claimed.isdigit():
+        return None  # a page served before the hidden field existed
+    try:
+        answer = _graded(session, position, int(claimed), form)
+    except DomainError:
+        return None  # told by save_answer_at, against the question really at that position
+    stored = _store_answers(
+        session,
+        attempt_id=attempt_id,
+        member_id=signed_in.id,
+        link_selector=signed_in.link_selector,
+        answers=[answer],
+    )
+    return SavedAnswer("saved", last=form.get("last") == "1") if stored else None
+
+
 def save_answer_at(
     session: Session, *, member: Member, attempt_id: int, position: int, form: Any
 ) -> SavedAnswer:
-    """The answer to question number `position` of the member's attempt.
-
-    Every phone sends this after every question (21 times a quiz), so the usual case is one
-    statement: the page names its question version (a hidden field), the version comes from
-    the per-process cache, and the INSERT itself checks that the attempt is the member's, still
-    open, and has that question at that position. Only when it stores nothing is the attempt
-    read, to tell why. Someone else's attempt is NotFound."""
+    """The answer to question number `position` of the member's attempt, with every check
+    read first: what save_answer_quickly could not store, and why. Someone else's attempt is
+    NotFound."""
     claimed = form.get("question_id", "")
-    if claimed.isdigit():
-        try:
-            answer = _graded(session, position, int(claimed), form)
-        except DomainError:
-            pass  # told below, against the question the attempt really has there
-        else:
-            stored = _store_answers(
-                session, attempt_id=attempt_id, member_id=member.id, answers=[answer]
-            )
-            if stored:
-                return SavedAnswer("saved", last=form.get("last") == "1")
     row = session.execute(
         select(Attempt.member_id, Attempt.status, Attempt.question_ids).where(
             Attempt.id == attempt_id
@@ -432,10 +445,16 @@ def _graded(session: Session, position: int, question_id: int, form: Any) -> Gra
 
 
 def _store_answers(
-    session: Session, *, attempt_id: int, member_id: int, answers: list[GradedAnswer]
+    session: Session,
+    *,
+    attempt_id: int,
+    member_id: int,
+    answers: list[GradedAnswer],
+    link_selector: str | None = None,
 ) -> bool:
     """Upsert the answers and commit; False, with nothing stored, unless the attempt is the
-    member's, still open, and has each question at its position.
+    member's, still open, and has each question at its position (and, given a link_selector,
+    the member's personal link is still the one the session was signed in with).
 
     The checks sit inside each INSERT … SELECT … FROM attempt WHERE … rather than in a read
     before it: a submit that commits in between would otherwise be followed by an answer its
@@ -444,7 +463,7 @@ def _store_answers(
     waits for the submit and then finds it submitted; SQLite has one writer at a time.
     """
     connection = session.connection()
-    statement = _upsert_answer(connection.dialect.name)
+    statement = _upsert_answer(connection.dialect.name, link_selector is not None)
     now = utcnow()
     for answer in answers:
         stored = connection.execute(
@@ -452,6 +471,7 @@ def _store_answers(
             {
                 "attempt_id": attempt_id,
                 "member_id": member_id,
+                "link_selector": link_selector,
                 "index": answer.position - 1,
                 "question_id": answer.question_id,
                 "value": answer.value,
@@ -469,7 +489,7 @@ def _store_answers(
 
 
 @functools.cache
-def _upsert_answer(dialect: str) -> ReturningInsert:
+def _upsert_answer(dialect: str, check_link: bool) -> ReturningInsert:
     """The statement of _store_answers, built once per dialect (building it per save cost more
     than running it)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -493,6 +513,15 @@ def _upsert_answer(dialect: str) -> ReturningInsert:
         )
         .with_for_update(read=True)
     )
+    if check_link:
+        # What the sign-in would check (accounts/login.py): a rotated link signs out.
+        member = Member.__table__
+        source = source.where(
+            exists().where(
+                member.c.id == bindparam("member_id"),
+                member.c.link_selector == bindparam("link_selector"),
+            )
+        )
     statement = insert(answer).from_select(["attempt_id", *values], source)
     statement = statement.on_conflict_do_update(
         index_elements=["attempt_id", "question_id"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from trainer.accounts.login import session_member
 from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import service as certificates
 from trainer.content.placeholders import fill_text
@@ -85,21 +86,45 @@ def start(course_slug: str, phase: str):
     return redirect(url_for(".question", attempt_id=attempt.id, n=missing[0] if missing else 1))
 
 
-@bp.route("/attempts/<int:attempt_id>/<int:n>", methods=["GET", "POST"])
+@bp.get("/attempts/<int:attempt_id>/<int:n>")
 @learner_required
 def question(attempt_id: int, n: int):
-    error = None
-    if request.method == "POST":
-        saved = service.save_answer_at(
-            db.session, member=current_user, attempt_id=attempt_id, position=n, form=request.form
+    return _question_page(attempt_id, n)
+
+
+@bp.post("/attempts/<int:attempt_id>/<int:n>")
+def save_answer(attempt_id: int, n: int):
+    """The answer from a question page. Usually stored in one statement that checks the
+    session's sign-in itself (save_answer_quickly); anything else takes the checked path."""
+    signed_in = session_member()
+    if signed_in is not None:
+        saved = service.save_answer_quickly(
+            db.session, signed_in=signed_in, attempt_id=attempt_id, position=n, form=request.form
         )
-        if saved.outcome == "submitted":
-            return redirect(url_for(".result", attempt_id=attempt_id))
-        if saved.outcome == "saved" and not saved.last:
-            return redirect(url_for(".question", attempt_id=attempt_id, n=n + 1))
-        if saved.outcome in ("saved", "beyond"):
-            return redirect(url_for(".review", attempt_id=attempt_id))
-        error = saved.error  # shown on the question page below, with what was stored before
+        if saved is not None:
+            return _after_save(attempt_id, n, saved)
+    return _save_answer_checked(attempt_id, n)
+
+
+@learner_required
+def _save_answer_checked(attempt_id: int, n: int):
+    saved = service.save_answer_at(
+        db.session, member=current_user, attempt_id=attempt_id, position=n, form=request.form
+    )
+    if saved.outcome == "invalid":
+        return _question_page(attempt_id, n, error=saved.error)
+    return _after_save(attempt_id, n, saved)
+
+
+def _after_save(attempt_id: int, n: int, saved: service.SavedAnswer):
+    if saved.outcome == "submitted":
+        return redirect(url_for(".result", attempt_id=attempt_id))
+    if saved.outcome == "saved" and not saved.last:
+        return redirect(url_for(".question", attempt_id=attempt_id, n=n + 1))
+    return redirect(url_for(".review", attempt_id=attempt_id))
+
+
+def _question_page(attempt_id: int, n: int, error: str | None = None):
     attempt = service.attempt_for(db.session, current_user, attempt_id)
     if attempt.status == "submitted":
         return redirect(url_for(".result", attempt_id=attempt.id))
