@@ -237,3 +237,62 @@ def test_a_staff_session_cannot_save_a_learners_answer(app, attempt_id, make_use
     )
     assert response.status_code == 403
     assert stored_answers(attempt_id) == {}
+
+
+def test_saves_racing_a_submit_never_change_the_stored_result(app, client, attempt_id):
+    """Phones keep changing answers while the same learner submits from another tab: every
+    save lands before the submit or is turned away, so the stored result equals the stored
+    answers. Threads with their own connections (on PostgreSQL, separate server processes)."""
+    import threading
+
+    answer_all(client, attempt_id, right=True)
+    attempt = db.session.get(Attempt, attempt_id)
+    key = attempt.idempotency_key
+    singles = [
+        (n, db.session.get(QuizQuestion, qid))
+        for n, qid in enumerate(attempt.question_ids, start=1)
+        if db.session.get(QuizQuestion, qid).type == "single"
+    ][:4]
+    cookies = {c.key: c.value for c in client._cookies.values()}
+    # Each page's form, right and wrong, made here: the threads have no app context.
+    forms = {
+        n: [{**form_for(q, right=right), **page_fields(attempt, n)} for right in (False, True)]
+        for n, q in singles
+    }
+    db.session.rollback()
+
+    def phone():
+        other = app.test_client()
+        for name, value in cookies.items():
+            other.set_cookie(name, value)
+        return other
+
+    def keep_saving(n: int) -> None:
+        tab = phone()
+        for i in range(15):
+            tab.post(f"/learn/attempts/{attempt_id}/{n}", data=forms[n][i % 2])
+
+    def submit_once() -> None:
+        phone().post(f"/learn/attempts/{attempt_id}/submit", data={"key": key})
+
+    threads = [threading.Thread(target=keep_saving, args=(n,)) for n in forms]
+    threads.append(threading.Thread(target=submit_once))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    submitted = db.session.get(Attempt, attempt_id)
+    assert submitted.status == "submitted"
+    answers = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id)).all()
+    questions = {
+        q.id: (q.type, q.body)
+        for q in db.session.scalars(
+            select(QuizQuestion).where(QuizQuestion.id.in_(submitted.question_ids))
+        )
+    }
+    assert (submitted.result_layout, submitted.result_codes) == result_codes.encode(
+        questions, {a.question_id: (a.fully_right, a.value) for a in answers}
+    )
+    scored = [a for a in answers if questions[a.question_id][0] != "likert"]
+    assert submitted.score == sum(a.score for a in scored)
