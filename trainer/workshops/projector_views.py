@@ -23,10 +23,8 @@ EXPIRED = (
 
 @bp.get("/<int:workshop_id>/<token>")
 def page(workshop_id: int, token: str):
-    workshop = db.session.get(Workshop, workshop_id)
-    if workshop is None or not projector_link.matches(
-        workshop.id, workshop.projector_version, token
-    ):
+    workshop = _workshop(workshop_id)
+    if not projector_link.matches(workshop.id, workshop.projector_version, token):
         raise NotFound("ページが見つかりません。")
     if projector_link.expired(workshop.held_on, today_jst()):
         return render_template("workshops/projector_expired.html", message=EXPIRED), 410
@@ -37,7 +35,7 @@ def page(workshop_id: int, token: str):
 def live(workshop_id: int, token: str):
     """Served from the cache without a database query while it is fresh (live_cache.py); the
     token and the date are checked against what the cache read with the fragment."""
-    fragment = live_fragments().fetch(workshop_id, lambda: render_live(workshop_id))
+    fragment = live_fragments().fetch(workshop_id, lambda: render_live(_workshop(workshop_id)))
     if not projector_link.matches(workshop_id, fragment.projector_version, token):
         raise NotFound("ページが見つかりません。")
     if projector_link.expired(fragment.held_on, today_jst()):
@@ -69,12 +67,14 @@ def projector_context(workshop: Workshop) -> dict:
     }
 
 
-def render_live(workshop: Workshop | int) -> LiveFragment:
-    if isinstance(workshop, int):
-        found = db.session.get(Workshop, workshop)
-        if found is None:
-            raise NotFound("ページが見つかりません。")
-        workshop = found
+def _workshop(workshop_id: int) -> Workshop:
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound("ページが見つかりません。")
+    return workshop
+
+
+def render_live(workshop: Workshop) -> LiveFragment:
     return LiveFragment(
         html=render_template("workshops/_live.html", **projector_context(workshop)),
         phase=workshop.phase,
