@@ -51,8 +51,13 @@ def render_projector_page(workshop: Workshop) -> str:
     )
 
 
+def join_url(workshop: Workshop) -> str:
+    """The address on the join QR code (the projector's and the trainer's page)."""
+    return absolute_url(url_for("join.join", code=workshop.join_code))
+
+
 def projector_context(workshop: Workshop) -> dict:
-    url = absolute_url(url_for("join.join", code=workshop.join_code))
+    url = join_url(workshop)
     return {
         "workshop": workshop,
         "Phase": Phase,

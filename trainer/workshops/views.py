@@ -22,10 +22,6 @@ from trainer.workshops.models import Phase
 bp = network_blueprint("workshops", __name__, "/workshops")
 
 
-def _join_url(workshop) -> str:
-    return absolute_url(url_for("join.join", code=workshop.join_code))
-
-
 @bp.get("/")
 @allow(Role.TRAINER)
 def index():
@@ -69,7 +65,7 @@ def new():
 @allow(Role.TRAINER)
 def detail(workshop_id: int):
     workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    url = _join_url(workshop)
+    url = projector_views.join_url(workshop)
     return render_template(
         "workshops/detail.html",
         workshop=workshop,
