@@ -213,6 +213,10 @@ class Member(UserMixin, db.Model):
     # Created from what a workshop participant typed, because no member matched: the
     # secretariat confirms them as a new member or merges them into an existing one.
     needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The secretariat's review found this entry is not a member (it stays, with the reason, so
+    # that nothing is lost; needs_review stays True, so it is never on the roster).
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rejected_reason: Mapped[str] = mapped_column(Text, default="")
     link_selector: Mapped[str] = mapped_column(String(32), unique=True)
     link_verifier: Mapped[str] = mapped_column(String(64))
     link_rotated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -227,7 +231,11 @@ class Member(UserMixin, db.Model):
         return f"{self.link_selector}{self.link_verifier}"
 
     def is_active_on(self, day: date) -> bool:
-        """Active from the start date until the day before the end date."""
+        """Active from the start date until the day before the end date, once on the roster: an
+        entry made from what a workshop participant typed is not a member until the secretariat
+        confirms it (needs_review)."""
+        if self.needs_review:
+            return False
         started = self.membership_start <= day
         return started and (self.membership_end is None or day < self.membership_end)
 
@@ -235,8 +243,21 @@ class Member(UserMixin, db.Model):
     def is_member_now(self) -> bool:
         return self.is_active_on(today_jst())
 
+    def has_ended_on(self, day: date) -> bool:
+        """From the end date on (the first day no longer a member)."""
+        return self.membership_end is not None and day >= self.membership_end
+
+    @property
+    def membership_ended(self) -> bool:
+        """Ended as of today (JST): the learner pages, new attempts, answers and certificates are
+        closed to them. Only the end counts, not is_member_now: a member whose start date is
+        still ahead (開始前) may already learn. Undoing the end reopens everything at once."""
+        return self.has_ended_on(today_jst())
+
     @property
     def status_label(self) -> str:
+        if self.needs_review:
+            return "確認しない" if self.rejected_at else "確認待ち"
         today = today_jst()
         if self.membership_end is not None and today >= self.membership_end:
             return "退会"

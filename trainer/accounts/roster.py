@@ -18,6 +18,7 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit import service as audit
+from trainer.core.template_helpers import jdate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.security import new_token, tokens_equal
 from trainer.text import clean_text, name_key
@@ -143,9 +144,12 @@ class MemberInput:
 
 
 def active_clause(day: date):
-    """SQL for Member.is_active_on(day): from the start date until the day before the end."""
-    return (Member.membership_start <= day) & (
-        Member.membership_end.is_(None) | (Member.membership_end > day)
+    """SQL for Member.is_active_on(day): on the roster (not an entry awaiting review), from the
+    start date until the day before the end."""
+    return (
+        Member.needs_review.is_(False)
+        & (Member.membership_start <= day)
+        & (Member.membership_end.is_(None) | (Member.membership_end > day))
     )
 
 
@@ -329,6 +333,23 @@ def end_membership(
     return member
 
 
+def ended_message(member: Member) -> str:
+    """Why a member whose membership has ended may not take a test or get a certificate."""
+    return (
+        f"構成員としての登録は{jdate(member.membership_end)}に終了しているため、"
+        "テストの回答や修了証の発行はできません。"
+        f"心当たりがない場合は、{member.network.name}の事務局にお問い合わせください。"
+    )
+
+
+def ensure_not_ended(member: Member) -> None:
+    """Refuse (Conflict) once the member's membership has ended (Member.membership_ended). The
+    learner pages never get this far (they show their own page); the services check anyway, for
+    the workshop pages and whatever else calls them."""
+    if member.membership_ended:
+        raise Conflict(ended_message(member))
+
+
 def reinstate_membership(session: Session, *, member: Member, actor: User | None) -> Member:
     """Undo an end recorded by mistake; the audit log keeps the date that was removed."""
     if member.membership_end is None:
@@ -382,6 +403,9 @@ def record_link_view(session: Session, *, member: Member, actor: User) -> None:
 
 
 def member_by_link_token(session: Session, token: str) -> Member | None:
+    """The member whose personal link this is, whether or not their membership has ended: an
+    ended member is still signed in, and then shown that it has ended (learner_required), so the
+    same phone works again at once if the secretariat undoes the end."""
     if len(token) <= LINK_SELECTOR_LENGTH or len(token) > 100:
         return None
     selector, verifier = token[:LINK_SELECTOR_LENGTH], token[LINK_SELECTOR_LENGTH:]

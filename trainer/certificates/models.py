@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.accounts.models import Member, Network, User
@@ -58,6 +68,8 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_reason: Mapped[str] = mapped_column(Text, default="")
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Issued for a result nobody has confirmed yet (Attempt.awaiting_confirmation): 確認中.
+    awaiting_confirmation: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     member: Mapped[Member] = relationship()
     network: Mapped[Network] = relationship()

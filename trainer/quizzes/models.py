@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,6 +96,9 @@ class Attempt(db.Model):
     # The answers in one line, written at submit time for the statistics (result_codes.py).
     result_layout: Mapped[str | None] = mapped_column(Text)
     result_codes: Mapped[str | None] = mapped_column(Text)
+    # Set when submitted by a workshop participant whom nobody had confirmed yet (a typed name):
+    # the result is kept but counts for nobody until the trainer or the secretariat confirms it.
+    awaiting_confirmation: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt")
 

@@ -75,10 +75,26 @@ class Workshop(db.Model):
         return Phase(self.phase)
 
 
+class Confirmation(enum.StrEnum):
+    """Who vouched that the person on this seat is the member it names. Until someone has, the
+    participant's results and certificate are 確認中 (pending): typing a name proves nothing."""
+
+    LINK = "link"  # joined with their own personal link
+    TRAINER = "trainer"  # the trainer saw them in the room
+    SECRETARIAT = "secretariat"  # the secretariat's review
+
+    @property
+    def label(self) -> str:
+        return {"link": "個人用リンク", "trainer": "講師が確認", "secretariat": "事務局が確認"}[
+            self.value
+        ]
+
+
 class Participant(db.Model):
     """Someone who joined a workshop. Always a member: one found on the roster, or one created
     from what they typed and marked for the secretariat to confirm or merge (Member.needs_review).
-    One row per member and workshop, so joining again from another phone resumes."""
+    One row per member and workshop. The seat belongs to the phone that took it
+    (ParticipantDevice): another phone typing the same name waits for the trainer."""
 
     __table_args__ = (UniqueConstraint("workshop_id", "member_id"),)
 
@@ -91,10 +107,51 @@ class Participant(db.Model):
     # How they were matched: "roster" (name + organisation), "link" (personal link), "new".
     matched_by: Mapped[str] = mapped_column(String(10))
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A Confirmation value, or None while nobody has confirmed who this is.
+    confirmed_via: Mapped[str | None] = mapped_column(String(12))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set by the trainer's 「別の人として参加」: a second phone typed the same name as this
+    # earlier participant, and the trainer said it is somebody else (重複の可能性).
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"))
 
     workshop: Mapped[Workshop] = relationship()
     member: Mapped[Member] = relationship()
     organisation: Mapped[Organisation] = relationship()
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    @property
+    def confirmation(self) -> Confirmation | None:
+        return Confirmation(self.confirmed_via) if self.confirmed_via else None
+
+
+class DeviceStatus(enum.StrEnum):
+    BOUND = "bound"  # this phone holds the seat
+    WAITING = "waiting"  # asked for the seat; the trainer has not answered yet
+    REJECTED = "rejected"  # the trainer said no
+
+
+class ParticipantDevice(db.Model):
+    """A phone (browser) that holds, or asked for, a participant's seat.
+
+    The phone keeps a random secret in its session cookie; only its SHA-256 is stored here. The
+    phone that joined first holds the seat; a phone that types the same organisation and name
+    later waits until the trainer approves it (the same person on a new phone), rejects it, or
+    seats it as somebody else."""
+
+    __table_args__ = (UniqueConstraint("participant_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    device_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))
+    entered_name: Mapped[str] = mapped_column(String(100), default="")
+    entered_kana: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    participant: Mapped[Participant] = relationship()
 
 
 class WorkshopFeedback(db.Model):
