@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from trainer.accounts.models import Member, Network, Organisation, User
-from trainer.accounts.roster import active_clause
+from trainer.accounts.roster import active_clause, ensure_not_ended
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate, CertificateStatus
 from trainer.certificates.printing import PrintedCertificate
@@ -59,7 +59,9 @@ def issue_for_attempt(
     session: Session, *, member: Member, course: Course, attempt_id: int
 ) -> Certificate:
     """Issue the certificate for a passed post-quiz, inside the caller's transaction (flush
-    only): the submit that flips the attempt to 'submitted' issues it, exactly once."""
+    only): the submit that flips the attempt to 'submitted' issues it, exactly once. Never to a
+    member whose membership has ended (Conflict): it would be 失効 from the day it is issued."""
+    ensure_not_ended(member)
     token = new_token(TOKEN_BYTES)
     issued_on = today_jst()
     certificate = Certificate(

@@ -17,15 +17,34 @@ bp = Blueprint("learning", __name__)
 
 
 def learner_required(view):
+    """A learner's page: signed in with a personal link, and a member whose membership has not
+    ended. From the end date on every learner page (courses, modules, quizzes, their own
+    certificates) is this one place's ended page instead, so no view can forget it."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return render_template("learning/signed_out.html"), 401
         if getattr(current_user, "is_staff", True):
             abort(403)
+        if current_user.membership_ended:
+            return ended_page(current_user)
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def ended_page(member):
+    """What an ended member sees instead of any learner page (HTTP 403): the end date, what it
+    means, their certificates with the status /verify shows, and whom to ask. The certificates
+    are listed only, not opened: the print page marks a lapsed certificate on screen only and
+    the PDF not at all, so either would print as if it were valid."""
+    return render_template(
+        "learning/ended.html",
+        member=member,
+        certificates=certificates.of_member(db.session, member.id),
+        today=today_jst(),
+    ), 403
 
 
 @bp.route("/m/<token>", methods=["GET", "POST"])
@@ -50,6 +69,7 @@ def home():
         "learning/home.html",
         member=current_user,
         courses=service.courses_for_member(db.session, current_user),
+        today=today_jst(),
     )
 
 

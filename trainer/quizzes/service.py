@@ -14,7 +14,18 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from flask import current_app
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, bindparam, exists, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    bindparam,
+    exists,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -24,6 +35,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from trainer.accounts.login import SessionMember
 from trainer.accounts.models import AgeBand, Gender, JobType, Member
+from trainer.accounts.roster import ended_message, ensure_not_ended
 from trainer.certificates import service as certificates
 from trainer.content.quizzes import TOPICS, Case, Choice, Question
 from trainer.errors import Conflict, DomainError, NotFound
@@ -32,7 +44,7 @@ from trainer.learning.service import progress
 from trainer.quizzes import result_codes
 from trainer.quizzes.grading import Grade, InvalidAnswer, grade
 from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuestion
-from trainer.timeutil import utcnow
+from trainer.timeutil import today_jst, utcnow
 
 ALREADY_SUBMITTED = "このテストはすでに提出されています。"
 TAMPERED = (
@@ -154,6 +166,8 @@ def can_start(
     In a workshop the training in the room takes the place of reading the modules."""
     if phase not in PHASES:
         return "テストが見つかりません。"
+    if member.membership_ended:
+        return ended_message(member)
     slug = course.pre_quiz if phase == "pre" else course.post_quiz
     if bank_of(session, slug) is None:
         return "この研修にはテストがありません。"
@@ -174,7 +188,9 @@ def start_attempt(
     session: Session, *, member: Member, course: Course, phase: str, key: str
 ) -> Attempt:
     """Start (or return) the member's attempt. Safe to repeat: the same key, or an attempt that is
-    already open, gives back that attempt; two concurrent starts end with one open attempt."""
+    already open, gives back that attempt; two concurrent starts end with one open attempt.
+    Refused once the membership has ended, also for an attempt opened before the end."""
+    ensure_not_ended(member)
     _check_key(key)
     existing = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
     if existing is not None:
@@ -195,7 +211,9 @@ def start_workshop_attempt(
 ) -> Attempt:
     """The member's attempt at this phase in a workshop: the one already made for this workshop,
     else the one they have open (taken over into the workshop), else a new one. The key is
-    derived from workshop, member and phase, so phones that ask at once end with one attempt."""
+    derived from workshop, member and phase, so phones that ask at once end with one attempt.
+    Refused once the membership has ended: the phone's page shows why (workshops test_state)."""
+    ensure_not_ended(member)
     key = f"ws:{workshop_id}:{member.id}:{phase}"
     existing = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
     if existing is not None:
@@ -221,6 +239,7 @@ def open_workshop_attempts(
     test, so that the room's phones only read when they load it. Members who may not start it
     (or already have one open) are left to start_workshop_attempt, which tells them why.
     Returns how many were opened; if a phone got there first, none are (the phones open theirs)."""
+    members = [m for m in members if not m.membership_ended]  # start_workshop_attempt says why
     if not members:
         return 0
     ids = [m.id for m in members]
@@ -355,7 +374,7 @@ def save_answer(session: Session, *, attempt: Attempt, question_id: int, form: A
     if not _store_answers(
         session, attempt_id=attempt.id, member_id=attempt.member_id, answers=[answer]
     ):
-        raise Conflict(ALREADY_SUBMITTED)
+        raise _not_stored(session, attempt.member_id)
 
 
 @dataclass(frozen=True)
@@ -375,8 +394,9 @@ def save_answer_quickly(
     """The usual save in one statement, for a learner as their session names them (not read
     from the database): the page names its question version (a hidden field), the version comes
     from the per-process cache, and the INSERT itself checks that the session's link is still
-    the member's, that the attempt is theirs and still open, and that it has that question at
-    that position. Every phone sends this after every question (21 times a quiz).
+    the member's, that their membership has not ended, that the attempt is theirs and still
+    open, and that it has that question at that position. Every phone sends this after every
+    question (21 times a quiz).
 
     None when it stored nothing; save_answer_at then reads what it needs to tell why."""
     claimed = form.get("question_id", "")
@@ -401,7 +421,8 @@ def save_answer_at(
 ) -> SavedAnswer:
     """The answer to question number `position` of the member's attempt, with every check
     read first: what save_answer_quickly could not store, and why. Someone else's attempt is
-    NotFound."""
+    NotFound; an ended membership is a Conflict."""
+    ensure_not_ended(member)
     claimed = form.get("question_id", "")
     row = session.execute(
         select(Attempt.member_id, Attempt.status, Attempt.question_ids).where(
@@ -422,6 +443,7 @@ def save_answer_at(
     except DomainError as error:
         return SavedAnswer("invalid", error.message)
     if not _store_answers(session, attempt_id=attempt_id, member_id=member.id, answers=[answer]):
+        ensure_not_ended(member)  # ended meanwhile (read again: the rollback expired it)
         return SavedAnswer("submitted")
     return SavedAnswer("saved", last=position == len(row.question_ids))
 
@@ -453,8 +475,9 @@ def _store_answers(
     link_selector: str | None = None,
 ) -> bool:
     """Upsert the answers and commit; False, with nothing stored, unless the attempt is the
-    member's, still open, and has each question at its position (and, given a link_selector,
-    the member's personal link is still the one the session was signed in with).
+    member's, still open, and has each question at its position, and the member's membership
+    has not ended (and, given a link_selector, the member's personal link is still the one the
+    session was signed in with). _not_stored tells a caller which.
 
     The checks sit inside each INSERT … SELECT … FROM attempt WHERE … rather than in a read
     before it: a submit that commits in between would otherwise be followed by an answer its
@@ -464,7 +487,7 @@ def _store_answers(
     """
     connection = session.connection()
     statement = _upsert_answer(connection.dialect.name, link_selector is not None)
-    now = utcnow()
+    now, today = utcnow(), today_jst()
     for answer in answers:
         stored = connection.execute(
             statement,
@@ -472,6 +495,7 @@ def _store_answers(
                 "attempt_id": attempt_id,
                 "member_id": member_id,
                 "link_selector": link_selector,
+                "today": today,
                 "index": answer.position - 1,
                 "question_id": answer.question_id,
                 "value": answer.value,
@@ -486,6 +510,15 @@ def _store_answers(
             return False
     session.commit()
     return True
+
+
+def _not_stored(session: Session, member_id: int) -> Conflict:
+    """Why _store_answers stored nothing for an attempt that was open when read: the membership
+    has ended (the member is read again, the rollback expired it), else it was submitted."""
+    member = session.get(Member, member_id)
+    if member is not None and member.membership_ended:
+        return Conflict(ended_message(member))
+    return Conflict(ALREADY_SUBMITTED)
 
 
 @functools.cache
@@ -513,15 +546,18 @@ def _upsert_answer(dialect: str, check_link: bool) -> ReturningInsert:
         )
         .with_for_update(read=True)
     )
+    # The member's row in the same statement, not read before it: the membership must not have
+    # ended (Member.membership_ended, "today" is the JST date), so a session or a workshop page
+    # left open after the end stores nothing.
+    member = Member.__table__
+    holder = (member.c.id == bindparam("member_id")) & (
+        member.c.membership_end.is_(None)
+        | (member.c.membership_end > bindparam("today", type_=Date))
+    )
     if check_link:
         # What the sign-in would check (accounts/login.py): a rotated link signs out.
-        member = Member.__table__
-        source = source.where(
-            exists().where(
-                member.c.id == bindparam("member_id"),
-                member.c.link_selector == bindparam("link_selector"),
-            )
-        )
+        holder = holder & (member.c.link_selector == bindparam("link_selector"))
+    source = source.where(exists().where(holder))
     statement = insert(answer).from_select(["attempt_id", *values], source)
     statement = statement.on_conflict_do_update(
         index_elements=["attempt_id", "question_id"],
@@ -591,7 +627,7 @@ def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
     if not _store_answers(
         session, attempt_id=attempt.id, member_id=attempt.member_id, answers=answers
     ):
-        raise Conflict(ALREADY_SUBMITTED)
+        raise _not_stored(session, attempt.member_id)
     return len(answers)
 
 
@@ -619,6 +655,8 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
         raise DomainError(TAMPERED)
     if attempt.status == "submitted":
         return attempt
+    member = session.get(Member, attempt.member_id)
+    ensure_not_ended(member)  # no result and no certificate after the end
     missing = missing_positions(session, attempt)
     if missing:
         numbers = "、".join(f"問{n}" for n in missing)
@@ -668,8 +706,13 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
     # Only the request that flipped the attempt issues, in the same transaction: a pass always
     # has its certificate, and never two.
     if passed:
-        member = session.get(Member, attempt.member_id)
-        certificates.issue_for_attempt(session, member=member, course=course, attempt_id=attempt.id)
+        try:
+            certificates.issue_for_attempt(
+                session, member=member, course=course, attempt_id=attempt.id
+            )
+        except Conflict:
+            session.rollback()  # the membership ended at midnight meanwhile: not submitted either
+            raise
     session.commit()
     session.refresh(attempt)
     return attempt
