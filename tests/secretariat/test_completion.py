@@ -97,6 +97,13 @@ def world(app, make_network, make_org, make_member, make_user):
         db.session, member=ended, end_date=today, reason="退職", actor=None
     )  # the end date is the first day no longer a member
     member("k", home, start=today + timedelta(days=1))
+    # Passed in a workshop under a typed name nobody confirmed: 確認待ち, not 修了.
+    pending = make_certificate(member("p", home), course)
+    pending.awaiting_confirmation = True
+    # An entry awaiting the secretariat's review (not on the roster): not counted at all.
+    walk_in = make_certificate(member("q", home), course)
+    walk_in.member.needs_review = True
+    db.session.commit()
 
     member("l", coop)
     take(m["l"], course, "pre", right=set())  # pre only (0 %)
@@ -127,6 +134,7 @@ HOME = {
     "not_started": {"a"},
     "pre_done": {"b"},
     "learning": {"c", "d", "d2"},
+    "pending": {"p"},
     "valid": {"e", "i"},
     "expiring": {"f"},
     "lapsed": {"g", "h"},
@@ -135,6 +143,7 @@ COOP = {
     "not_started": {"n"},
     "pre_done": {"l"},
     "learning": set(),
+    "pending": set(),
     "valid": {"o91"},
     "expiring": {"o90", "o0"},
     "lapsed": set(),
@@ -164,18 +173,20 @@ def test_status_counts_per_organisation(world):
             s: len(v) for s, v in expected.items()
         }
     home = rows["みどり信用金庫"]
-    assert home.members == 10  # j (ended) and k (not started yet) are not counted
-    assert home.count("completed") == 5
-    assert home.rate("completed") == 50 and home.rate("learning") == 30
-    assert table.total.members == 15
+    # j (ended), k (not started yet) and q (awaiting review, off the roster) are not counted
+    assert home.members == 11
+    assert home.count("completed") == 5  # p's pending certificate is not a completion
+    assert home.rate("completed") == 45 and home.rate("learning") == 27
+    assert table.total.members == 16
     assert table.total.count("expiring") == 3 and table.total.count("completed") == 8
 
 
 def test_summary_is_the_network_total(world):
     summary = completion.summary(db.session, world["network"].id, world["course"])
-    assert summary.members == 15
-    assert summary.count("not_started") == 2 and summary.rate("not_started") == 13
-    assert summary.count("completed") == 8 and summary.rate("completed") == 53
+    assert summary.members == 16
+    assert summary.count("not_started") == 2 and summary.rate("not_started") == 12
+    assert summary.count("completed") == 8 and summary.rate("completed") == 50
+    assert summary.count("pending") == 1
 
 
 def test_kind_filter_keeps_only_that_kind(world):
@@ -193,13 +204,17 @@ def test_completion_page_shows_counts_rates_and_drill_down_links(world, client, 
     page = response.get_data(as_text=True)
     assert "みどり信用金庫" in page and "金融機関" in page and "生協・宅配事業者" in page
     home, course = world["home"].id, world["course"].id
-    # 学習中 in the credit union: 3 of 10, linked to exactly those people.
+    # 学習中 in the credit union: 3 of 11, linked to exactly those people.
     link = f"/completion/members?course={course}&amp;organisation={home}&amp;status=learning"
-    assert re.search(re.escape(link) + r'">3</a><small>30%</small>', page)
-    # The total row: 8 of 15 completed (53 %), linked without an organisation.
-    assert re.search(r'status=completed">8</a><small>53%</small>', page)
+    assert re.search(re.escape(link) + r'">3</a><small>27%</small>', page)
+    # 確認待ち: its own column, not part of 修了.
+    link = f"/completion/members?course={course}&amp;organisation={home}&amp;status=pending"
+    assert re.search(re.escape(link) + r'">1</a><small>9%</small>', page)
+    assert "本人確認（講師・事務局）がまだの人" in page
+    # The total row: 8 of 16 completed (50 %), linked without an organisation.
+    assert re.search(r'status=completed">8</a><small>50%</small>', page)
     assert "見出しの意味" in page and "90日以内に有効期限が来る人" in page
-    assert "在籍者 <strong>15人</strong>" in page
+    assert "在籍者 <strong>16人</strong>" in page
 
 
 def test_completion_page_kind_filter(world, client, login):
@@ -235,7 +250,7 @@ def test_drill_down_shows_last_activity_and_paginates(world, client, login, app)
     login(client, world["secretariat"])
     first = client.get(url(world, "members", status="all")).get_data(as_text=True)
     second = client.get(url(world, "members", status="all", page=2)).get_data(as_text=True)
-    assert "15人" in first and "1 / 4 ページ" in first
+    assert "16人" in first and "1 / 4 ページ" in first
     assert len(names_on(first)) == 4 and names_on(first).isdisjoint(names_on(second))
     today = today_jst()
     assert f"{today.year}年{today.month}月{today.day}日" in first
@@ -279,7 +294,7 @@ def test_csv_export_reads_back(world, client, login):
     assert rows[0] == list(completion.EXPORT_HEADER)
     by_name = {row[3]: row for row in rows[1:]}
     counted = set().union(*HOME.values(), *COOP.values())
-    assert len(rows) == 16 and set(by_name) == {f"{k}さん" for k in counted}
+    assert len(rows) == 17 and set(by_name) == {f"{k}さん" for k in counted}
     for name, expected in expected_rows(world).items():
         expected[11] = by_name[name][11]  # certificate serials depend on the issue order
         assert by_name[name] == expected
@@ -291,7 +306,7 @@ def test_csv_export_reads_back(world, client, login):
     assert by_name["iさん"][8] == "修了証有効"
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.members"))
     event = event.one()
-    assert event.details == {"format": "csv", "rows": 15, "course": world["course"].title}
+    assert event.details == {"format": "csv", "rows": 16, "course": world["course"].title}
     assert event.network_id == world["network"].id
 
 

@@ -17,7 +17,7 @@ from trainer.certificates.models import Certificate
 from trainer.extensions import db
 from trainer.quizzes.course_stats import course_statistics
 from trainer.quizzes.models import Answer, Attempt
-from trainer.workshops.models import Participant
+from trainer.workshops.models import Participant, ParticipantDevice
 
 
 def count(model, *where) -> int:
@@ -48,9 +48,16 @@ def test_a_phone_that_slept_finds_its_answers_and_another_phone_continues(app, c
     response = p.post(f"/join/{room.code}/answers/pre", data=half)
     assert response.status_code == 302
     assert count(Answer, Answer.attempt_id == attempt_id) == 5
-    # The phone's battery died; on a borrowed phone the same person joins again.
+    # The phone's battery died; on a borrowed phone the same person joins again, and the
+    # trainer, who sees them, approves the new phone for the seat.
     other = phone(app)
     join(other, room, org=room.orgs[0], name="見守　花子1")
+    device = db.session.scalar(
+        select(ParticipantDevice).where(ParticipantDevice.status == "waiting")
+    )
+    approved = client.post(f"{room.base}/devices/{device.id}/approve")
+    assert approved.status_code == 302
+    assert other.get(f"/join/{room.code}/wait").headers["Location"].endswith("/me")
     page = other.get(f"/join/{room.code}/me").get_data(as_text=True)
     assert page.count(" checked") >= 5  # the five saved answers are ticked
     assert open_attempt_id(other, room) == attempt_id
@@ -204,6 +211,11 @@ def test_workshop_answers_count_in_the_course_statistics(app, client, login, roo
     move_to(client, room, "post")
     for p in phones:
         answer_test(p, room, "post", right=True)
+    # Names typed on phones: nothing counts until someone has confirmed who answered.
+    stats = course_statistics(db.session, network_id=room.network.id, course=room.course)
+    assert (stats.learners_pre, stats.learners_post, stats.learners_paired) == (0, 0, 0)
+    # The trainer confirms the room after the tests: both results count from then on.
+    assert client.post(f"{room.base}/participants/confirm-all").status_code == 302
     stats = course_statistics(db.session, network_id=room.network.id, course=room.course)
     assert (stats.learners_pre, stats.learners_post, stats.learners_paired) == (2, 2, 2)
     assert all(q.post_rate == 1.0 for q in stats.questions)

@@ -21,6 +21,13 @@ def test_a_small_workshop_from_join_to_certificate(app, client, login, room):
         assert "受付が完了しました" in page
         assert f"見守 花子{i}さん" in page
 
+    # Roll call: the trainer sees the three in the room and confirms them (names typed on a
+    # phone prove nothing until someone has).
+    page = client.get(room.base).get_data(as_text=True)
+    assert "未確認の3人を、まとめて確認済みにする" in page
+    assert client.post(f"{room.base}/participants/confirm-all").status_code == 302
+    assert "未確認" not in client.get(room.base).get_data(as_text=True)
+
     move_to(client, room, "pre")
     for p in phones:
         attempt = answer_test(p, room, "pre", right=False)

@@ -30,7 +30,7 @@ def test_the_list_shows_who_needs_review_with_candidates(app, client, login, roo
     secretariat = make_user(room.network, Role.SECRETARIAT)
     login(client, secretariat)
     index = client.get(f"/n/{room.network.id}/workshops/").get_data(as_text=True)
-    assert "名簿で見つからなかった研修会参加者が <strong>1人</strong> います" in index
+    assert "本人確認がまだの研修会参加者が <strong>1人</strong> います" in index
     page = client.get(f"/n/{room.network.id}/workshops/review").get_data(as_text=True)
     assert "見守 はな子" in page and "見守り研修会" in page
     assert "見守 花子1（みまもり はなこ1）" in page  # a member of the same organisation

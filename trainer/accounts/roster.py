@@ -427,7 +427,12 @@ class MemberPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-MEMBER_STATUSES = {"active": "在籍中", "ended": "退会済み", "all": "すべて"}
+MEMBER_STATUSES = {
+    "active": "在籍中",
+    "ended": "退会済み",
+    "review": "確認待ち（研修会で名簿になかった方）",
+    "all": "すべて",
+}
 
 
 def search_members(
@@ -454,10 +459,19 @@ def search_members(
     if organisation_id:
         stmt = stmt.where(Member.organisation_id == organisation_id)
     today = today_jst()
+    # Entries from workshops awaiting the secretariat's review are not on the roster: only
+    # under their own filter (and すべて), never among 在籍中 or 退会済み.
+    on_roster = Member.needs_review.is_(False)
     if status == "active":
-        stmt = stmt.where(Member.membership_end.is_(None) | (Member.membership_end > today))
+        stmt = stmt.where(
+            on_roster, Member.membership_end.is_(None) | (Member.membership_end > today)
+        )
     elif status == "ended":
-        stmt = stmt.where(Member.membership_end.is_not(None) & (Member.membership_end <= today))
+        stmt = stmt.where(
+            on_roster, Member.membership_end.is_not(None) & (Member.membership_end <= today)
+        )
+    elif status == "review":
+        stmt = stmt.where(Member.needs_review.is_(True), Member.rejected_at.is_(None))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
     rows = session.scalars(

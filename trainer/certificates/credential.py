@@ -77,6 +77,7 @@ def credential(
             "type": "MimamoriVerificationStatus",
             "status": status.value,
             "statusLabel": status.label,
+            "statusDescription": status.public_text(network.name),
             "checkedAt": to_jst(checked_at).isoformat(timespec="seconds"),
         },
     }

@@ -32,12 +32,33 @@ class CertificateStatus(enum.StrEnum):
     EXPIRED = "expired"
     LAPSED = "lapsed"  # the membership has ended
     REVOKED = "revoked"
+    # Passed, but nobody has confirmed yet that the person is the member named (a workshop
+    # participant who typed a name, or someone not on the roster): never shown as valid.
+    PENDING = "pending"
 
     @property
     def label(self) -> str:
-        return {"valid": "有効", "expired": "期限切れ", "lapsed": "失効", "revoked": "取消"}[
-            self.value
-        ]
+        return {
+            "valid": "有効",
+            "expired": "期限切れ",
+            "lapsed": "失効",
+            "revoked": "取消",
+            "pending": "確認中",
+        }[self.value]
+
+    def public_text(self, network: str) -> str:
+        """The one sentence /verify and the credential say about this status. Only VALID says
+        the person is a member and has completed the training: nothing else claims it."""
+        return {
+            "valid": f"この方は、{network}の構成員で、研修を修了しています。",
+            "expired": "この修了証は有効期限が過ぎています。",
+            "lapsed": f"この方は、現在は{network}の構成員ではありません。",
+            "revoked": "この修了証は、発行した協議会によって取り消されています。",
+            "pending": (
+                "事務局の確認が済むまで、構成員証としては有効ではありません。"
+                "（研修会での本人確認、または名簿への登録を待っています）"
+            ),
+        }[self.value]
 
 
 class Certificate(db.Model):
@@ -80,10 +101,18 @@ class Certificate(db.Model):
     def serial_label(self) -> str:
         return f"第{self.serial:05d}号"
 
+    @property
+    def is_pending(self) -> bool:
+        """Not confirmed yet: the result awaits the trainer's or the secretariat's confirmation,
+        or the person is not on the roster yet (an entry awaiting the secretariat's review)."""
+        return self.awaiting_confirmation or self.member.needs_review
+
     def status_on(self, day: date) -> CertificateStatus:
-        """取消 before 失効 before 期限切れ: the strongest reason is the one shown."""
+        """取消 before 確認中 before 失効 before 期限切れ: the strongest reason is the one shown."""
         if self.revoked_at is not None:
             return CertificateStatus.REVOKED
+        if self.is_pending:
+            return CertificateStatus.PENDING
         if not self.member.is_active_on(day):
             return CertificateStatus.LAPSED
         if day > self.valid_until:

@@ -56,7 +56,12 @@ def _next_serial(session: Session, network_id: int) -> int:
 
 
 def issue_for_attempt(
-    session: Session, *, member: Member, course: Course, attempt_id: int
+    session: Session,
+    *,
+    member: Member,
+    course: Course,
+    attempt_id: int,
+    awaiting_confirmation: bool = False,
 ) -> Certificate:
     """Issue the certificate for a passed post-quiz, inside the caller's transaction (flush
     only): the submit that flips the attempt to 'submitted' issues it, exactly once. Never to a
@@ -74,6 +79,9 @@ def issue_for_attempt(
         token_hash=token_digest(token),
         issued_on=issued_on,
         valid_until=valid_until_for(issued_on, course.certificate_months),
+        # A result nobody has confirmed yet (a workshop participant who typed a name) gets its
+        # certificate in the pending state (確認中) until the trainer or the secretariat does.
+        awaiting_confirmation=awaiting_confirmation,
     )
     session.add(certificate)
     session.flush()
@@ -88,6 +96,7 @@ def in_force(session: Session, member: Member, course: Course) -> Certificate | 
             Certificate.member_id == member.id,
             Certificate.course_id == course.id,
             Certificate.revoked_at.is_(None),
+            Certificate.awaiting_confirmation.is_(False),
             Certificate.valid_until >= today_jst(),
         )
         .order_by(Certificate.valid_until.desc())
@@ -98,7 +107,11 @@ def in_force(session: Session, member: Member, course: Course) -> Certificate | 
 def latest_for(session: Session, member: Member, course: Course) -> Certificate | None:
     return session.scalar(
         select(Certificate)
-        .where(Certificate.member_id == member.id, Certificate.course_id == course.id)
+        .where(
+            Certificate.member_id == member.id,
+            Certificate.course_id == course.id,
+            Certificate.awaiting_confirmation.is_(False),
+        )
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
         .limit(1)
     )
@@ -190,6 +203,9 @@ def for_learner(session: Session, member: Member, certificate_id: int) -> Certif
     certificate = session.get(Certificate, certificate_id)
     if certificate is None or certificate.member_id != member.id:
         raise NotFound("修了証が見つかりません。")
+    if certificate.is_pending:
+        # Printed, a pending certificate would look valid: it is handed out once confirmed.
+        raise NotFound("この修了証は確認中です。本人確認が済むと開けるようになります。")
     return certificate
 
 
@@ -245,20 +261,24 @@ CERTIFICATE_FILTERS = {
     "expired": "期限切れ",
     "lapsed": "失効（退会）",
     "revoked": "取消",
+    "pending": "確認中",
 }
 
 
 def status_clause(status: str, today: date):
     """SQL for the status filters, in the same order of precedence as status_on()."""
     not_revoked = Certificate.revoked_at.is_(None)
+    pending = or_(Certificate.awaiting_confirmation.is_(True), Member.needs_review.is_(True))
+    settled = and_(not_revoked, not_(pending))
     active = active_clause(today)
-    valid = and_(not_revoked, active, Certificate.valid_until >= today)
+    valid = and_(settled, active, Certificate.valid_until >= today)
     return {
         "valid": valid,
         "expiring": and_(valid, Certificate.valid_until <= today + timedelta(days=EXPIRING_DAYS)),
-        "expired": and_(not_revoked, active, Certificate.valid_until < today),
-        "lapsed": and_(not_revoked, not_(active)),
+        "expired": and_(settled, active, Certificate.valid_until < today),
+        "lapsed": and_(settled, not_(active)),
         "revoked": Certificate.revoked_at.is_not(None),
+        "pending": and_(not_revoked, pending),
     }.get(status)
 
 

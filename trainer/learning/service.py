@@ -116,6 +116,8 @@ def progress(session: Session, member: Member, course: Course) -> CourseProgress
             Attempt.member_id == member.id,
             Attempt.course_id == course.id,
             Attempt.status == "submitted",
+            # A workshop result under this name that nobody has confirmed is not theirs yet.
+            Attempt.awaiting_confirmation.is_(False),
         )
     ).all()
     return CourseProgress(

@@ -140,6 +140,10 @@ def _submitted_attempts(network_id: int, course_id: int, filters: StatsFilter) -
             Attempt.course_id == course_id,
             Attempt.status == "submitted",
             Member.network_id == network_id,
+            # Only results someone has vouched for: not those awaiting the trainer's or the
+            # secretariat's confirmation, and nobody who is not on the roster.
+            Attempt.awaiting_confirmation.is_(False),
+            Member.needs_review.is_(False),
         )
         .order_by(Attempt.id)
     )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     bindparam,
     exists,
+    false,
     select,
     update,
 )
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import ColumnElement
 
 from trainer.accounts.login import SessionMember
 from trainer.accounts.models import AgeBand, Gender, JobType, Member
@@ -47,6 +49,10 @@ from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuesti
 from trainer.timeutil import today_jst, utcnow
 
 ALREADY_SUBMITTED = "このテストはすでに提出されています。"
+OPEN_ON_OWN = (
+    "個人用リンクで受けている途中のテストがあります。"
+    "個人用リンクを開いてから参加し直すか、講師に本人確認を頼んでください。"
+)
 TAMPERED = (
     "送信内容が正しくありません。お手数ですが、ページを開き直してからもう一度お試しください。"
 )
@@ -207,7 +213,13 @@ def start_attempt(
 
 
 def start_workshop_attempt(
-    session: Session, *, member: Member, course: Course, phase: str, workshop_id: int
+    session: Session,
+    *,
+    member: Member,
+    course: Course,
+    phase: str,
+    workshop_id: int,
+    take_over_open: bool = True,
 ) -> Attempt:
     """The member's attempt at this phase in a workshop: the one already made for this workshop,
     else the one they have open (taken over into the workshop), else a new one. The key is
@@ -220,6 +232,10 @@ def start_workshop_attempt(
         return existing
     current = open_attempt(session, member, course, phase)
     if current is not None:
+        if current.workshop_id is None and not take_over_open:
+            # Someone who only typed this member's name must not see or finish the test the
+            # member began on their own (with their personal link).
+            raise Conflict(OPEN_ON_OWN)
         if current.workshop_id is None:
             current.workshop_id = workshop_id
             session.commit()
@@ -648,9 +664,21 @@ def missing_positions(session: Session, attempt: Attempt) -> list[int]:
     ]
 
 
-def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> Attempt:
+def submit(
+    session: Session,
+    *,
+    attempt: Attempt,
+    key: str,
+    course: Course,
+    unconfirmed: ColumnElement[bool] | None = None,
+) -> Attempt:
     """Submit once. A repeat (double tap, back button, retry) finds it submitted and changes
-    nothing; of two concurrent submits, the conditional UPDATE lets exactly one through."""
+    nothing; of two concurrent submits, the conditional UPDATE lets exactly one through.
+
+    `unconfirmed` is SQL (from the workshop that is the attempt's context) that is true while
+    nobody has confirmed who took it. It is evaluated by the flipping UPDATE itself, under the
+    attempt row's lock, so a confirmation either lands before the flip (and the result is
+    confirmed) or waits for it and then finds the result and its certificate to confirm."""
     if not hmac.compare_digest(key or "", attempt.idempotency_key):
         raise DomainError(TAMPERED)
     if attempt.status == "submitted":
@@ -668,12 +696,18 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
     flipped = session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == "open")
-        .values(status="submitted", submitted_at=utcnow())
-    )
-    if flipped.rowcount != 1:
+        .values(
+            status="submitted",
+            submitted_at=utcnow(),
+            awaiting_confirmation=false() if unconfirmed is None else unconfirmed,
+        )
+        .returning(Attempt.awaiting_confirmation)
+    ).first()
+    if flipped is None:
         session.rollback()
         session.refresh(attempt)
         return attempt
+    awaiting_confirmation = bool(flipped[0])
     questions = attempt_questions(session, attempt)
     # populate_existing: answers read before the flip (missing_positions) are read again.
     answered = {
@@ -708,7 +742,11 @@ def submit(session: Session, *, attempt: Attempt, key: str, course: Course) -> A
     if passed:
         try:
             certificates.issue_for_attempt(
-                session, member=member, course=course, attempt_id=attempt.id
+                session,
+                member=member,
+                course=course,
+                attempt_id=attempt.id,
+                awaiting_confirmation=awaiting_confirmation,
             )
         except Conflict:
             session.rollback()  # the membership ended at midnight meanwhile: not submitted either

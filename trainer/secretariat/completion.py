@@ -7,15 +7,19 @@ holds wins), on today's date in Japan:
    lasting such certificate ends within EXPIRING_DAYS days (valid_until <= today + 90).
 2. 修了証有効 (valid): a certificate that is not revoked and lasts more than 90 days from today.
 3. 失効 (lapsed): certificates exist, but none is valid today (each is expired or revoked).
-4. 学習中 (learning): no certificate, but a module of the course was read, or a post-test was
+4. 確認待ち (pending): passed, but the certificate is pending (確認中): nobody has confirmed yet
+   that the participant who typed this member's name in a workshop was the member. Not 修了.
+5. 学習中 (learning): no certificate, but a module of the course was read, or a post-test was
    submitted (and not passed: a pass always issues a certificate).
-5. 事前テスト済 (pre_done): only a submitted pre-test.
-6. 未受講 (not_started): nothing submitted and nothing read (an attempt that is started and never
+6. 事前テスト済 (pre_done): only a submitted pre-test.
+7. 未受講 (not_started): nothing submitted and nothing read (an attempt that is started and never
    submitted does not count as a start).
 
 修了 (completed) is 1 + 2 + 3 together: passed the course at least once. Only members active today
 (roster.active_clause) are counted, so a certificate that lapsed because the membership ended
-never shows up here (the member is not counted at all).
+never shows up here (the member is not counted at all), and an entry awaiting the
+secretariat's review is not on the roster (not counted either). Results awaiting confirmation
+count for nothing here: an unconfirmed attempt is neither a start nor a pass.
 
 Everything is computed by SQL in a handful of GROUP BY queries over three per-member aggregates
 (attempts, module reads, certificates), never per member in Python: 20,000 members and 200
@@ -54,6 +58,7 @@ from trainer.timeutil import today_jst
 NOT_STARTED = "not_started"
 PRE_DONE = "pre_done"
 LEARNING = "learning"
+PENDING = "pending"
 VALID = "valid"
 EXPIRING = "expiring"
 LAPSED = "lapsed"
@@ -65,6 +70,7 @@ STATUSES: dict[str, str] = {
     NOT_STARTED: "未受講",
     PRE_DONE: "事前テスト済",
     LEARNING: "学習中",
+    PENDING: "確認待ち",
     VALID: "修了証有効",
     EXPIRING: f"{EXPIRING_DAYS}日以内に期限切れ",
     LAPSED: "失効",
@@ -77,6 +83,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     (NOT_STARTED, "未受講"),
     (PRE_DONE, "事前済"),
     (LEARNING, "学習中"),
+    (PENDING, "確認待ち"),
     (COMPLETED, "修了"),
     (VALID, "うち有効"),
     (EXPIRING, "うち期限近"),
@@ -86,6 +93,10 @@ LEGEND: dict[str, str] = {
     NOT_STARTED: "事前テストも学習もまだの人",
     PRE_DONE: "事前テストだけ済んだ人",
     LEARNING: "モジュールを読み始めた人、または事後テストで不合格だった人（修了証なし）",
+    PENDING: (
+        "研修会で事後テストに合格したが、本人確認（講師・事務局）がまだの人。"
+        "修了証は「確認中」で、修了には数えない"
+    ),
     COMPLETED: "一度でも事後テストに合格した人（次の3つの合計）",
     VALID: f"修了証が有効で、有効期限まで{EXPIRING_DAYS}日より長い人",
     EXPIRING: f"修了証は有効だが、{EXPIRING_DAYS}日以内に有効期限が来る人",
@@ -163,7 +174,12 @@ def _facts(network_id: int, course_id: int, today: date):
             func.max(Attempt.submitted_at).label("last_at"),
         )
         .join(Member, Member.id == Attempt.member_id)
-        .where(in_network, Attempt.course_id == course_id, Attempt.status == "submitted")
+        .where(
+            in_network,
+            Attempt.course_id == course_id,
+            Attempt.status == "submitted",
+            Attempt.awaiting_confirmation.is_(False),
+        )
         .group_by(Attempt.member_id)
         .subquery("attempts")
     )
@@ -178,13 +194,27 @@ def _facts(network_id: int, course_id: int, today: date):
         .group_by(ModuleRead.member_id)
         .subquery("reads")
     )
+    in_force = and_(
+        Certificate.revoked_at.is_(None), Certificate.awaiting_confirmation.is_(False)
+    )
     certificates = (
         select(
             Certificate.member_id.label("member_id"),
-            # The longest lasting certificate that was not revoked decides valid / expiring.
+            # The longest lasting certificate that was neither revoked nor pending decides
+            # valid / expiring.
+            func.max(case((in_force, Certificate.valid_until), else_=None)).label("best_until"),
             func.max(
-                case((Certificate.revoked_at.is_(None), Certificate.valid_until), else_=None)
-            ).label("best_until"),
+                case(
+                    (
+                        and_(
+                            Certificate.revoked_at.is_(None),
+                            Certificate.awaiting_confirmation.is_(True),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("pending"),
             func.max(Certificate.issued_at).label("last_at"),
         )
         .where(Certificate.network_id == network_id, Certificate.course_id == course_id)
@@ -195,6 +225,7 @@ def _facts(network_id: int, course_id: int, today: date):
     status = case(
         (and_(best >= today, best <= today + timedelta(days=EXPIRING_DAYS)), literal(EXPIRING)),
         (best > today + timedelta(days=EXPIRING_DAYS), literal(VALID)),
+        (certificates.c.pending == 1, literal(PENDING)),
         (certificates.c.member_id.is_not(None), literal(LAPSED)),
         (or_(reads.c.member_id.is_not(None), attempts.c.post == 1), literal(LEARNING)),
         (attempts.c.pre == 1, literal(PRE_DONE)),
@@ -371,7 +402,11 @@ def _certificates_of(
 
 
 def _rank(certificate: Certificate, today: date) -> tuple[bool, date]:
-    valid = certificate.revoked_at is None and certificate.valid_until >= today
+    valid = (
+        certificate.revoked_at is None
+        and not certificate.awaiting_confirmation
+        and certificate.valid_until >= today
+    )
     return (valid, certificate.valid_until if valid else date.min)
 
 

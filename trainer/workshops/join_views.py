@@ -1,12 +1,16 @@
 """The participant's side: /join/<code> from the projector's QR code, then one page that follows
-the phases. No password: the phone remembers whom it joined as in the signed session cookie."""
+the phases. No password: the phone remembers whom it joined as in the signed session cookie,
+with a random secret that binds the seat to this phone (seats.py)."""
 
 from __future__ import annotations
+
+import secrets
 
 from flask import (
     Blueprint,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -25,9 +29,9 @@ from trainer.errors import DomainError, NotFound
 from trainer.extensions import db, limiter
 from trainer.quizzes import service as quizzes
 from trainer.web import show_error
-from trainer.workshops import codes, service
+from trainer.workshops import codes, seats, service
 from trainer.workshops.forms import JoinForm
-from trainer.workshops.models import Participant, Phase, Workshop
+from trainer.workshops.models import DeviceStatus, Participant, Phase, Workshop
 
 bp = Blueprint("join", __name__, url_prefix="/join")
 
@@ -36,6 +40,8 @@ bp = Blueprint("join", __name__, url_prefix="/join")
 WRONG_CODE_LIMIT = "30 per minute"
 JOIN_LIMIT = "1000 per 10 minutes"
 SESSION_KEY = "workshop_participants"
+WAITING_KEY = "workshop_waiting"  # {workshop id: ParticipantDevice id} while the trainer decides
+DEVICE_KEY = "device"  # this phone's secret: only its SHA-256 is stored (ParticipantDevice)
 LINK_AGAIN = "個人用リンクでの参加は、リンクを開き直してからお試しください。"
 
 
@@ -55,16 +61,48 @@ def _remember(participant: Participant) -> None:
     joined = dict(session.get(SESSION_KEY) or {})
     joined[str(participant.workshop_id)] = participant.id
     session[SESSION_KEY] = joined
+    _forget_waiting(participant.workshop_id)
     session.permanent = True  # survives the phone's browser being closed during the break
+
+
+def _device_secret() -> str:
+    """This phone's secret, made on its first join and kept for as long as its session."""
+    secret = session.get(DEVICE_KEY)
+    if not isinstance(secret, str) or len(secret) < 32:
+        secret = secrets.token_urlsafe(32)
+        session[DEVICE_KEY] = secret
+        session.permanent = True
+    return secret
+
+
+def _waiting_id(workshop: Workshop) -> int | None:
+    return (session.get(WAITING_KEY) or {}).get(str(workshop.id))
+
+
+def _remember_waiting(workshop: Workshop, device_id: int) -> None:
+    waiting = dict(session.get(WAITING_KEY) or {})
+    waiting[str(workshop.id)] = device_id
+    session[WAITING_KEY] = waiting
+    session.permanent = True
+
+
+def _forget_waiting(workshop_id: int) -> None:
+    waiting = dict(session.get(WAITING_KEY) or {})
+    if waiting.pop(str(workshop_id), None) is not None:
+        session[WAITING_KEY] = waiting
 
 
 def _workshop(code: str) -> Workshop:
     return service.by_code(db.session, code)
 
 
+def _seat_of(workshop: Workshop) -> Participant:
+    return seats.seat_of(db.session, workshop, _joined_id(workshop), session.get(DEVICE_KEY))
+
+
 def _participant(code: str) -> tuple[Workshop, Participant]:
     workshop = _workshop(code)
-    return workshop, service.participant_in(db.session, workshop, _joined_id(workshop))
+    return workshop, _seat_of(workshop)
 
 
 def _learner_of(workshop: Workshop):
@@ -95,31 +133,41 @@ def join(code: str):
         return redirect(url_for(".join", code=workshop.join_code))
     if _joined_id(workshop) and request.method == "GET":
         return redirect(url_for(".me", code=workshop.join_code))
-    reason = service.join_closed_reason(workshop)
+    if _waiting_id(workshop) and request.method == "GET":
+        return redirect(url_for(".wait", code=workshop.join_code))
+    reason = seats.join_closed_reason(workshop)
     if reason:
         return render_template("join/closed.html", workshop=workshop, reason=reason), 410
     form = JoinForm()
-    form.set_choices(service.invited_organisations(db.session, workshop))
+    form.set_choices(seats.invited_organisations(db.session, workshop))
     learner = _learner_of(workshop)
     if request.method == "POST" and (request.form.get("as_member") or form.validate()):
         try:
             if request.form.get("as_member"):
                 if learner is None:
                     raise DomainError(LINK_AGAIN)
-                participant = service.join_as_member(db.session, workshop=workshop, member=learner)
+                joined = seats.Joined(
+                    participant=seats.join_as_member(
+                        db.session, workshop=workshop, member=learner, secret=_device_secret()
+                    )
+                )
             else:
-                participant = service.join(
+                joined = seats.join(
                     db.session,
                     workshop=workshop,
                     organisation_id=form.organisation_id.data,
                     name=form.name.data,
                     kana=form.kana.data or "",
+                    secret=_device_secret(),
                 )
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
         else:
-            _remember(participant)
+            if joined.waiting is not None:
+                _remember_waiting(workshop, joined.waiting.id)
+                return redirect(url_for(".wait", code=workshop.join_code))
+            _remember(joined.participant)
             return redirect(url_for(".me", code=workshop.join_code))
     status = 422 if request.method == "POST" else 200
     return render_template("join/join.html", workshop=workshop, form=form, learner=learner), status
@@ -222,7 +270,7 @@ def _wants_json() -> bool:
 def answers(code: str, quiz_phase: str):
     workshop = _workshop(code)  # an unknown code is a 404 (and counts as a guess)
     try:
-        participant = service.participant_in(db.session, workshop, _joined_id(workshop))
+        participant = _seat_of(workshop)
         submit = request.form.get("action") == "submit"
         attempt = service.answer(
             db.session,
@@ -250,7 +298,7 @@ def answers(code: str, quiz_phase: str):
 def feedback(code: str):
     workshop = _workshop(code)
     try:
-        participant = service.participant_in(db.session, workshop, _joined_id(workshop))
+        participant = _seat_of(workshop)
         service.save_feedback(
             db.session,
             participant=participant,
@@ -271,7 +319,7 @@ def feedback(code: str):
 def attributes(code: str):
     workshop = _workshop(code)
     try:
-        participant = service.participant_in(db.session, workshop, _joined_id(workshop))
+        participant = _seat_of(workshop)
         quizzes.save_attributes(
             db.session,
             member=participant.member,
@@ -295,14 +343,59 @@ def leave(code: str):
     joined = dict(session.get(SESSION_KEY) or {})
     joined.pop(str(workshop.id), None)
     session[SESSION_KEY] = joined
+    _forget_waiting(workshop.id)
     return redirect(url_for(".join", code=workshop.join_code))
+
+
+def _waiting_request(workshop: Workshop):
+    return seats.waiting_device(
+        db.session, workshop, _waiting_id(workshop), session.get(DEVICE_KEY)
+    )
+
+
+@bp.get("/<code>/wait")
+@wrong_code_limit
+def wait(code: str):
+    """A second phone that typed the name of someone already seated waits here for the trainer:
+    it sees nothing of that seat (not the name's answers, not a certificate)."""
+    try:
+        workshop = _workshop(code)
+        device = _waiting_request(workshop)
+    except NotFound as error:
+        return render_template("join/enter.html", error=error.message, code=code), 404
+    if device.status == DeviceStatus.BOUND.value:
+        _remember(device.participant)
+        return redirect(url_for(".me", code=workshop.join_code))
+    if device.status == DeviceStatus.REJECTED.value:
+        _forget_waiting(workshop.id)
+        return render_template(
+            "join/wait.html", workshop=workshop, device=device, rejected=seats.REJECTED_HERE
+        ), 403
+    response = make_response(
+        render_template("join/wait.html", workshop=workshop, device=device, rejected=None)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<code>/wait/state")
+def wait_state(code: str):
+    """What the waiting page polls (as the phase poll): "waiting" until the trainer decides."""
+    try:
+        device = _waiting_request(_workshop(code))
+    except NotFound:
+        return jsonify(error="not found"), 404
+    response = jsonify(phase=device.status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _certificate(code: str):
     workshop, participant = _participant(code)
     post = service.workshop_attempt(db.session, participant, "post")
     certificate = certificates.for_attempt(db.session, post.id) if post else None
-    if certificate is None:
+    # A pending certificate is not handed out as a sheet: printed, it would look valid.
+    if certificate is None or certificate.is_pending:
         raise NotFound("修了証が見つかりません。")
     return workshop, certificate
 

@@ -1,5 +1,13 @@
-"""The secretariat's review of participants no member matched: confirm as a new member, or
-merge into the member they are (everything they did moves over; nothing is lost)."""
+"""The secretariat's review of who took part in workshops without anyone vouching for them.
+
+Two kinds of people wait here:
+- entries no member matched (Member.needs_review): confirm as a new member, merge into the
+  member they are (everything they did moves over), or reject with a reason (their
+  certificates are revoked; the entry stays, off the roster, so that nothing is lost);
+- roster members matched by a typed name whom the trainer did not confirm in the room: confirm,
+  or reject with a reason (what was done in their name moves to a rejected entry, so the
+  member's own record is as if it had never happened, and its certificates are revoked).
+"""
 
 from __future__ import annotations
 
@@ -7,31 +15,85 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Member, User
-from trainer.accounts.roster import get_member
+from trainer.accounts.roster import _new_link, get_member
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
-from trainer.errors import Conflict, DomainError
+from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import ModuleRead
 from trainer.quizzes.models import Attempt
-from trainer.workshops.models import Participant, Workshop
+from trainer.text import clean_text
+from trainer.timeutil import utcnow
+from trainer.workshops import seats
+from trainer.workshops.models import Confirmation, Participant, Workshop
+
+REASON_MAX = 500
+
+
+def _awaiting(network_id: int):
+    return (
+        Member.network_id == network_id,
+        Member.needs_review.is_(True),
+        Member.rejected_at.is_(None),
+    )
 
 
 def pending(session: Session, network_id: int) -> list[Member]:
     return list(
         session.scalars(
-            select(Member)
-            .where(Member.network_id == network_id, Member.needs_review.is_(True))
-            .order_by(Member.created_at, Member.id)
+            select(Member).where(*_awaiting(network_id)).order_by(Member.created_at, Member.id)
+        )
+    )
+
+
+def _unconfirmed_matches(network_id: int):
+    return (
+        select(Participant)
+        .join(Member, Member.id == Participant.member_id)
+        .where(
+            Member.network_id == network_id,
+            Member.needs_review.is_(False),
+            Participant.confirmed_via.is_(None),
+        )
+    )
+
+
+def unconfirmed_matches(session: Session, network_id: int) -> list[Participant]:
+    """Roster members matched by a typed name whom nobody has confirmed yet."""
+    return list(
+        session.scalars(
+            _unconfirmed_matches(network_id).order_by(Participant.joined_at, Participant.id)
         )
     )
 
 
 def pending_count(session: Session, network_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.network_id == network_id, Member.needs_review.is_(True))
+    """Everyone waiting for the secretariat: entries off the roster and unconfirmed matches."""
+    entries = session.scalar(select(func.count()).select_from(Member).where(*_awaiting(network_id)))
+    matches = session.scalar(
+        select(func.count()).select_from(_unconfirmed_matches(network_id).subquery())
     )
+    return int(entries or 0) + int(matches or 0)
+
+
+def _reason(reason: str) -> str:
+    reason = clean_text(reason)
+    if not reason:
+        raise DomainError("確認しない理由を入力してください。", "reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(f"理由は{REASON_MAX}文字以内で入力してください。", "reason")
+    return reason
+
+
+def _revoke_all(session: Session, certificates: list[Certificate], reason: str, actor: User) -> int:
+    now = utcnow()
+    revoked = 0
+    for certificate in certificates:
+        if certificate.revoked_at is None:
+            certificate.revoked_at = now
+            certificate.revoked_reason = f"本人確認ができなかったため（{reason}）"
+            certificate.revoked_by_id = actor.id
+            revoked += 1
+    return revoked
 
 
 def workshops_joined(session: Session, member: Member) -> list[Workshop]:
@@ -66,11 +128,22 @@ def _pending(session: Session, network_id: int, member_id: int) -> Member:
     member = get_member(session, network_id, member_id)
     if not member.needs_review:
         raise Conflict(f"{member.name}さんはすでに確認済みです。")
+    if member.rejected_at is not None:
+        raise Conflict(f"{member.name}さんは「確認しない」としました。")
     return member
 
 
+def _participations(session: Session, member_id: int) -> list[Participant]:
+    return list(session.scalars(select(Participant).where(Participant.member_id == member_id)))
+
+
 def confirm(session: Session, *, network_id: int, member_id: int, actor: User) -> Member:
+    """A new member: on the roster from now on, their results count, their certificates are
+    valid (the secretariat's confirmation covers the workshops they joined)."""
     member = _pending(session, network_id, member_id)
+    seats.confirm_seats(
+        session, _participations(session, member.id), Confirmation.SECRETARIAT, actor
+    )
     member.needs_review = False
     audit.record(
         session,
@@ -128,6 +201,10 @@ def merge(
             f"{target.name}さんにも回答途中のテストがあるため、いまは統合できません。"
             "どちらかのテストが提出されてから統合してください。"
         )
+    # Confirmed first (participant, then results and certificates: see seats.py), then moved.
+    seats.confirm_seats(
+        session, _participations(session, source.id), Confirmation.SECRETARIAT, actor
+    )
     moved = {}
     for model in (Participant, Attempt, Certificate):
         result = session.execute(
@@ -160,3 +237,118 @@ def merge(
     session.delete(source)
     session.commit()
     return target
+
+
+def reject(
+    session: Session, *, network_id: int, member_id: int, reason: str, actor: User
+) -> Member:
+    """Not a member: the entry stays off the roster with the reason, its certificates are
+    revoked (/verify shows 取消), and it is never matched again."""
+    member = _pending(session, network_id, member_id)
+    reason = _reason(reason)
+    member.rejected_at = utcnow()
+    member.rejected_reason = reason
+    certificates = list(
+        session.scalars(select(Certificate).where(Certificate.member_id == member.id))
+    )
+    revoked = _revoke_all(session, certificates, reason, actor)
+    audit.record(
+        session,
+        actor=actor,
+        action="member.reject",
+        target_type="member",
+        target_id=member.id,
+        target_label=member.name,
+        network_id=network_id,
+        details={"reason": reason, "certificates_revoked": revoked},
+    )
+    session.commit()
+    return member
+
+
+def _unconfirmed_match(session: Session, network_id: int, participant_id: int) -> Participant:
+    participant = session.scalar(
+        _unconfirmed_matches(network_id).where(Participant.id == participant_id)
+    )
+    if participant is None:
+        if session.scalar(
+            select(Participant.id)
+            .join(Member, Member.id == Participant.member_id)
+            .where(Participant.id == participant_id, Member.network_id == network_id)
+        ):
+            raise Conflict("この参加者の確認はすでに済んでいます。")
+        raise NotFound("参加者が見つかりません。")
+    return participant
+
+
+def confirm_match(
+    session: Session, *, network_id: int, participant_id: int, actor: User
+) -> Participant:
+    participant = _unconfirmed_match(session, network_id, participant_id)
+    seats.confirm_seats(session, [participant], Confirmation.SECRETARIAT, actor)
+    audit.record(
+        session,
+        actor=actor,
+        action="workshop.participant_confirm",
+        target_type="participant",
+        target_id=participant.id,
+        target_label=f"{participant.member.name}（{participant.workshop.title}）",
+        network_id=network_id,
+    )
+    session.commit()
+    return participant
+
+
+def reject_match(
+    session: Session, *, network_id: int, participant_id: int, reason: str, actor: User
+) -> Member:
+    """Someone typed this member's name and it was not them: what was done in that workshop
+    moves to a rejected entry (kept, never on the roster), its certificates are revoked, and
+    the member's own record is as if it had never happened."""
+    participant = _unconfirmed_match(session, network_id, participant_id)
+    reason = _reason(reason)
+    member = participant.member
+    selector, verifier = _new_link()
+    entry = Member(
+        network_id=network_id,
+        organisation_id=participant.organisation_id,
+        name=participant.entered_name,
+        kana=participant.entered_kana,
+        name_key=member.name_key,
+        kana_key=member.kana_key,
+        membership_start=member.membership_start,
+        link_selector=selector,
+        link_verifier=verifier,
+        needs_review=True,
+        rejected_at=utcnow(),
+        rejected_reason=reason,
+    )
+    session.add(entry)
+    session.flush()
+    in_workshop = (Attempt.workshop_id == participant.workshop_id, Attempt.member_id == member.id)
+    attempt_ids = list(session.scalars(select(Attempt.id).where(*in_workshop)))
+    certificates = list(
+        session.scalars(select(Certificate).where(Certificate.attempt_id.in_(attempt_ids)))
+    )
+    revoked = _revoke_all(session, certificates, reason, actor)
+    session.execute(update(Attempt).where(*in_workshop).values(member_id=entry.id))
+    for certificate in certificates:
+        certificate.member_id = entry.id
+    participant.member_id = entry.id
+    audit.record(
+        session,
+        actor=actor,
+        action="workshop.participant_reject",
+        target_type="member",
+        target_id=member.id,
+        target_label=member.name,
+        network_id=network_id,
+        details={
+            "workshop": participant.workshop.title,
+            "reason": reason,
+            "attempts_moved": len(attempt_ids),
+            "certificates_revoked": revoked,
+        },
+    )
+    session.commit()
+    return entry

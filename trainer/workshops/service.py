@@ -13,17 +13,17 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from trainer.accounts.models import Member, Organisation, User
-from trainer.accounts.roster import _new_link, get_organisation
+from trainer.accounts.models import Member, User
+from trainer.accounts.roster import get_organisation
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.quizzes import service as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
-from trainer.text import clean_text, name_key
+from trainer.text import clean_text
 from trainer.timeutil import today_jst, utcnow
-from trainer.workshops import codes
+from trainer.workshops import codes, seats
 from trainer.workshops.models import PHASE_ORDER, Participant, Phase, Workshop, WorkshopFeedback
 
 # The phases in which a test's answers are taken. A post-test still open when the trainer moves
@@ -141,152 +141,8 @@ def by_code(session: Session, typed: str) -> Workshop:
     return workshop
 
 
-def join_closed_reason(workshop: Workshop, day: date | None = None) -> str | None:
-    """Why no one can join any more, or None. The code lasts until the end of the workshop's day."""
-    if workshop.current_phase is Phase.CLOSED:
-        return "この研修会は終了しました。参加の受付は締め切りました。"
-    if (day or today_jst()) > workshop.held_on:
-        return "この参加コードの有効期限が切れています（開催日を過ぎました）。"
-    return None
-
-
-def invited_organisations(session: Session, workshop: Workshop) -> list[Organisation]:
-    stmt = select(Organisation).where(Organisation.network_id == workshop.network_id)
-    if workshop.organisation_ids:
-        stmt = stmt.where(Organisation.id.in_(workshop.organisation_ids))
-    return list(session.scalars(stmt.order_by(Organisation.name_key)))
-
-
-# --- joining -------------------------------------------------------------------------------------
-
-
-def match_member(
-    session: Session, *, network_id: int, organisation_id: int, name: str, kana: str
-) -> Member | None:
-    """The one member of the organisation this person is, or None when none or several could be.
-
-    Names compare in normal form (full- and half-width, spaces, katakana and hiragana all
-    fold together). Same-name members are told apart by kana; a name typed in kana matches
-    a member's kana. Never guesses between two people: the secretariat merges instead."""
-    in_org = select(Member).where(
-        Member.network_id == network_id, Member.organisation_id == organisation_id
-    )
-    typed_name, typed_kana = name_key(name), name_key(kana)
-    candidates = list(session.scalars(in_org.where(Member.name_key == typed_name)))
-    if len(candidates) > 1 and typed_kana:
-        candidates = [m for m in candidates if m.kana_key == typed_kana]
-    if not candidates:
-        candidates = list(session.scalars(in_org.where(Member.kana_key == typed_name)))
-    if len(candidates) > 1:  # prefer the one on the roster over an earlier unconfirmed entry
-        confirmed = [m for m in candidates if not m.needs_review and m.is_member_now]
-        candidates = confirmed if len(confirmed) == 1 else candidates
-    return candidates[0] if len(candidates) == 1 else None
-
-
-def join(
-    session: Session, *, workshop: Workshop, organisation_id: int | None, name: str, kana: str
-) -> Participant:
-    """Join by organisation and name; someone not found on the roster is kept as a member to
-    review. Joining again with the same name resumes the same participant."""
-    reason = join_closed_reason(workshop)
-    if reason:
-        raise Conflict(reason)
-    invited = {o.id for o in invited_organisations(session, workshop)}
-    if organisation_id not in invited:
-        raise DomainError("所属を一覧から選んでください。", "organisation_id")
-    name, kana = clean_text(name), clean_text(kana)
-    if not name:
-        raise DomainError("お名前を入力してください。", "name")
-    if len(name) > 100 or len(kana) > 100:
-        raise DomainError("100文字以内で入力してください。", "name" if len(name) > 100 else "kana")
-    # Joins to one workshop take turns from here: this no-op UPDATE takes the workshop row's lock
-    # (PostgreSQL) or the write lock (SQLite) before the roster is searched, so a double tap on
-    # 参加する by someone not on the roster makes one member, not two.
-    session.execute(
-        update(Workshop).where(Workshop.id == workshop.id).values(join_code=Workshop.join_code)
-    )
-    member = match_member(
-        session,
-        network_id=workshop.network_id,
-        organisation_id=organisation_id,
-        name=name,
-        kana=kana,
-    )
-    matched_by = "roster"
-    if member is None:
-        selector, verifier = _new_link()
-        member = Member(
-            network_id=workshop.network_id,
-            organisation_id=organisation_id,
-            name=name,
-            kana=kana,
-            name_key=name_key(name),
-            kana_key=name_key(kana),
-            membership_start=min(workshop.held_on, today_jst()),
-            link_selector=selector,
-            link_verifier=verifier,
-            needs_review=True,
-        )
-        session.add(member)
-        session.flush()
-        matched_by = "new"
-    return _participant(session, workshop, member, matched_by, name, kana, organisation_id)
-
-
-def join_as_member(session: Session, *, workshop: Workshop, member: Member) -> Participant:
-    """Join as the member whose personal link this phone is signed in with."""
-    reason = join_closed_reason(workshop)
-    if reason:
-        raise Conflict(reason)
-    if member.network_id != workshop.network_id:
-        raise NotFound("参加コードが見つかりません。コードをもう一度お確かめください。")
-    return _participant(
-        session, workshop, member, "link", member.name, member.kana, member.organisation_id
-    )
-
-
-def _participant(
-    session: Session,
-    workshop: Workshop,
-    member: Member,
-    matched_by: str,
-    name: str,
-    kana: str,
-    organisation_id: int,
-) -> Participant:
-    stmt = select(Participant).where(
-        Participant.workshop_id == workshop.id, Participant.member_id == member.id
-    )
-    existing = session.scalar(stmt)
-    if existing is not None:
-        session.commit()
-        return existing
-    participant = Participant(
-        workshop_id=workshop.id,
-        member_id=member.id,
-        organisation_id=organisation_id,
-        entered_name=name,
-        entered_kana=kana,
-        matched_by=matched_by,
-    )
-    session.add(participant)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # the same person joined from two phones at once: one row stands
-        existing = session.scalar(stmt)
-        if existing is None:
-            raise
-        return existing
-    return participant
-
-
-def participant_in(session: Session, workshop: Workshop, participant_id: int | None) -> Participant:
-    """The participant this phone joined as, in this workshop only."""
-    participant = session.get(Participant, participant_id) if participant_id else None
-    if participant is None or participant.workshop_id != workshop.id:
-        raise NotFound("この研修会への参加登録が見つかりません。もう一度参加してください。")
-    return participant
+# --- the room ------------------------------------------------------------------------------------
+# Joining and the phones' seats are in seats.py.
 
 
 def reload_spread_ms(session: Session, workshop: Workshop) -> int:
@@ -408,6 +264,8 @@ def test_state(session: Session, participant: Participant, quiz_phase: str) -> T
             course=workshop.course,
             phase=quiz_phase,
             workshop_id=workshop.id,
+            # Only someone confirmed may continue a test the member began on their own.
+            take_over_open=participant.confirmed_via is not None,
         )
     except Conflict as refusal:
         return TestState(attempt=None, reason=refusal.message)
@@ -461,8 +319,15 @@ def answer(
         attempt = state.attempt
     quizzes.save_answers(session, attempt=attempt, form=form)
     if submit:
+        # Take turns with a confirmation of this participant (seats.py), then flip: the result
+        # is marked awaiting confirmation exactly when nobody has confirmed them yet.
+        seats.lock_for_submit(session, participant)
         quizzes.submit(
-            session, attempt=attempt, key=attempt.idempotency_key, course=workshop.course
+            session,
+            attempt=attempt,
+            key=attempt.idempotency_key,
+            course=workshop.course,
+            unconfirmed=seats.unconfirmed_clause(),
         )
     return attempt
 
@@ -687,6 +552,7 @@ class ParticipantRow:
     post: Attempt | None
     feedback: WorkshopFeedback | None
     certificate_serial: str | None
+    certificate_pending: bool = False  # 確認中: nobody confirmed who passed, or not on the roster
 
 
 def participant_rows(session: Session, workshop: Workshop) -> list[ParticipantRow]:
@@ -711,20 +577,26 @@ def participant_rows(session: Session, workshop: Workshop) -> list[ParticipantRo
         )
     }
     post_ids = [a.id for (_, phase), a in attempts.items() if phase == "post"]
-    serials = {
-        c.attempt_id: c.serial_label
+    issued = {
+        c.attempt_id: c
         for c in session.scalars(select(Certificate).where(Certificate.attempt_id.in_(post_ids)))
     }
     rows = []
     for p in participants:
         post = attempts.get((p.member_id, "post"))
+        certificate = issued.get(post.id) if post else None
         rows.append(
             ParticipantRow(
                 participant=p,
                 pre=attempts.get((p.member_id, "pre")),
                 post=post,
                 feedback=feedback.get(p.id),
-                certificate_serial=serials.get(post.id) if post else None,
+                certificate_serial=certificate.serial_label if certificate else None,
+                certificate_pending=bool(
+                    certificate
+                    and (certificate.awaiting_confirmation or p.member.needs_review)
+                    and certificate.revoked_at is None
+                ),
             )
         )
     return rows

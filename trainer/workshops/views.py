@@ -15,7 +15,15 @@ from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.qr import absolute_url, qr_svg
 from trainer.web import show_error
-from trainer.workshops import codes, exports, projector_link, projector_views, review, service
+from trainer.workshops import (
+    codes,
+    exports,
+    projector_link,
+    projector_views,
+    review,
+    seats,
+    service,
+)
 from trainer.workshops.forms import WorkshopForm
 from trainer.workshops.models import Phase
 
@@ -79,6 +87,8 @@ def detail(workshop_id: int):
         projector_until=projector_link.last_day(workshop.held_on),
         rows=service.participant_rows(db.session, workshop),
         summary=service.feedback_summary(db.session, workshop),
+        waiting=seats.waiting_devices(db.session, workshop),
+        devices=seats.device_counts(db.session, workshop),
     )
 
 
@@ -103,6 +113,66 @@ def phase(workshop_id: int):
         verb = "戻しました" if now.index < before.index else "進めました"
         flash(f"「{now.label}」に{verb}。参加者の画面も切り替わります。", "success")
     return redirect(url_for(".detail", workshop_id=workshop.id))
+
+
+# --- who is who in the room (seats.py) ----------------------------------------------------------
+
+
+def _in_room(workshop_id: int, act, done: str):
+    """Run one decision about a seat, flash what happened, back to the participants."""
+    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    try:
+        result = act(workshop)
+    except NotFound:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(done.format(result=result), "success")
+    return redirect(url_for(".detail", workshop_id=workshop.id) + "#participants")
+
+
+@bp.post("/<int:workshop_id>/participants/<int:participant_id>/confirm")
+@allow(Role.TRAINER)
+def confirm_participant(workshop_id: int, participant_id: int):
+    return _in_room(
+        workshop_id,
+        lambda w: (
+            seats.confirm_participant(
+                db.session, workshop=w, participant_id=participant_id, actor=current_user
+            ).entered_name
+        ),
+        "{result}さんを本人確認済みにしました。",
+    )
+
+
+@bp.post("/<int:workshop_id>/participants/confirm-all")
+@allow(Role.TRAINER)
+def confirm_everyone(workshop_id: int):
+    return _in_room(
+        workshop_id,
+        lambda w: seats.confirm_everyone(db.session, workshop=w, actor=current_user),
+        "{result}人を本人確認済みにしました。",
+    )
+
+
+@bp.post("/<int:workshop_id>/devices/<int:device_id>/<decision>")
+@allow(Role.TRAINER)
+def decide_device(workshop_id: int, device_id: int, decision: str):
+    decide = {
+        "approve": (seats.approve_device, "同じ方として、この端末での参加を認めました。"),
+        "reject": (seats.reject_device, "この端末での参加を断りました。"),
+        "separate": (seats.seat_separately, "別の方として参加させました（重複の可能性あり）。"),
+    }.get(decision)
+    if decide is None:
+        raise NotFound("ページが見つかりません。")
+    action, done = decide
+    return _in_room(
+        workshop_id,
+        lambda w: action(db.session, workshop=w, device_id=device_id, actor=current_user),
+        done,
+    )
 
 
 @bp.get("/<int:workshop_id>/projector")
@@ -194,6 +264,68 @@ def review_list():
             }
             for m in members
         ],
+        matches=review.unconfirmed_matches(db.session, g.network.id),
+    )
+
+
+def _reviewed(act, done: str):
+    """One review decision: flash what happened (or why not), back to the list."""
+    try:
+        result = act()
+    except NotFound:
+        raise  # another network's record: the same 404 as everywhere
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(done.format(name=result), "success")
+    return redirect(url_for(".review_list"))
+
+
+@bp.post("/review/<int:member_id>/reject")
+def review_reject(member_id: int):
+    return _reviewed(
+        lambda: (
+            review.reject(
+                db.session,
+                network_id=g.network.id,
+                member_id=member_id,
+                reason=request.form.get("reason", ""),
+                actor=current_user,
+            ).name
+        ),
+        "{name}さんを「確認しない」としました。修了証は取り消されました。",
+    )
+
+
+@bp.post("/review/participants/<int:participant_id>/confirm")
+def review_confirm_match(participant_id: int):
+    return _reviewed(
+        lambda: (
+            review.confirm_match(
+                db.session,
+                network_id=g.network.id,
+                participant_id=participant_id,
+                actor=current_user,
+            ).member.name
+        ),
+        "{name}さんの研修会での参加を確認しました。",
+    )
+
+
+@bp.post("/review/participants/<int:participant_id>/reject")
+def review_reject_match(participant_id: int):
+    return _reviewed(
+        lambda: (
+            review.reject_match(
+                db.session,
+                network_id=g.network.id,
+                participant_id=participant_id,
+                reason=request.form.get("reason", ""),
+                actor=current_user,
+            ).name
+        ),
+        "「{name}」の名前での参加を本人ではないとしました。結果は構成員の記録から外し、修了証は取り消しました。",
     )
 
 
