@@ -57,13 +57,15 @@ def trusted_proxies() -> str:
 
 
 # Personal links (/m/<token>) sign a learner in for 180 days, reset links (/reset/<token>) set a
-# password, and projector links (/projector/<id>/<token>) open the projector without signing in:
-# their tokens must not be kept in log files.
-SECRET_PATHS = re.compile(r"(/(?:m|reset)/|/projector/\d+/)[^/?#\s\"]+")
+# password, invitation links (/invite/<token>, also in /login?next=…) give a role, and projector
+# links (/projector/<id>/<token>) open the projector without signing in: their tokens must not be
+# kept in log files.
+SECRET_PATHS = re.compile(r"(/(?:m|reset|invite)/|/projector/\d+/)[^/?#\s\"]+")
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger with the tokens of personal, reset and projector links replaced by ***."""
+    """gunicorn's logger with the tokens of personal, reset, invitation and projector links
+    replaced by ***."""
 
     def atoms(
         self, resp: object, req: object, environ: dict[str, Any], request_time: timedelta

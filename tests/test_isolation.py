@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tests.certificates.helpers import make_certificate
 from tests.content.helpers import write_course
-from trainer.accounts.models import Role
+from trainer.accounts import invitations
+from trainer.accounts.models import Role, StaffInvitation
 from trainer.extensions import db
 from trainer.learning.content_sync import load_courses
 from trainer.learning.models import Course
@@ -31,6 +32,11 @@ GLOBAL_ENDPOINTS = {
     "auth.login": "public",
     "auth.logout": "public",
     "auth.reset_password": "token",
+    # Invitation links: the token finds the invitation; accepting needs the invited account
+    # itself (signed in, or choosing its first password): tests/accounts/test_invitations.py.
+    "auth.invitation": "token",
+    "auth.invitation_accept": "token",
+    "auth.invitation_decline": "token",
     "auth.change_password": "staff",
     "learning.personal_link": "token",
     "learning.home": "learner",
@@ -73,6 +79,8 @@ GLOBAL_ENDPOINTS = {
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
+    "admin.reissue_invitation": "admin",
+    "admin.cancel_invitation": "admin",
 }
 
 
@@ -100,6 +108,8 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     a_workshop, b_workshop = (
         make_workshop(network, a_user if network is a else b_user) for network in (a, b)
     )
+    a_invitation = invite(a, a_user, "a-invited@example.jp")
+    b_invitation = invite(b, b_user, "b-invited@example.jp")
     return {
         "a": a,
         "b": b,
@@ -112,6 +122,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "certificate_id": b_certificate.id,
             "workshop_id": b_workshop.id,
             "draft_id": b_draft.id,
+            "invitation_id": b_invitation.id,
             **course,
         },
         "a_ids": {
@@ -121,6 +132,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "certificate_id": a_certificate.id,
             "workshop_id": a_workshop.id,
             "draft_id": a_draft.id,
+            "invitation_id": a_invitation.id,
             **course,
         },
         "a_member": a_member,
@@ -140,6 +152,18 @@ def make_draft(network, user) -> RosterImport:
     db.session.add(draft)
     db.session.commit()
     return draft
+
+
+def invite(network, user, email: str) -> StaffInvitation:
+    """An open invitation of the network (re-issuing or cancelling it needs its id)."""
+    return invitations.invite(
+        db.session,
+        network_id=network.id,
+        email=email,
+        name="招待 太郎",
+        role=Role.TRAINER,
+        actor=user,
+    ).invitation
 
 
 def make_workshop(network, user) -> Workshop:
@@ -197,6 +221,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
                 "certificate_id",
                 "workshop_id",
                 "draft_id",
+                "invitation_id",
             }:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:
@@ -276,5 +301,5 @@ def test_admin_routes_are_hidden_from_everyone_else(app, client, login, two_netw
         if GLOBAL_ENDPOINTS.get(rule.endpoint) != "admin":
             continue
         for method in methods(rule):
-            url = rule.build({"user_id": two_networks["a_user"].id})[1]
+            url = rule.build({"user_id": two_networks["a_user"].id, "invitation_id": 1})[1]
             assert client.open(url, method=method).status_code == 404, url

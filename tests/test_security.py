@@ -15,8 +15,17 @@ from sqlalchemy import func, select
 
 from tests.conftest import BASE_URL, PASSWORD, sign_in
 from trainer import create_app
-from trainer.accounts import users
-from trainer.accounts.models import Member, Network, Organisation, PasswordResetToken, Role, User
+from trainer.accounts import invitations, users
+from trainer.accounts.models import (
+    Member,
+    Network,
+    NetworkRole,
+    Organisation,
+    PasswordResetToken,
+    Role,
+    StaffInvitation,
+    User,
+)
 from trainer.audit.models import AuditEvent
 from trainer.config import ConfigError
 from trainer.extensions import db
@@ -30,6 +39,14 @@ SAFE_REFERRER_POLICIES = {"same-origin", "no-referrer", "strict-origin"}
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def count_open_invitations() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(StaffInvitation)
+        .where(StaffInvitation.accepted_at.is_(None), StaffInvitation.cancelled_at.is_(None))
+    )
 
 
 @pytest.fixture
@@ -173,7 +190,16 @@ def crawl(client, starts: list[str], *, limit: int = 150) -> dict[str, str]:
 
 def test_public_pages_have_no_inline_script_or_style(client, world):
     pages = crawl(
-        client, ["/", "/login", "/learn", "/no-such-page", f"/m/{'x' * 40}", "/reset/bad-token"]
+        client,
+        [
+            "/",
+            "/login",
+            "/learn",
+            "/no-such-page",
+            f"/m/{'x' * 40}",
+            "/reset/bad-token",
+            "/invite/bad-token",
+        ],
     )
     assert {"/", "/login", "/learn"} <= pages.keys()
     failed = client.post("/login", data={"email": "jimu@example.jp", "password": "wrong-pass"})
@@ -184,7 +210,7 @@ def test_public_pages_have_no_inline_script_or_style(client, world):
     assert_no_inline_code("invalid personal link", invalid_link.get_data(as_text=True))
 
 
-def test_staff_pages_have_no_inline_script_or_style(client, login, world):
+def test_staff_pages_have_no_inline_script_or_style(app, client, login, world):
     network, member, secretariat = world["network"], world["member"], world["secretariat"]
     login(client, secretariat)
     pages = crawl(client, ["/", f"/n/{network.id}/", "/admin/", "/account/password"])
@@ -234,7 +260,38 @@ def test_staff_pages_have_no_inline_script_or_style(client, login, world):
     for what, response in submitted.items():
         assert response.status_code in (200, 400, 422), (what, response.status_code)
         assert_no_inline_code(what, response.get_data(as_text=True))
-    assert "/reset/" in submitted["admin network created"].get_data(as_text=True)
+    created = submitted["admin network created"]
+    assert "/invite/" in created.get_data(as_text=True)
+    invite_path = re.search(
+        r"http://trainer\.test(/invite/[\w\-]+)", created.get_data(as_text=True)
+    )
+    # The trainer (who has a password) invited to another network: the pages for signing in,
+    # for someone else signed in, and for accepting.
+    existing = invitations.invite(
+        db.session,
+        network_id=db.session.scalar(select(Network.id).where(Network.name.like("あおば市%"))),
+        email=world["trainer"].email,
+        name="講師",
+        role=Role.TRAINER,
+        actor=world["secretariat"],
+    )
+    existing_path = f"/invite/{existing.token}"
+    trainer = app.test_client()
+    login(trainer, world["trainer"])
+    invitation_pages = {
+        "staff invitation link": client.post(
+            f"{prefix}/staff/new",
+            data={"email": "new@example.jp", "name": "新人", "role": "trainer"},
+        ),
+        "invitation, choose a password": app.test_client().get(invite_path.group(1)),
+        "invitation, sign in first": app.test_client().get(existing_path),
+        "invitation, someone else signed in": client.get(existing_path),
+        "invitation, accept": trainer.get(existing_path),
+    }
+    for what, response in invitation_pages.items():
+        assert response.status_code == 200, (what, response.status_code)
+        assert_no_inline_code(what, response.get_data(as_text=True))
+    assert f'action="{existing_path}/accept"' in invitation_pages["invitation, accept"].text
 
 
 class FormReader(HTMLParser):
@@ -365,6 +422,16 @@ def route_values(world) -> dict[str, dict[str, object]]:
         select(CourseModule).where(CourseModule.course_id == course.id).order_by(CourseModule.id)
     )
     reset_token = users.issue_password_reset(db.session, user=world["trainer"], issuer=None)
+    # A real invitation of an account without a password: without CSRF, a cross-site form
+    # must not be able to choose its password, accept it or decline it.
+    invite_token = invitations.invite(
+        db.session,
+        network_id=network.id,
+        email="invited@example.jp",
+        name="招待 花子",
+        role=Role.SECRETARIAT,
+        actor=world["secretariat"],
+    ).token
     return {
         "": {
             "network_id": network.id,
@@ -377,6 +444,9 @@ def route_values(world) -> dict[str, dict[str, object]]:
             "phase": "pre",
         },
         "auth.reset_password": {"token": reset_token},
+        "auth.invitation": {"token": invite_token},
+        "auth.invitation_accept": {"token": invite_token},
+        "auth.invitation_decline": {"token": invite_token},
     }
 
 
@@ -390,6 +460,11 @@ def snapshot(world) -> dict[str, object]:
         "members": count(Member),
         "users": count(User),
         "reset tokens": count(PasswordResetToken),
+        "roles": count(NetworkRole),
+        "open invitations": count_open_invitations(),
+        "passwords set": db.session.scalar(
+            select(func.count()).select_from(User).where(User.password_hash.is_not(None))
+        ),
         "member": (member.name, member.link_token, member.membership_end),
         "trainer": (trainer.name, trainer.role_in(world["network"].id), trainer.session_version),
         "secretariat": (secretariat.password_hash, secretariat.session_version),

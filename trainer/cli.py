@@ -100,14 +100,14 @@ def network_create(
 ) -> None:
     """ネットワークと最初の事務局担当者を作成し、パスワード設定用リンクを表示します。"""
     try:
-        created = users.create_network(
+        # The operator, on the server: the role is granted at once (the web invites instead).
+        created = users.operator_create_network(
             db.session,
             name=name,
             prefecture=prefecture,
             municipality=municipality,
             secretariat_email=secretariat_email,
             secretariat_name=secretariat_name,
-            actor=None,
         )
     except DomainError as error:
         _fail(error)
@@ -156,7 +156,7 @@ def user_grant(email: str, network_id: int, role: str) -> None:
     if user is None:
         raise click.ClickException(f"{email} のアカウントはありません。")
     try:
-        users.set_role(db.session, user=user, network_id=network_id, role=Role(role), actor=None)
+        users.operator_grant_role(db.session, user=user, network_id=network_id, role=Role(role))
     except DomainError as error:
         _fail(error)
     click.echo(f"{user.email} をネットワーク {network_id} の{Role(role).label}にしました。")

@@ -139,14 +139,13 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         password=passwords[admin_email],
         is_platform_admin=True,
     )
-    created = users.create_network(
+    created = users.operator_create_network(
         session,
         name=DEMO_NETWORK_NAME,
         prefecture="さくら県",
         municipality="みどり市",
         secretariat_email=secretariat_email,
         secretariat_name=secretariat_name,
-        actor=None,
     )
     network = created.network
     # Fictional windows for the fictional city; one left empty to show how unset facts look.
@@ -162,7 +161,7 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
     trainer = users.create_user(
         session, email=trainer_email, name=trainer_name, password=passwords[trainer_email]
     )
-    users.set_role(session, user=trainer, network_id=network.id, role=Role.TRAINER, actor=None)
+    users.operator_grant_role(session, user=trainer, network_id=network.id, role=Role.TRAINER)
 
     orgs = [
         roster.create_organisation(session, network_id=network.id, kind=kind, name=name, actor=None)

@@ -6,6 +6,7 @@ from trainer.accounts.models import (
     NetworkRole,
     Organisation,
     PasswordResetToken,
+    StaffInvitation,
     User,
 )
 from trainer.audit.models import AuditEvent
@@ -33,6 +34,7 @@ __all__ = [
     "QuizBank",
     "QuizQuestion",
     "RosterImport",
+    "StaffInvitation",
     "User",
     "Workshop",
     "WorkshopFeedback",

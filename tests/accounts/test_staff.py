@@ -1,4 +1,7 @@
-"""The secretariat manages its network's staff: roles, new accounts, reset links."""
+"""The secretariat manages its network's staff: roles, invitations, reset links.
+
+Invitations themselves (the link, accepting, what other networks see) are in
+test_invitations.py."""
 
 from __future__ import annotations
 
@@ -25,9 +28,9 @@ def secretariat(client, login, network, make_user):
     return user
 
 
-def reset_url(html: str) -> str:
-    match = re.search(r"http://trainer\.test(/reset/[A-Za-z0-9_\-]+)", html)
-    assert match, "no reset link on the page"
+def invite_url(html: str) -> str:
+    match = re.search(r"http://trainer\.test(/invite/[A-Za-z0-9_\-]+)", html)
+    assert match, "no invitation link on the page"
     return match.group(1)
 
 
@@ -38,7 +41,7 @@ def test_staff_list_shows_roles(client, network, secretariat, make_user):
     assert "事務局 花子（あなた）" in html
 
 
-def test_adding_a_new_person_creates_an_account_with_a_setup_link(
+def test_adding_a_new_person_invites_them_and_the_link_lets_them_in(
     app, client, network, secretariat
 ):
     response = client.post(
@@ -46,32 +49,38 @@ def test_adding_a_new_person_creates_an_account_with_a_setup_link(
         data={"email": "New.Trainer@Example.jp", "name": "新人 講師", "role": "trainer"},
     )
     html = response.get_data(as_text=True)
-    assert "パスワード設定用リンク" in html
+    assert "招待リンク" in html and "新人 講師さん（new.trainer@example.jp）" in html
     user = db.session.scalar(select(User).where(User.email == "new.trainer@example.jp"))
-    assert user.password_hash is None and user.role_in(network.id) is Role.TRAINER
+    # An account without a password, and no role until the invitation is accepted.
+    assert user.name == "新人 講師" and user.password_hash is None
+    assert user.role_in(network.id) is None
     newcomer = app.test_client()
     done = newcomer.post(
-        reset_url(html), data={"new_password": "trainer-password", "confirm": "trainer-password"}
+        invite_url(html), data={"new_password": "trainer-password", "confirm": "trainer-password"}
     )
     assert done.status_code == 302
+    assert db.session.get(User, user.id).role_in(network.id) is Role.TRAINER
     assert newcomer.get(f"/n/{network.id}/").status_code == 200
     assert newcomer.get(f"/n/{network.id}/members").status_code == 403
 
 
-def test_adding_an_existing_account_only_grants_the_role(
+def test_adding_an_existing_account_grants_nothing_until_it_accepts(
     client, network, secretariat, make_network, make_user
 ):
     other = make_network()
-    person = make_user(other, Role.SECRETARIAT, email="both@example.jp")
+    person = make_user(other, Role.SECRETARIAT, email="both@example.jp", name="両方 太郎")
     response = client.post(
         f"/n/{network.id}/staff/new",
         data={"email": "both@example.jp", "name": "誰でも", "role": "trainer"},
-        follow_redirects=True,
     )
-    assert "役割を付与しました" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "/invite/" in html
+    assert "役割を付与しました" not in html and "両方 太郎" not in html
     person = db.session.get(User, person.id)
-    assert person.role_in(network.id) is Role.TRAINER
+    assert person.role_in(network.id) is None
     assert person.role_in(other.id) is Role.SECRETARIAT  # roles are per network
+    staff_page = client.get(f"/n/{network.id}/staff/").get_data(as_text=True)
+    assert "誰でも" in staff_page and "両方 太郎" not in staff_page
 
 
 def test_adding_someone_twice_is_refused(client, network, secretariat):

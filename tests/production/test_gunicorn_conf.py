@@ -102,7 +102,9 @@ def test_forwarded_headers_are_trusted_by_gunicorn_exactly_when_the_app_trusts_a
         assert parsed.forwarded_allow_ips == trusted, env
 
 
-def test_the_access_log_hides_the_tokens_of_personal_reset_and_projector_links(monkeypatch):
+def test_the_access_log_hides_the_tokens_of_personal_reset_invitation_and_projector_links(
+    monkeypatch,
+):
     logger_class = read_conf(monkeypatch)["logger_class"]
     logger = logger_class(Config())
     token = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
@@ -124,6 +126,13 @@ def test_the_access_log_hides_the_tokens_of_personal_reset_and_projector_links(m
     atoms = logger.atoms(response, request, environ, timedelta(milliseconds=3))
     assert atoms["r"] == "GET /projector/12/***/live HTTP/1.1"
     assert token not in atoms["U"]
+    # Invitation links, and the sign-in page that leads back to one.
+    environ.update(RAW_URI=f"/login?next=/invite/{token}", PATH_INFO="/login")
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=3))
+    assert atoms["r"] == "GET /login?next=/invite/*** HTTP/1.1"
+    environ.update(RAW_URI=f"/invite/{token}/accept", PATH_INFO=f"/invite/{token}/accept")
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=3))
+    assert atoms["r"] == "GET /invite/***/accept HTTP/1.1" and token not in repr(atoms)
 
 
 # --- the production command, for real ------------------------------------------------------------

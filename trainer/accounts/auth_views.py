@@ -1,22 +1,38 @@
-"""Staff sign-in, sign-out, own password, and one-time password links."""
+"""Staff sign-in, sign-out, own password, one-time password links, and invitation links."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from trainer.accounts import users
+from trainer.accounts import invitations, users
 from trainer.accounts.access import staff_required
-from trainer.accounts.forms import ChangePasswordForm, LoginForm, ResetPasswordForm
-from trainer.errors import DomainError, InvalidToken
+from trainer.accounts.forms import (
+    ChangePasswordForm,
+    InvitationAnswerForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+from trainer.errors import Conflict, DomainError, InvalidToken
 from trainer.extensions import db, limiter
 from trainer.web import show_error
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_LIMIT = "10 per 15 minutes"
+# Links with a token (/reset/…, /invite/…): enough for a person, too few to guess tokens.
+TOKEN_LINK_LIMIT = "30 per 15 minutes"
 LOCKED_MESSAGE = (
     "ログインの失敗が続いたため、しばらくログインできません。"
     "15分ほど待ってからもう一度お試しください。"
@@ -68,7 +84,8 @@ def logout():
     # CSRFProtect has checked the token: a link on another site cannot sign anyone out.
     logout_user()
     flash("ログアウトしました。", "info")
-    return redirect(url_for("core.home"))
+    # The invitation page sends people on to sign in as the invited account (same site only).
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -91,7 +108,7 @@ def change_password():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per 15 minutes")
+@limiter.limit(TOKEN_LINK_LIMIT)
 def reset_password(token: str):
     try:
         reset = users.valid_reset_token(db.session, token)
@@ -111,3 +128,120 @@ def reset_password(token: str):
             flash("パスワードを設定しました。", "success")
             return redirect(url_for("core.home"))
     return render_template("auth/reset_password.html", form=form, user=reset.user)
+
+
+# --- invitation links (trainer/accounts/invitations.py explains why roles come only this way) ---
+
+
+def _invitation_invalid():
+    return _no_store(
+        render_template("auth/reset_invalid.html", message=invitations.INVALID_LINK), 404
+    )
+
+
+def _no_store(body, status: int = 200):
+    # The page is reached with a token in its URL: no browser or proxy cache keeps it.
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_in_as(user) -> bool:
+    return bool(
+        current_user.is_authenticated
+        and getattr(current_user, "is_staff", False)
+        and current_user.id == user.id
+    )
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(TOKEN_LINK_LIMIT)
+def invitation(token: str):
+    """What the invited person sees. An account without a password chooses one here (POST),
+    which accepts; one with a password must be signed in as itself, then accepts with a button."""
+    try:
+        invited = invitations.by_token(db.session, token)
+    except InvalidToken:
+        return _invitation_invalid()
+    user = invited.user
+    answer = InvitationAnswerForm()
+    if user.password_hash is None:
+        form = ResetPasswordForm()
+        if form.validate_on_submit():
+            try:
+                user = invitations.accept_with_new_password(
+                    db.session, token=token, new_password=form.new_password.data
+                )
+            except InvalidToken:
+                return _invitation_invalid()
+            except Conflict as error:
+                # Chosen meanwhile through another link: signing in is the way now.
+                flash(error.message, "error")
+                return redirect(url_for("auth.invitation", token=token))
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                logout_user()
+                login_user(user)
+                return _joined(invited)
+        return _no_store(
+            render_template(
+                "invitations/set_password.html",
+                invitation=invited,
+                token=token,
+                form=form,
+                answer=answer,
+            )
+        )
+    if not _signed_in_as(user):
+        here = url_for("auth.invitation", token=token)
+        return _no_store(
+            render_template(
+                "invitations/sign_in.html",
+                invitation=invited,
+                login_url=url_for("auth.login", next=here),
+            )
+        )
+    return _no_store(
+        render_template("invitations/accept.html", invitation=invited, token=token, answer=answer)
+    )
+
+
+@bp.post("/invite/<token>/accept")
+@limiter.limit(TOKEN_LINK_LIMIT)
+def invitation_accept(token: str):
+    try:
+        invited = invitations.by_token(db.session, token)
+    except InvalidToken:
+        return _invitation_invalid()
+    if not _signed_in_as(invited.user):
+        # Signed out (or in as someone else) since the page was shown: the page says what to do.
+        return redirect(url_for("auth.invitation", token=token))
+    try:
+        invitations.accept(db.session, token=token, user=current_user)
+    except InvalidToken:
+        return _invitation_invalid()
+    return _joined(invited)
+
+
+@bp.post("/invite/<token>/decline")
+@limiter.limit(TOKEN_LINK_LIMIT)
+def invitation_decline(token: str):
+    try:
+        invited = invitations.by_token(db.session, token)
+    except InvalidToken:
+        return _invitation_invalid()
+    user = current_user if _signed_in_as(invited.user) else None
+    try:
+        invitations.decline(db.session, token=token, user=user)
+    except InvalidToken:
+        return _invitation_invalid()
+    except DomainError:
+        return redirect(url_for("auth.invitation", token=token))
+    flash(f"「{invited.network.name}」への招待を断りました。", "info")
+    return redirect(url_for("core.home"))
+
+
+def _joined(invited):
+    flash(f"「{invited.network.name}」の{invited.role_label}になりました。", "success")
+    return redirect(url_for("network.dashboard", network_id=invited.network_id))

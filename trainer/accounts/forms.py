@@ -127,6 +127,10 @@ class StaffAddForm(JapaneseForm):
     role = SelectField("役割", choices=[SelectChoice(r.value, r.label) for r in Role])
 
 
+class InvitationAnswerForm(JapaneseForm):
+    """「承諾する」 and 「断る」 on an invitation: no fields, only the CSRF token."""
+
+
 class RoleForm(JapaneseForm):
     role = SelectField("役割", choices=[SelectChoice(r.value, r.label) for r in Role])
 

@@ -352,3 +352,43 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class StaffInvitation(db.Model):
+    """An offer of a role in a network, which only its holder can accept (see invitations.py).
+
+    A role is never granted from the web directly: the link /invite/<token> is handed over in
+    person, and the role exists only once the invited account has accepted through it. Only a
+    SHA-256 of the token is stored; the link is shown once, to the person who invited.
+    name_given is the name the inviter typed: the network sees that, never the account's own
+    name, until the account has joined it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("network.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name_given: Mapped[str] = mapped_column(String(100))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when the inviter cancels it, a newer invitation replaces it, or the invitee declines.
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    network: Mapped[Network] = relationship()
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def is_open(self) -> bool:
+        """Neither accepted nor cancelled (it may have expired: the inviter can make a new link)."""
+        return self.accepted_at is None and self.cancelled_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= utcnow()

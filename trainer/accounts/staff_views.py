@@ -1,17 +1,18 @@
-"""The secretariat manages the network's staff: who is secretariat or trainer here."""
+"""The secretariat manages the network's staff: who is secretariat or trainer here, and whom
+it has invited (a role comes only with the invited person's acceptance: invitations.py)."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
-from trainer.accounts import users
+from trainer.accounts import invitations, users
 from trainer.accounts.access import network_blueprint
 from trainer.accounts.forms import RoleForm, StaffAddForm
 from trainer.accounts.models import Role
 from trainer.errors import DomainError
 from trainer.extensions import db
-from trainer.qr import absolute_url
+from trainer.qr import absolute_url, qr_svg
 from trainer.web import show_error
 
 bp = network_blueprint("staff", __name__, "/staff")
@@ -22,6 +23,7 @@ def index():
     return render_template(
         "staff/index.html",
         staff=users.staff_of_network(db.session, g.network.id),
+        invited=invitations.open_invitations(db.session, g.network.id),
         role_form=RoleForm(),
         can_reset=lambda target: users.can_issue_reset(current_user, target),
     )
@@ -32,7 +34,7 @@ def new():
     form = StaffAddForm()
     if form.validate_on_submit():
         try:
-            added = users.add_staff(
+            link = invitations.invite(
                 db.session,
                 network_id=g.network.id,
                 email=form.email.data,
@@ -43,11 +45,44 @@ def new():
         except DomainError as error:
             show_error(form, error)
         else:
-            if added.setup_link_token:
-                return _show_link(added.user, added.setup_link_token, first=True)
-            flash(f"{added.user.name}さんに役割を付与しました。", "success")
-            return redirect(url_for(".index"))
+            # The same page whether or not the address had an account (invitations.py).
+            return invitation_link_page(link, back_url=url_for(".index"))
     return render_template("staff/new.html", form=form)
+
+
+@bp.post("/invitations/<int:invitation_id>/reissue")
+def reissue_invitation(invitation_id: int):
+    invitation = invitations.get_open_invitation(db.session, invitation_id, network_id=g.network.id)
+    link = invitations.reissue(db.session, invitation=invitation, actor=current_user)
+    return invitation_link_page(link, back_url=url_for(".index"))
+
+
+@bp.post("/invitations/<int:invitation_id>/cancel")
+def cancel_invitation(invitation_id: int):
+    invitation = invitations.get_open_invitation(db.session, invitation_id, network_id=g.network.id)
+    invitations.cancel(db.session, invitation=invitation, actor=current_user)
+    flash(
+        f"{invitation.name_given}さんへの招待を取り消しました。リンクは使えなくなりました。",
+        "success",
+    )
+    return redirect(url_for(".index"))
+
+
+def invitation_link_page(link: invitations.InvitationLink, *, back_url: str, created=None):
+    """The link, shown once: never kept by a browser or proxy cache."""
+    url = absolute_url(url_for("auth.invitation", token=link.token))
+    response = make_response(
+        render_template(
+            "invitations/link.html",
+            invitation=link.invitation,
+            url=url,
+            qr=qr_svg(url, label="招待リンクのQRコード"),
+            back_url=back_url,
+            created=created,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:user_id>/role")
@@ -92,13 +127,8 @@ def reset_link(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".index"))
-    return _show_link(user, token, first=False)
-
-
-def _show_link(user, token: str, *, first: bool):
     return render_template(
         "staff/reset_link.html",
         user=user,
         url=absolute_url(url_for("auth.reset_password", token=token)),
-        first=first,
     )

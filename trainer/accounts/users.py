@@ -1,4 +1,9 @@
-"""Staff users, their roles per network, passwords and one-time reset links."""
+"""Staff users, their roles per network, passwords and one-time reset links.
+
+Roles reach people from the web only through invitations (trainer/accounts/invitations.py, which
+explains why). The operator_* functions here grant directly: they are for the operator's command
+line and the demo, which run on the server, and no view may call them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,16 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from trainer.accounts.models import Network, NetworkRole, PasswordResetToken, Role, User
+from trainer.accounts.models import (
+    Network,
+    NetworkRole,
+    PasswordResetToken,
+    Role,
+    StaffInvitation,
+    User,
+)
 from trainer.audit import service as audit
 from trainer.errors import Conflict, DomainError, InvalidToken, NotFound
 from trainer.security import (
@@ -144,9 +156,10 @@ def get_network(session: Session, network_id: int) -> Network:
     return network
 
 
-def _create_network(
+def create_network_row(
     session: Session, *, name: str, prefecture: str, municipality: str, actor: User | None
 ) -> Network:
+    """A new network, audited, in the caller's transaction (flush only; the caller commits)."""
     name, prefecture, municipality = (clean_text(v) for v in (name, prefecture, municipality))
     if not name:
         raise DomainError("ネットワーク名を入力してください。", "name")
@@ -176,7 +189,7 @@ class NewNetwork:
     setup_link_token: str | None  # set when the secretariat's account is new
 
 
-def create_network(
+def operator_create_network(
     session: Session,
     *,
     name: str,
@@ -184,20 +197,21 @@ def create_network(
     municipality: str,
     secretariat_email: str,
     secretariat_name: str,
-    actor: User | None,
 ) -> NewNetwork:
-    """A network and its first secretariat user, together or not at all."""
+    """The operator's command line only: a network and its first secretariat, who gets the role
+    at once (with a setup link if the account is new). The web invites instead
+    (invitations.create_network): a role granted to an existing account without its holder's
+    say is what let one network pre-register another's secretariat."""
     try:
-        network = _create_network(
-            session, name=name, prefecture=prefecture, municipality=municipality, actor=actor
+        network = create_network_row(
+            session, name=name, prefecture=prefecture, municipality=municipality, actor=None
         )
-        added = _add_staff(
+        added = _operator_add_staff(
             session,
             network_id=network.id,
             email=secretariat_email,
             name=secretariat_name,
             role=Role.SECRETARIAT,
-            actor=actor,
             field_prefix="secretariat_",
         )
     except DomainError:
@@ -209,9 +223,12 @@ def create_network(
     )
 
 
-def _set_role(
+def grant_role(
     session: Session, user: User, network_id: int, role: Role, actor: User | None
 ) -> None:
+    """Give or change a role in the caller's transaction (flush only; the caller commits).
+    Callers decide whether the holder has agreed: an accepted invitation, a change to someone
+    who is already staff here, or the operator."""
     existing = session.scalar(
         select(NetworkRole).where(
             NetworkRole.user_id == user.id, NetworkRole.network_id == network_id
@@ -240,30 +257,28 @@ def _set_role(
     )
 
 
-def set_role(
-    session: Session, *, user: User, network_id: int, role: Role, actor: User | None
-) -> None:
+def operator_grant_role(session: Session, *, user: User, network_id: int, role: Role) -> None:
+    """The operator's command line (`trainer user grant`) and the demo only: a role at once."""
     get_network(session, network_id)
-    _set_role(session, user, network_id, role, actor)
+    grant_role(session, user, network_id, role, None)
     session.commit()
 
 
 @dataclass(frozen=True)
-class StaffAdded:
+class _StaffAdded:
     user: User
     setup_link_token: str | None  # set when the account is new and needs a first password
 
 
-def _add_staff(
+def _operator_add_staff(
     session: Session,
     *,
     network_id: int,
     email: str,
     name: str,
     role: Role,
-    actor: User | None,
     field_prefix: str = "",
-) -> StaffAdded:
+) -> _StaffAdded:
     user = user_by_email(session, email)
     token = None
     if user is None:
@@ -277,43 +292,16 @@ def _add_staff(
             raise
         audit.record(
             session,
-            actor=actor,
+            actor=None,
             action="user.create",
             target_type="user",
             target_id=user.id,
             target_label=user.email,
             network_id=network_id,
         )
-        token = _issue_reset(session, user=user, issuer=actor, network_id=network_id)
-    elif user.role_in(network_id) is not None:
-        raise Conflict(
-            "この人はすでにこのネットワークの職員です。役割は一覧から変更できます。",
-            field_prefix + "email",
-        )
-    _set_role(session, user, network_id, role, actor)
-    return StaffAdded(user=user, setup_link_token=token)
-
-
-def add_staff(
-    session: Session,
-    *,
-    network_id: int,
-    email: str,
-    name: str,
-    role: Role,
-    actor: User | None,
-) -> StaffAdded:
-    """Give someone a role in a network, creating their account (with a setup link) if new."""
-    get_network(session, network_id)
-    try:
-        added = _add_staff(
-            session, network_id=network_id, email=email, name=name, role=role, actor=actor
-        )
-    except DomainError:
-        session.rollback()
-        raise
-    session.commit()
-    return added
+        token = _issue_reset(session, user=user, issuer=None, network_id=network_id)
+    grant_role(session, user, network_id, role, None)
+    return _StaffAdded(user=user, setup_link_token=token)
 
 
 def revoke_role(session: Session, *, user: User, network_id: int, actor: User) -> None:
@@ -352,7 +340,7 @@ def change_role(session: Session, *, user: User, network_id: int, role: Role, ac
         and _secretariat_count(session, network_id) <= 1
     ):
         raise Conflict("事務局が一人もいなくなるため、役割を変更できません。", "role")
-    _set_role(session, user, network_id, role, actor)
+    grant_role(session, user, network_id, role, actor)
     session.commit()
 
 
@@ -395,14 +383,34 @@ def staff_member(session: Session, network_id: int, user_id: int) -> User:
 def can_issue_reset(issuer: User, target: User) -> bool:
     """Platform admins may reset anyone. A secretariat may reset only users whose every role is in
     networks where the issuer is secretariat: otherwise a reset link would let one network's
-    secretariat take over an account that has rights in another network."""
+    secretariat take over an account that has rights in another network. An unanswered
+    invitation from another network counts too: once the platform admin has reset the password
+    of an address that one network pre-registered (for its real owner, invited elsewhere), that
+    network must not take the account back with a reset link of its own before the owner
+    accepts."""
     if issuer.is_platform_admin:
         return True
     if target.is_platform_admin or not target.roles:
         return False
-    return all(
-        (r := issuer.role_in(role.network_id)) is not None and r is Role.SECRETARIAT
-        for role in target.roles
+    session = object_session(target)
+    if session is None:  # the invitations cannot be checked: refuse rather than guess
+        return False
+    networks = {role.network_id for role in target.roles}
+    networks |= _pending_invitation_networks(session, target.id)
+    return all(issuer.role_in(network_id) is Role.SECRETARIAT for network_id in networks)
+
+
+def _pending_invitation_networks(session: Session, user_id: int) -> set[int]:
+    """Networks that have invited this account and still wait for its answer (unexpired)."""
+    return set(
+        session.scalars(
+            select(StaffInvitation.network_id).where(
+                StaffInvitation.user_id == user_id,
+                StaffInvitation.accepted_at.is_(None),
+                StaffInvitation.cancelled_at.is_(None),
+                StaffInvitation.expires_at > utcnow(),
+            )
+        )
     )
 
 

@@ -1,13 +1,20 @@
-"""Platform admin pages: create networks with their first secretariat; issue reset links."""
+"""Platform admin pages: create networks and invite their first secretariat; issue reset links.
+
+The admin may see every network and account. Creating a network invites its secretariat like any
+other network's invitation (trainer/accounts/invitations.py): the admin's page gets a link, and
+nobody has a role in the new network until the invited person accepts it. The admin can make a
+new link for any open invitation, since a new network has nobody else who could.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from trainer.accounts import users
+from trainer.accounts import invitations, users
 from trainer.accounts.access import admin_required
 from trainer.accounts.models import User
+from trainer.accounts.staff_views import invitation_link_page
 from trainer.admin.forms import NetworkCreateForm
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
@@ -24,6 +31,7 @@ def index():
         "admin/index.html",
         networks=users.all_networks(db.session),
         accounts=users.all_users(db.session),
+        invited=invitations.all_open_invitations(db.session),
     )
 
 
@@ -33,7 +41,7 @@ def network_new():
     form = NetworkCreateForm()
     if form.validate_on_submit():
         try:
-            created = users.create_network(
+            link = invitations.create_network(
                 db.session,
                 name=form.name.data,
                 prefecture=form.prefecture.data,
@@ -45,17 +53,27 @@ def network_new():
         except DomainError as error:
             show_error(form, error)
         else:
-            if created.setup_link_token:
-                return render_template(
-                    "admin/network_created.html",
-                    created=created,
-                    url=absolute_url(
-                        url_for("auth.reset_password", token=created.setup_link_token)
-                    ),
-                )
-            flash(f"「{created.network.name}」を作成しました。", "success")
-            return redirect(url_for(".index"))
+            return invitation_link_page(
+                link, back_url=url_for(".index"), created=link.invitation.network
+            )
     return render_template("admin/network_new.html", form=form)
+
+
+@bp.post("/invitations/<int:invitation_id>/reissue")
+@admin_required
+def reissue_invitation(invitation_id: int):
+    invitation = invitations.get_open_invitation(db.session, invitation_id, network_id=None)
+    link = invitations.reissue(db.session, invitation=invitation, actor=current_user)
+    return invitation_link_page(link, back_url=url_for(".index"))
+
+
+@bp.post("/invitations/<int:invitation_id>/cancel")
+@admin_required
+def cancel_invitation(invitation_id: int):
+    invitation = invitations.get_open_invitation(db.session, invitation_id, network_id=None)
+    invitations.cancel(db.session, invitation=invitation, actor=current_user)
+    flash(f"{invitation.name_given}さんへの招待を取り消しました。", "success")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/users/<int:user_id>/reset-link")
@@ -69,5 +87,4 @@ def reset_link(user_id: int):
         "staff/reset_link.html",
         user=user,
         url=absolute_url(url_for("auth.reset_password", token=token)),
-        first=False,
     )
