@@ -734,7 +734,7 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
     from trainer.quizzes import service as quizzes
     from trainer.security import hash_password
     from trainer.timeutil import today_jst
-    from trainer.workshops import service
+    from trainer.workshops import seats, service
     from trainer.workshops.models import Phase
 
     with app.app_context():  # the trainer signs in after it is closed (see seed_learners)
@@ -760,7 +760,12 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
             ),
             actor=trainer,
         )
-        joined = [service.join_as_member(db.session, workshop=workshop, member=m) for m in members]
+        joined = [
+            seats.join_as_member(
+                db.session, workshop=workshop, member=m, secret=secrets.token_urlsafe(32)
+            )
+            for m in members
+        ]
 
         def move(frm: Phase, to: Phase) -> None:
             service.move_phase(

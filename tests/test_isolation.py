@@ -22,7 +22,7 @@ from trainer.learning.models import Course
 from trainer.secretariat.models import RosterImport
 from trainer.timeutil import today_jst
 from trainer.workshops.codes import new_code
-from trainer.workshops.models import Workshop
+from trainer.workshops.models import Participant, ParticipantDevice, Workshop
 
 # Every route outside /n/<network_id>/, with what it is. A new one must be added here on purpose.
 GLOBAL_ENDPOINTS = {
@@ -70,6 +70,8 @@ GLOBAL_ENDPOINTS = {
     "join.feedback": "participant",
     "join.attributes": "participant",
     "join.leave": "participant",
+    "join.wait": "participant",
+    "join.wait_state": "participant",
     "join.certificate": "participant",
     "join.certificate_pdf": "participant",
     # The projector link: an HMAC of the workshop and its link version, counts only, no names;
@@ -108,6 +110,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     a_workshop, b_workshop = (
         make_workshop(network, a_user if network is a else b_user) for network in (a, b)
     )
+    a_seat, b_seat = seat(a_workshop, a_member), seat(b_workshop, b_member)
     a_invitation = invite(a, a_user, "a-invited@example.jp")
     b_invitation = invite(b, b_user, "b-invited@example.jp")
     return {
@@ -123,6 +126,9 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "workshop_id": b_workshop.id,
             "draft_id": b_draft.id,
             "invitation_id": b_invitation.id,
+            "participant_id": b_seat.participant_id,
+            "device_id": b_seat.id,
+            "decision": "approve",
             **course,
         },
         "a_ids": {
@@ -133,6 +139,9 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "workshop_id": a_workshop.id,
             "draft_id": a_draft.id,
             "invitation_id": a_invitation.id,
+            "participant_id": a_seat.participant_id,
+            "device_id": a_seat.id,
+            "decision": "approve",
             **course,
         },
         "a_member": a_member,
@@ -179,6 +188,25 @@ def make_workshop(network, user) -> Workshop:
     db.session.add(workshop)
     db.session.commit()
     return workshop
+
+
+def seat(workshop: Workshop, member) -> ParticipantDevice:
+    """A participant of the workshop, and a second phone waiting for the trainer about it."""
+    participant = Participant(
+        workshop_id=workshop.id,
+        member_id=member.id,
+        organisation_id=member.organisation_id,
+        entered_name=member.name,
+        matched_by="roster",
+    )
+    db.session.add(participant)
+    db.session.flush()
+    device = ParticipantDevice(
+        participant_id=participant.id, device_hash="0" * 64, status="waiting"
+    )
+    db.session.add(device)
+    db.session.commit()
+    return device
 
 
 def url_for_rule(rule, network_id: int, ids: dict[str, int]) -> str:
@@ -279,6 +307,9 @@ def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks)
         "workshops.new_projector_link",
         "workshops.export_csv",
         "workshops.export_xlsx",
+        "workshops.confirm_participant",
+        "workshops.confirm_everyone",
+        "workshops.decide_device",
     }
     for rule in network_rules(app):
         for method in methods(rule):

@@ -111,13 +111,14 @@ def test_exports_read_back_as_the_trainer_saw_them(app, client, login, room):
     assert first["氏名"] == "見守 花子1" and first["名簿との照合"] == "名簿と一致"
     assert first["事前テスト正答数"] == "0" and first["事前テスト問題数"] == "13"
     assert first["事後テスト正答数"] == "13" and first["事後テスト合否"] == "合格"
-    assert first["修了証番号"] == "第00001号"
+    assert first["修了証番号"] == "第00001号（確認中）"  # a typed name nobody confirmed
+    assert first["本人確認"] == "未確認"
     assert first["研修の感想"] == "とても良かった" and first["感想（自由記述）"] == "感想55"
     second = dict(zip(header, body[1], strict=True))
     assert second["事後テスト合否"] == "不合格" and second["修了証番号"] == ""
     third = dict(zip(header, body[2], strict=True))
     assert third["氏名"] == "'=HYPERLINK(1)"  # not a formula in Excel
-    assert third["名簿との照合"] == "未確認（事務局が確認）"
+    assert third["名簿との照合"] == "名簿にない（事務局が確認）"
     assert third["事後テスト正答数"] == ""  # never took it
 
     response = client.get(f"{room.base}/export.xlsx")

@@ -194,9 +194,7 @@ def _facts(network_id: int, course_id: int, today: date):
         .group_by(ModuleRead.member_id)
         .subquery("reads")
     )
-    in_force = and_(
-        Certificate.revoked_at.is_(None), Certificate.awaiting_confirmation.is_(False)
-    )
+    in_force = and_(Certificate.revoked_at.is_(None), Certificate.awaiting_confirmation.is_(False))
     certificates = (
         select(
             Certificate.member_id.label("member_id"),

@@ -17,6 +17,7 @@ HEADER = (
     "ふりがな",
     "所属",
     "名簿との照合",
+    "本人確認",
     "事前テスト正答数",
     "事前テスト問題数",
     "事後テスト正答数",
@@ -27,7 +28,7 @@ HEADER = (
     "理解できましたか",
     "感想（自由記述）",
 )
-MATCHED = {"roster": "名簿と一致", "link": "個人用リンク", "new": "未確認（事務局が確認）"}
+MATCHED = {"roster": "名簿と一致", "link": "個人用リンク", "new": "名簿にない（事務局が確認）"}
 
 
 def _score(attempt: Attempt | None) -> tuple[object, object]:
@@ -51,10 +52,11 @@ def rows(participants: list[ParticipantRow]) -> list[list[object]]:
                 p.member.kana,
                 p.organisation.name,
                 MATCHED.get(p.matched_by, p.matched_by),
+                p.confirmation.label if p.confirmation else "未確認",
                 *_score(row.pre),
                 *_score(post),
                 passed,
-                row.certificate_serial or "",
+                (row.certificate_serial or "") + ("（確認中）" if row.certificate_pending else ""),
                 SATISFACTION_LABELS[feedback.satisfaction - 1] if feedback else "",
                 UNDERSTANDING_LABELS[feedback.understanding - 1] if feedback else "",
                 feedback.comment if feedback else "",
@@ -73,5 +75,5 @@ def to_xlsx(participants: list[ParticipantRow], *, title: str) -> bytes:
         rows(participants),
         sheet_title="参加者",
         title=title,
-        widths=(6, 16, 18, 24, 20, 10, 10, 10, 10, 10, 12, 14, 18, 40),
+        widths=(6, 16, 18, 24, 20, 14, 10, 10, 10, 10, 10, 18, 14, 18, 40),
     )
