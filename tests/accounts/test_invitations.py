@@ -1,7 +1,7 @@
 """Staff invitations: a role only with its holder's say, and nothing about other networks'
 accounts shown to a network (trainer/accounts/invitations.py explains the design).
 
-The first tests replay the reported attack (M-1) and the disclosure (L-6) through the real pages.
+The first tests replay the reported pre-hijack and the account disclosure through the real pages.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def create_network_c(client) -> tuple[int, str]:
     return invitation.network_id, invite_path(page.get_data(as_text=True))
 
 
-# --- M-1: the reported pre-hijack, step by step ------------------------------------------------
+# --- the reported pre-hijack, step by step ------------------------------------------------------
 
 
 def test_the_reported_pre_hijack_no_longer_gives_network_b_a_role_in_c(app, login, world):
@@ -210,7 +210,7 @@ def test_the_invited_account_must_be_the_one_signed_in(app, login, world):
     assert role_in(hanako.id, a.id) is Role.SECRETARIAT  # nothing elsewhere changed
 
 
-# --- L-6: nothing about other networks' accounts -----------------------------------------------
+# --- nothing about other networks' accounts ----------------------------------------------------
 
 
 def masked(response, email: str) -> str:

@@ -1,4 +1,4 @@
-"""Ending a membership ends access (security review L-2): from the end date on, the personal link
+"""Ending a membership ends access: from the end date on, the personal link
 and every session of the member open one page that says so, and no new attempt, answer or
 certificate is stored; undoing the end restores access at once. Through the HTTP routes, with
 the secretariat recording the end on its own pages."""

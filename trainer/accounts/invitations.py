@@ -4,11 +4,11 @@ Why invitations. There is no mail server, so nobody can prove that they own an e
 whoever holds a link is who it reaches. Before invitations, adding an address that already had an
 account granted the role at once, and that had two consequences:
 
-* Pre-hijack (M-1). Network B adds sec-c@city-c.example.jp as its own staff, opens the setup link
+* Pre-hijack. Network B adds sec-c@city-c.example.jp as its own staff, opens the setup link
   itself and chooses the password. Later the platform admin makes that address the secretariat of
   network C (or another network adds it): the existing account silently got the role, and B,
   signing in with the password it chose, had secretariat rights in C.
-* Disclosure (L-6). The answer told B whether the address had an account (「役割を付与しました」
+* Disclosure. The answer told B whether the address had an account (「役割を付与しました」
   and no link), and B's staff list then showed the account's real name from another network.
 
 So no role without its holder's say:
