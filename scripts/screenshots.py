@@ -17,7 +17,8 @@ The workshop journey (screenshots 70-89): the demo trainer creates a workshop th
 (first empty, to see the errors) and runs it from the control page (also shown at 360 px); the
 projector is opened at 1280x720 and 1920x1080 and shot as the room sees it (the viewport only),
 its join QR code decoded with zbarimg against the URL shown, and the corner QR code too; three
-phones (360x740) join (one roster member typed with a full-width space, two new names), answer
+phones (360x740) join (one roster member typed with a full-width space, two new names), the
+trainer confirms them (「未確認の3人を、まとめて確認済みにする」), they answer
 the one-page tests by tapping answers, one passes the post-test with the answers from
 quizzes/basic-post.yaml and opens the certificate, all send the survey; the projector is shot after
 its script has fetched each new state. A keyboard check Tabs to the first radio button of a
@@ -951,6 +952,17 @@ def workshop(browser: Browser, demo: Demo) -> list[str]:
     for width, page in projectors.items():
         wait_projector(page, ".pj-count", "3人 参加")
         shoot_screen(wall[width], page, 72, "projector-reception-joined")
+
+    # A typed name is 未確認 (its certificate would be 確認中): after a roll call the trainer
+    # confirms the people in the room on the control page.
+    trainer.reload()
+    if trainer.locator("main table.list .badge", has_text="未確認").count() != 3:
+        desk.problems.append("workshop-control: the three typed names are not all 未確認")
+    shoot_page(desk, trainer, 71, "workshop-control-joined")
+    with trainer.expect_navigation():
+        trainer.get_by_role("button", name="未確認の3人を、まとめて確認済みにする").click()
+    if trainer.locator("main table.list .badge", has_text="未確認").count():
+        desk.problems.append("workshop-control: someone is still 未確認 after the roll call")
 
     # 事前テスト: the phones turn to the test by themselves.
     next_phase(trainer, "次へ：事前テストを始める", "事前テスト")

@@ -40,7 +40,9 @@ from trainer.accounts.models import Network, NetworkRole, Role, User
 from trainer.extensions import db
 from trainer.security import hash_password
 
-SCREENSHOTS = ROOT / "screenshots"  # gitignored; pictures for people, never asserted on
+# Pictures for people, never asserted on: screenshots/ (gitignored), or E2E_SCREENSHOTS when set
+# (a folder to review one change's pages in).
+SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOTS") or ROOT / "screenshots")
 
 TIMEOUT_MS = 15_000  # any one Playwright step (click, navigation, expect) on any page
 CHROMIUM_ARGS = [
@@ -287,10 +289,11 @@ def pages(browser) -> Iterator[Pages]:
 
 @pytest.fixture
 def screenshot() -> Callable[[object, str], Path]:
-    """Saves a full-page PNG as screenshots/e2e-<name>.png (for people; never compared)."""
+    """Saves a full-page PNG as screenshots/e2e-<name>.png, or in E2E_SCREENSHOTS when set (for
+    people; never compared)."""
 
     def shoot(page, name: str) -> Path:
-        SCREENSHOTS.mkdir(exist_ok=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"e2e-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
