@@ -137,6 +137,11 @@ def _participations(session: Session, member_id: int) -> list[Participant]:
     return list(session.scalars(select(Participant).where(Participant.member_id == member_id)))
 
 
+def participations(session: Session, member: Member) -> list[Participant]:
+    """Where this entry took part, with who confirmed them there (shown on the review)."""
+    return _participations(session, member.id)
+
+
 def confirm(session: Session, *, network_id: int, member_id: int, actor: User) -> Member:
     """A new member: on the roster from now on, their results count, their certificates are
     valid (the secretariat's confirmation covers the workshops they joined)."""

@@ -10,10 +10,12 @@ from trainer.accounts import roster
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.audit import service as audit
+from trainer.certificates import service as certificates
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.qr import absolute_url, qr_svg
+from trainer.timeutil import today_jst
 from trainer.web import show_error
 from trainer.workshops import (
     codes,
@@ -261,10 +263,13 @@ def review_list():
                 "member": m,
                 "workshops": review.workshops_joined(db.session, m),
                 "candidates": review.merge_candidates(db.session, m),
+                "participations": review.participations(db.session, m),
+                "certificates": certificates.of_member(db.session, m.id),
             }
             for m in members
         ],
         matches=review.unconfirmed_matches(db.session, g.network.id),
+        today=today_jst(),
     )
 
 
