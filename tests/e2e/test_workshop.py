@@ -451,9 +451,9 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     submit_test(walk_in, "合格です")
     pending = walk_in.page.locator(".notice-pending")
     expect(pending).to_contain_text("修了証（第00002号）は「確認中」です。")
+    # Not on the roster: the trainer's check and the secretariat's registration are both needed.
     expect(pending).to_contain_text(
-        f"講師または事務局が、あなたが{walk_in.shown_as}さんご本人であることを確認すると"
-        "有効になります。会場の講師に声をかけてください。"
+        "講師の確認と、事務局の名簿への登録が済むと有効になります。会場の講師に声をかけてください。"
     )
     expect(walk_in.page.get_by_role("link", name=re.compile("修了証を開く"))).to_have_count(0)
     check_page(walk_in.page, "研修会の事後テストの結果（修了証は確認中）")
@@ -487,7 +487,7 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
     trainer.reload()
     device = waiting_device(trainer)
     expect(device).to_contain_text(f"{room.member_name}（{room.member_kana}）")
-    expect(device).to_contain_text(f"先に参加している「{passer.name}」さんの席を求めています。")
+    expect(device).to_contain_text(f"先に参加している{passer.shown_as}さんの席を求めています。")
     for phone in (walk_in, other):
         expect(participant_row(trainer, phone.shown_as)).to_contain_text("未確認")
         expect(confirm_button(trainer, phone.shown_as)).to_be_visible()
