@@ -294,6 +294,53 @@ def backup_command(path: Path, force: bool, without_signing_key: bool) -> None:
         )
 
 
+@click.command("clean-text")
+@click.option("--apply", "apply_changes", is_flag=True, help="実際に書き換える（省略時は確認のみ）")
+@with_appcontext
+def clean_text_command(apply_changes: bool) -> None:
+    """保存済みの文字から制御文字・見えない書式文字を取り除きます。
+
+    \b
+    氏名・団体名・研修会名・感想などに残った NUL、ESC、右から左への上書き (U+202E) などを、
+    入力時と同じ規則で取り除きます。更新時にデータベースの移行 (0011) が一度行うので、
+    通常は確認のためのコマンドです。
+    --apply なしでは何も変えず、表.列ごとの件数と行のIDを表示します。
+    --apply で書き換え、変更を操作記録に1件残します。
+    """
+    from trainer.audit import service as audit
+    from trainer.text_cleanup import clean_stored_text
+
+    session = db.session
+    cleanup = clean_stored_text(session.connection(), apply=apply_changes)
+    for line in cleanup.lines():
+        click.echo(line)
+    if not apply_changes:
+        session.rollback()
+        if cleanup.total:
+            click.echo(
+                f"{cleanup.total}件を直せます。書き換えるには --apply を付けて実行してください。"
+            )
+        elif not cleanup.left:
+            click.echo("取り除く文字はありません。")
+        return
+    if cleanup.total or cleanup.left:
+        # One event for the whole run: what it changed is in its details, table.column by column.
+        audit.record(
+            session,
+            actor=None,
+            action="data.clean_text",
+            target_type="database",
+            target_id=None,
+            target_label="保存済みの文字の整理",
+            details=cleanup.audit_details(),
+        )
+    session.commit()
+    if cleanup.total:
+        click.echo(f"{cleanup.total}件を書き換えました。")
+    elif not cleanup.left:
+        click.echo("取り除く文字はありません。")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db,
@@ -303,5 +350,6 @@ def register_commands(app: Flask) -> None:
         member_group,
         content_group,
         backup_command,
+        clean_text_command,
     ):
         app.cli.add_command(command)

@@ -1,10 +1,16 @@
-"""The base of every form: WTForms' own messages in plain Japanese."""
+"""The base of every form: WTForms' own messages in plain Japanese, and typed text cleaned."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import DateField
+from wtforms import DateField, PasswordField, StringField, TextAreaField
+from wtforms.fields.core import UnboundField
 from wtforms.i18n import get_translations
+
+from trainer.text import clean_multiline, clean_text
 
 # Plain wording for the built-in messages a user can actually meet; anything else falls back to
 # WTForms' Japanese catalogue, so no English ever reaches the page.
@@ -35,10 +41,42 @@ class JapaneseTranslations:
 _TRANSLATIONS = JapaneseTranslations()
 
 
+def _cleaned(clean: Callable[[str], str]) -> Callable[[Any], Any]:
+    def text_filter(value: Any) -> Any:
+        # Only text: a field with no value in the request keeps its None (an unset default).
+        return clean(value) if isinstance(value, str) else value
+
+    return text_filter
+
+
+_ONE_LINE = _cleaned(clean_text)
+_MULTILINE = _cleaned(clean_multiline)
+
+
+def text_filter_for(field_class: type) -> Callable[[Any], Any] | None:
+    """The cleaning a field's text gets: a textarea keeps its line breaks, every other text field
+    (names, e-mail addresses, hidden fields) is one line. Passwords are left exactly as typed:
+    they are compared, never shown, and changing one would lock its owner out."""
+    if issubclass(field_class, PasswordField) or not issubclass(field_class, StringField):
+        return None
+    return _MULTILINE if issubclass(field_class, TextAreaField) else _ONE_LINE
+
+
 class JapaneseForm(FlaskForm):
     class Meta:
         def get_translations(self, form: object) -> JapaneseTranslations:
             return _TRANSLATIONS
+
+        def bind_field(self, form: Any, unbound_field: UnboundField, options: dict[str, Any]):
+            """Every text field of every form is cleaned (trainer/text.py) before the validators
+            see it: Length(max=100) counts what is stored, and DataRequired refuses a name made of
+            control characters only. The services clean again, for the callers without a form
+            (the `trainer` command, the join and survey pages reading request.form)."""
+            text_filter = text_filter_for(unbound_field.field_class)
+            if text_filter is not None:
+                own = tuple(unbound_field.kwargs.get("filters", ()))
+                options = {**options, "filters": (text_filter, *own)}
+            return unbound_field.bind(form=form, **options)
 
 
 class JapaneseDateField(DateField):

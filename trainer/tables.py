@@ -1,14 +1,16 @@
 """Tables for Excel: CSV (UTF-8 with a BOM, so Excel opens it in Japanese) and xlsx.
 
-Every export of the app goes through here, so that the two rules hold everywhere: a cell that
+Every export of the app goes through here, so that the rules hold everywhere: a cell that
 starts with = + - @ is quoted (Excel would run it as a formula: a typed name must stay a name),
-and CSV lines end in CRLF with a BOM in front.
+a cell loses the characters an xlsx file cannot hold, and CSV lines end in CRLF with a BOM in
+front.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from openpyxl import Workbook
@@ -16,11 +18,21 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 cannot hold: the C0 controls other than tab, LF and CR (openpyxl raises
+# IllegalCharacterError on them), lone surrogates and U+FFFE/U+FFFF (written, but the file will
+# not open). Text is cleaned when it is typed (trainer/text.py); this is for what was stored
+# before, so that an export never fails on one old name. CSV drops the same characters: NUL in
+# a CSV cuts the line short in some readers, and a surrogate cannot be encoded at all.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def safe_cell(value: object) -> object:
-    """A text starting with = + - @ would be run as a formula by Excel: quote it."""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+    """A text without the characters no file can hold, and quoted when it starts with = + - @
+    (Excel would run it as a formula). The characters go first: "\\x00=1+1" is a formula too."""
+    if not isinstance(value, str):
+        return value
+    value = _NOT_IN_XML.sub("", value)
+    if value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 

@@ -21,7 +21,7 @@ from trainer.audit import service as audit
 from trainer.core.template_helpers import jdate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.security import new_token, tokens_equal
-from trainer.text import clean_text, name_key
+from trainer.text import clean_multiline, clean_text, name_key
 from trainer.timeutil import today_jst, utcnow
 
 LINK_SELECTOR_LENGTH = 16
@@ -318,7 +318,7 @@ def end_membership(
     if end_date < member.membership_start:
         raise DomainError("退会日は加入日以降の日付にしてください。", "end_date")
     member.membership_end = end_date
-    member.end_reason = clean_text(reason)
+    member.end_reason = clean_multiline(reason)  # a textarea: its line breaks stay
     audit.record(
         session,
         actor=actor,

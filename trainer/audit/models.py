@@ -47,6 +47,7 @@ class AuditEvent(db.Model):
 
 ACTION_LABELS = {
     "database.backup": "データベースのバックアップ",
+    "data.clean_text": "保存済みの文字の整理",
     "network.create": "ネットワーク作成",
     "network.settings_update": "地域の窓口情報の変更",
     "organisation.create": "構成団体の登録",

@@ -19,7 +19,7 @@ from trainer.certificates.printing import PrintedCertificate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.security import new_token, token_digest
-from trainer.text import clean_text
+from trainer.text import clean_multiline
 from trainer.timeutil import today_jst, utcnow
 
 # 16 random bytes = 128 bits, 22 URL-safe characters: unguessable, and short enough that the
@@ -230,7 +230,7 @@ def revoke(
 ) -> Certificate:
     """Revoke for good (取消): /verify shows it from the next request on. Not undone: a
     certificate revoked by mistake is replaced when the member passes again."""
-    reason = clean_text(reason)
+    reason = clean_multiline(reason)  # a textarea: its line breaks stay
     if not reason:
         raise DomainError("取り消す理由を入力してください。", "reason")
     if len(reason) > REASON_MAX:

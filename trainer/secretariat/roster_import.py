@@ -33,7 +33,7 @@ from trainer.audit import service as audit
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.secretariat.importing import ParsedRow, guess_kind, read_table
 from trainer.secretariat.models import RosterImport
-from trainer.text import name_key
+from trainer.text import clean_text, name_key
 from trainer.timeutil import today_jst, utcnow
 
 STATUS_LABELS = {
@@ -165,7 +165,7 @@ def create_draft(
     draft = RosterImport(
         network_id=network_id,
         user_id=actor.id,
-        filename=filename[:255],
+        filename=clean_text(filename)[:255],  # the browser's name for the file, shown back
         sha256=hashlib.sha256(data).hexdigest(),
         rows=[row.to_json() for row in table.rows],
         summary={

@@ -21,7 +21,7 @@ from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.quizzes import service as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
-from trainer.text import clean_text
+from trainer.text import clean_multiline, clean_text
 from trainer.timeutil import today_jst, utcnow
 from trainer.workshops import codes, seats
 from trainer.workshops.models import PHASE_ORDER, Participant, Phase, Workshop, WorkshopFeedback
@@ -354,7 +354,7 @@ def save_feedback(
         if raw not in {"1", "2", "3", "4", "5"}:
             raise DomainError("5つの中から選んでください。", name)
         values[name] = int(raw)
-    comment = clean_text(comment)
+    comment = clean_multiline(comment)  # a textarea: its line breaks stay
     if len(comment) > 2000:
         raise DomainError("感想は2000文字以内で入力してください。", "comment")
     feedback = session.get(WorkshopFeedback, participant.id)
