@@ -12,6 +12,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from tests.conftest import BASE_URL, PASSWORD, sign_in
 from trainer import create_app
@@ -483,7 +484,7 @@ def post_targets(app, values: dict[str, dict[str, object]]) -> list[str]:
         given = {**values[""], **values.get(rule.endpoint, {})}
         args = {}
         for name in rule.arguments:
-            number = type(rule._converters[name]).__name__ == "IntegerConverter"
+            number = isinstance(rule._converters[name], IntegerConverter)  # ours subclasses it
             args[name] = given.get(name, 1 if number else "x")
         urls.append(rule.build(args, append_unknown=False)[1])
     return urls

@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config[key] = secure
 
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -62,6 +63,13 @@ def register_extensions(app: Flask) -> None:
     proxies = int(app.config.get("TRAINER_PROXY_COUNT", 0) or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before the blueprints: a rule looks its converters up when it is added to the map."""
+    from trainer.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,6 +10,7 @@ from wtforms import DateField, PasswordField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.i18n import get_translations
 
+from trainer.parsing import DATE_FORMATS, DATE_OUT_OF_RANGE, date_in_range
 from trainer.text import clean_multiline, clean_text
 
 # Plain wording for the built-in messages a user can actually meet; anything else falls back to
@@ -80,7 +81,17 @@ class JapaneseForm(FlaskForm):
 
 
 class JapaneseDateField(DateField):
-    """A date typed as 2026-04-01 (the date picker) or 2026/4/1 (typed by hand)."""
+    """A date typed as 2026-04-01 (the date picker) or 2026/4/1 (typed by hand), between
+    DATE_MIN and DATE_MAX: 9999-12-31 is a date, but a day added to it (a report's end, a
+    projector link's last day) is not, and no membership, workshop or answer is that far off."""
 
     def __init__(self, label: str | None = None, validators: list | None = None, **kwargs) -> None:
-        super().__init__(label, validators, format=["%Y-%m-%d", "%Y/%m/%d"], **kwargs)
+        super().__init__(label, validators, format=list(DATE_FORMATS), **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not date_in_range(self.data):
+            # Refused here rather than by a validator, so that `data` never holds such a date,
+            # even for a caller that reads it without validating.
+            self.data = None
+            raise ValueError(DATE_OUT_OF_RANGE)

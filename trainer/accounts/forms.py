@@ -21,6 +21,7 @@ from trainer.accounts.models import (
     Role,
 )
 from trainer.form_base import JapaneseDateField, JapaneseForm
+from trainer.parsing import form_id
 
 REQUIRED = "入力してください。"
 BAD_DATE = "日付を 2026-04-01 の形で入力してください。"
@@ -76,9 +77,10 @@ class OrganisationForm(JapaneseForm):
 
 class MemberForm(JapaneseForm):
     # validate_choice off: the service checks the organisation belongs to this network and says so.
+    # form_id, not int: with no choice check, a 25-digit id would reach the database's lookup.
     organisation_id = SelectField(
         "構成団体",
-        coerce=int,
+        coerce=form_id,
         validate_choice=False,
         validators=[InputRequired("構成団体を選んでください。")],
     )

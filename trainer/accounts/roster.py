@@ -20,6 +20,7 @@ from trainer.accounts.models import (
 from trainer.audit import service as audit
 from trainer.core.template_helpers import jdate
 from trainer.errors import Conflict, DomainError, NotFound
+from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.security import new_token, tokens_equal
 from trainer.text import clean_multiline, clean_text, name_key
 from trainer.timeutil import today_jst, utcnow
@@ -181,6 +182,8 @@ def _validated(session: Session, network_id: int, data: MemberInput) -> dict[str
         raise DomainError("メールアドレスの形式が正しくありません。", "email")
     if data.membership_start is None:
         raise DomainError("加入日を入力してください。", "membership_start")
+    if not date_in_range(data.membership_start):  # the form checks it too; the CLI does not
+        raise DomainError(DATE_OUT_OF_RANGE, "membership_start")
     return {
         "organisation_id": data.organisation_id,
         "name": name,
@@ -317,6 +320,8 @@ def end_membership(
         raise Conflict("この構成員はすでに退会が記録されています。", "end_date")
     if end_date < member.membership_start:
         raise DomainError("退会日は加入日以降の日付にしてください。", "end_date")
+    if not date_in_range(end_date):
+        raise DomainError(DATE_OUT_OF_RANGE, "end_date")
     member.membership_end = end_date
     member.end_reason = clean_multiline(reason)  # a textarea: its line breaks stay
     audit.record(

@@ -14,7 +14,7 @@ from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.qr import absolute_url, qr_svg
 from trainer.timeutil import today_jst
-from trainer.web import page_number, show_error
+from trainer.web import page_number, query_id, show_error
 
 bp = network_blueprint("roster", __name__)
 
@@ -78,7 +78,7 @@ def organisation_edit(organisation_id: int):
 
 @bp.get("/members")
 def members():
-    organisation_id = request.args.get("organisation", type=int)
+    organisation_id = query_id("organisation")
     status = request.args.get("status", "active")
     if status not in roster.MEMBER_STATUSES:
         status = "active"
@@ -120,7 +120,7 @@ def member_new():
     form.set_organisations(roster.organisations(db.session, g.network.id))
     if request.method == "GET":
         form.membership_start.data = today_jst()
-        form.organisation_id.data = request.args.get("organisation", 0, type=int)
+        form.organisation_id.data = query_id("organisation") or 0
     if form.validate_on_submit():
         try:
             member = roster.create_member(

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from trainer.certificates.service import REASON_MAX
 from trainer.form_base import JapaneseForm
+from trainer.parsing import form_id
 
 
 class RevokeForm(JapaneseForm):
@@ -20,8 +21,8 @@ class RevokeForm(JapaneseForm):
 
 
 class BadgeSheetForm(JapaneseForm):
-    course_id = SelectField("研修", coerce=int)
-    organisation_id = SelectField("構成団体", coerce=int)
+    course_id = SelectField("研修", coerce=form_id)
+    organisation_id = SelectField("構成団体", coerce=form_id)
 
     def set_choices(self, courses, organisations) -> None:
         self.course_id.choices = [(c.id, c.title) for c in courses]

@@ -31,7 +31,7 @@ from trainer.extensions import db, limiter
 from trainer.learning.views import learner_required
 from trainer.qr import absolute_url, qr_svg
 from trainer.timeutil import today_jst, utcnow
-from trainer.web import page_number, show_error
+from trainer.web import page_number, query_id, show_error
 
 verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
 learner_bp = Blueprint("my_certificates", __name__, url_prefix="/learn/certificates")
@@ -189,7 +189,7 @@ def list_page():
     status = request.args.get("status", "all")
     if status not in service.CERTIFICATE_FILTERS:
         status = "all"
-    organisation_id = request.args.get("organisation", type=int)
+    organisation_id = query_id("organisation")
     result = service.search(
         db.session,
         network_id=g.network.id,
@@ -258,10 +258,8 @@ def badges():
     form = BadgeSheetForm()
     form.set_choices(courses, organisations)
     if request.method == "GET":
-        form.organisation_id.data = request.args.get("organisation_id", 0, type=int)
-        form.course_id.data = request.args.get(
-            "course_id", courses[0].id if courses else 0, type=int
-        )
+        form.organisation_id.data = query_id("organisation_id") or 0
+        form.course_id.data = query_id("course_id") or (courses[0].id if courses else 0)
     valid = form.validate() if request.method == "POST" else True
     course = next((c for c in courses if c.id == form.course_id.data), None)
     organisation = next((o for o in organisations if o.id == form.organisation_id.data), None)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from trainer.accounts.models import Member, Organisation
 from trainer.content.quizzes import LIKERT_SCALES, TOPICS
 from trainer.learning.models import Course
+from trainer.parsing import clamp_date
 from trainer.quizzes import result_codes
 from trainer.quizzes.models import Attempt, QuizBank, QuizQuestion
 from trainer.quizzes.statistics import PairedTable
@@ -155,10 +156,13 @@ def _submitted_attempts(network_id: int, course_id: int, filters: StatsFilter) -
         stmt = stmt.where(Member.job_type == filters.job_type)
     if filters.age_band:
         stmt = stmt.where(Member.age_band == filters.age_band)
+    # Clamped: the report's form refuses dates out of range, but these filters are built without
+    # it too, and 9999-12-31 has no next day (nor 0001-01-01 a UTC midnight) to compare with.
     if filters.date_from:
-        stmt = stmt.where(Attempt.submitted_at >= _utc_midnight(filters.date_from))
+        stmt = stmt.where(Attempt.submitted_at >= _utc_midnight(clamp_date(filters.date_from)))
     if filters.date_to:
-        stmt = stmt.where(Attempt.submitted_at < _utc_midnight(filters.date_to + timedelta(days=1)))
+        end = clamp_date(filters.date_to) + timedelta(days=1)
+        stmt = stmt.where(Attempt.submitted_at < _utc_midnight(end))
     return stmt
 
 

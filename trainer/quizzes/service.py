@@ -43,9 +43,11 @@ from trainer.content.quizzes import TOPICS, Case, Choice, Question
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.learning.service import progress
+from trainer.parsing import parse_id, parse_int
 from trainer.quizzes import result_codes
 from trainer.quizzes.grading import Grade, InvalidAnswer, grade
 from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuestion
+from trainer.security import tokens_equal
 from trainer.timeutil import today_jst, utcnow
 
 ALREADY_SUBMITTED = "このテストはすでに提出されています。"
@@ -96,7 +98,9 @@ def new_idempotency_key() -> str:
 
 def _check_key(key: str) -> None:
     nonce, _, signature = (key or "").partition(".")
-    if not nonce or len(key) > 64 or not hmac.compare_digest(signature, _signature(nonce)):
+    # tokens_equal compares bytes: hmac.compare_digest raises TypeError for a str that is not
+    # ASCII, and the key is whatever the form sent.
+    if not nonce or len(key) > 64 or not tokens_equal(signature, _signature(nonce)):
         raise DomainError(TAMPERED)
 
 
@@ -375,7 +379,9 @@ def parse_answer(question: Question, form: Any) -> object:
             raise DomainError("すべての事例に「はい」か「いいえ」で答えてください。")
         return {k: v == "yes" for k, v in values.items()}
     raw = form.get("value", "")
-    return int(raw) if raw.isdigit() else raw
+    # A scale's value (1 … 5); anything else stays text, which grading refuses with its message.
+    number = parse_int(raw)
+    return raw if number is None else number
 
 
 def save_answer(session: Session, *, attempt: Attempt, question_id: int, form: Any) -> None:
@@ -415,11 +421,11 @@ def save_answer_quickly(
     question (21 times a quiz).
 
     None when it stored nothing; save_answer_at then reads what it needs to tell why."""
-    claimed = form.get("question_id", "")
-    if not claimed.isdigit():
-        return None  # a page served before the hidden field existed
+    claimed = parse_id(form.get("question_id"))
+    if claimed is None:
+        return None  # a page served before the hidden field existed, or an edited one
     try:
-        answer = _graded(session, position, int(claimed), form)
+        answer = _graded(session, position, claimed, form)
     except DomainError:
         return None  # told by save_answer_at, against the question really at that position
     stored = _store_answers(
@@ -679,7 +685,7 @@ def submit(
     nobody has confirmed who took it. It is evaluated by the flipping UPDATE itself, under the
     attempt row's lock, so a confirmation either lands before the flip (and the result is
     confirmed) or waits for it and then finds the result and its certificate to confirm."""
-    if not hmac.compare_digest(key or "", attempt.idempotency_key):
+    if not tokens_equal(key or "", attempt.idempotency_key):  # bytes: see _check_key
         raise DomainError(TAMPERED)
     if attempt.status == "submitted":
         return attempt

@@ -15,11 +15,12 @@ from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.form_base import JapaneseForm
 from trainer.learning.models import Course
+from trainer.parsing import form_id
 from trainer.qr import absolute_url
 from trainer.secretariat import completion
 from trainer.secretariat.link_sheet import LinkSlip, link_sheet_pdf
 from trainer.timeutil import today_jst
-from trainer.web import page_number
+from trainer.web import page_number, query_id
 
 bp = network_blueprint("completion", __name__, "/completion")
 
@@ -28,17 +29,17 @@ class LinkSheetForm(JapaneseForm):
     """The QR sheet is a POST (CSRF), so that printing it is a logged action."""
 
     course = IntegerField(validators=[Optional()])
-    organisation = SelectField("構成団体", coerce=int, validate_choice=True)
+    organisation = SelectField("構成団体", coerce=form_id, validate_choice=True)
 
 
 def _choices():
     """The course list, the chosen course and the checked filters, from the query string.
     A value no form offers raises: NotFound → 404, DomainError → 422 with its message."""
     courses = completion.courses(db.session)
-    course = completion.choose_course(courses, request.args.get("course", type=int))
+    course = completion.choose_course(courses, query_id("course"))
     filters = completion.Filters(
         kind=request.args.get("kind") or None,
-        organisation_id=request.args.get("organisation", type=int),
+        organisation_id=query_id("organisation"),
         status=request.args.get("status") or completion.ALL,
     )
     completion.check_filters(db.session, g.network.id, filters)

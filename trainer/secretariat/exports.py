@@ -34,6 +34,7 @@ from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError
 from trainer.learning.models import Course
+from trainer.parsing import DATE_OUT_OF_RANGE, clamp_date, date_in_range, parse_date, parse_id
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
 from trainer.timeutil import JST, to_jst, today_jst
 from trainer.workshops.models import Workshop
@@ -107,7 +108,8 @@ def _id_choice(session: Session, model: Any, raw: str, field: str, *, network_id
     raw = (raw or "").strip()
     if not raw:
         return None
-    record = session.get(model, int(raw)) if raw.isdigit() else None
+    record_id = parse_id(raw)  # '²' or 25 digits: no such record, without asking the database
+    record = session.get(model, record_id) if record_id is not None else None
     if record is None or (network_id is not None and record.network_id != network_id):
         raise DomainError("一覧から選んでください。", field)
     return record.id
@@ -117,12 +119,12 @@ def _day(raw: str, field: str) -> date | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    for pattern in ("%Y-%m-%d", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-    raise DomainError("日付を 2026-04-01 の形で入力してください。", field)
+    day = parse_date(raw)
+    if day is None:
+        raise DomainError("日付を 2026-04-01 の形で入力してください。", field)
+    if not date_in_range(day):  # the day after 9999-12-31 is no date (see _filtered)
+        raise DomainError(DATE_OUT_OF_RANGE, field)
+    return day
 
 
 def certificate_filter(
@@ -278,10 +280,12 @@ def _filtered(stmt: Select, filters: AnswerFilter) -> Select:
         stmt = stmt.where(Attempt.course_id == filters.course_id)
     if filters.organisation_id:
         stmt = stmt.where(Member.organisation_id == filters.organisation_id)
+    # Clamped: answer_filter refuses dates out of range, but an AnswerFilter can be built
+    # without it, and a day before 0001-01-02 or after 9999-12-30 cannot be shifted to UTC.
     if filters.submitted_from:
-        stmt = stmt.where(Attempt.submitted_at >= _utc_start_of(filters.submitted_from))
+        stmt = stmt.where(Attempt.submitted_at >= _utc_start_of(clamp_date(filters.submitted_from)))
     if filters.submitted_to:
-        end = _utc_start_of(filters.submitted_to + timedelta(days=1))
+        end = _utc_start_of(clamp_date(filters.submitted_to) + timedelta(days=1))
         stmt = stmt.where(Attempt.submitted_at < end)
     return stmt
 

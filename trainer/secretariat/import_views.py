@@ -13,6 +13,7 @@ from trainer.accounts.models import AgeBand, JobType, OrganisationKind
 from trainer.errors import Conflict, DomainError
 from trainer.extensions import db
 from trainer.form_base import JapaneseDateField, JapaneseForm
+from trainer.parsing import parse_id, parse_int
 from trainer.secretariat import roster_import
 from trainer.tables import csv_bytes
 
@@ -43,14 +44,31 @@ class ConfirmForm(JapaneseForm):
     end_date = JapaneseDateField("退会日", validators=[Optional()])
 
 
+# The page numbers its selects and checkboxes itself: anything else was not sent by it.
+NOT_FROM_THE_PAGE = (
+    "送信内容が正しくありません。お手数ですが、ページを開き直してからもう一度お試しください。"
+)
+
+
 def confirm_choices() -> tuple[dict[int, str], set[int]]:
-    """The kind chosen for each new organisation (kind-<n>) and the members ticked to end."""
-    kinds = {
-        int(key[5:]): value
-        for key, value in request.form.items()
-        if key.startswith("kind-") and key[5:].isdigit()
-    }
-    ends = {int(v) for v in request.form.getlist("end") if v.isdigit()}
+    """The kind chosen for each new organisation (kind-<n>) and the members ticked to end.
+
+    Raises DomainError, so that nothing is imported, for a name or a value the page could not
+    have sent (kind-፩, end=², 25 digits): as apply_import refuses an end for someone who is
+    not in its list, rather than importing without the choice."""
+    kinds: dict[int, str] = {}
+    for key, value in request.form.items():
+        if key.startswith("kind-"):
+            position = parse_int(key[5:])
+            if position is None:
+                raise DomainError(NOT_FROM_THE_PAGE)
+            kinds[position] = value
+    ends: set[int] = set()
+    for value in request.form.getlist("end"):
+        member_id = parse_id(value)
+        if member_id is None:
+            raise DomainError(NOT_FROM_THE_PAGE)
+        ends.add(member_id)
     return kinds, ends
 
 
@@ -109,8 +127,8 @@ def confirm(draft_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return preview_page(draft_id, form, 422)
-    kinds, ends = confirm_choices()
     try:
+        kinds, ends = confirm_choices()
         result = roster_import.apply_import(
             db.session,
             network_id=g.network.id,

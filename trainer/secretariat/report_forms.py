@@ -9,6 +9,7 @@ from wtforms.validators import Optional, ValidationError
 
 from trainer.accounts.models import AgeBand, JobType, OrganisationKind
 from trainer.form_base import JapaneseDateField, JapaneseForm
+from trainer.parsing import form_id
 from trainer.secretariat.report import FilterOptions, ReportFilters
 
 ALL = SelectChoice("", "すべて")
@@ -22,8 +23,8 @@ class ReportFilterForm(JapaneseForm):
     class Meta:
         csrf = False
 
-    course = SelectField("研修", coerce=int)
-    organisation = SelectField("構成団体", coerce=int, default=0)
+    course = SelectField("研修", coerce=form_id)
+    organisation = SelectField("構成団体", coerce=form_id, default=0)
     kind = SelectField("構成団体の種類", choices=_choices(OrganisationKind), default="")
     job_type = SelectField("職種", choices=_choices(JobType), default="")
     age_band = SelectField("年代", choices=_choices(AgeBand), default="")

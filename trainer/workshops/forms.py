@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from trainer.form_base import JapaneseForm
+from trainer.form_base import JapaneseDateField, JapaneseForm
+from trainer.parsing import form_id
 
 MAX_100 = "100文字以内で入力してください。"
 MAX_200 = "200文字以内で入力してください。"
@@ -24,11 +25,16 @@ class WorkshopForm(JapaneseForm):
             Length(max=200, message=MAX_200),
         ],
     )
-    course_id = SelectField("研修", coerce=int)
-    held_on = DateField("開催日", validators=[DataRequired("開催日を入力してください。")])
+    course_id = SelectField("研修", coerce=form_id)
+    # JapaneseDateField: a date in range (a workshop on 9999-12-31 would have no day after).
+    # InputRequired, not DataRequired: DataRequired would replace the field's own message (a
+    # date out of range leaves no data) with 「入力してください」 for a date that was typed.
+    held_on = JapaneseDateField("開催日", validators=[InputRequired("開催日を入力してください。")])
     place = StringField("会場", validators=[Optional(), Length(max=200, message=MAX_200)])
     organisation_ids = CheckboxesField(
-        "招待する構成団体（選ばなければ、すべての構成団体）", coerce=int, validators=[Optional()]
+        "招待する構成団体（選ばなければ、すべての構成団体）",
+        coerce=form_id,
+        validators=[Optional()],
     )
 
     def set_choices(self, courses, organisations) -> None:
@@ -37,7 +43,7 @@ class WorkshopForm(JapaneseForm):
 
 
 class JoinForm(JapaneseForm):
-    organisation_id = SelectField("所属", coerce=int)
+    organisation_id = SelectField("所属", coerce=form_id)
     name = StringField(
         "お名前",
         validators=[DataRequired("お名前を入力してください。"), Length(max=100, message=MAX_100)],

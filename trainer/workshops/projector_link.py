@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 from flask import current_app, url_for
 
+from trainer.security import tokens_equal
 from trainer.workshops.models import Workshop
 
 # Days after the workshop's date on which the link still works (the next morning's review).
@@ -33,10 +34,15 @@ def token(workshop_id: int, version: int) -> str:
 
 
 def matches(workshop_id: int, version: int, given: str) -> bool:
-    return hmac.compare_digest(token(workshop_id, version), given)
+    # As bytes: the token comes from the URL, and compare_digest raises on a non-ASCII str.
+    return tokens_equal(token(workshop_id, version), given)
 
 
 def last_day(held_on: date) -> date:
+    # The form keeps new dates far from the calendar's end (trainer/parsing.py), but a workshop
+    # stored before it could be dated 9999-12-31, where adding a day overflows.
+    if held_on > date.max - timedelta(days=VALID_DAYS_AFTER):
+        return date.max
     return held_on + timedelta(days=VALID_DAYS_AFTER)
 
 

@@ -20,7 +20,6 @@ Typing an organisation and a name proves nothing about who is holding the phone.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +33,7 @@ from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.quizzes.models import Attempt
+from trainer.security import tokens_equal
 from trainer.text import clean_text, name_key
 from trainer.timeutil import today_jst, utcnow
 from trainer.workshops.models import (
@@ -362,7 +362,7 @@ def waiting_device(
         device is None
         or not secret
         or device.participant.workshop_id != workshop.id
-        or not hmac.compare_digest(device.device_hash, device_hash(secret))
+        or not tokens_equal(device.device_hash, device_hash(secret))
     ):
         raise NotFound(NOT_JOINED)
     return device

@@ -19,6 +19,7 @@ from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
+from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.quizzes import service as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
 from trainer.text import clean_multiline, clean_text
@@ -73,6 +74,8 @@ def create_workshop(
         raise DomainError("開催日を入力してください。", "held_on")
     if data.held_on < today_jst():
         raise DomainError("開催日は今日以降の日付にしてください。", "held_on")
+    if not date_in_range(data.held_on):  # for callers without the form, which checks it too
+        raise DomainError(DATE_OUT_OF_RANGE, "held_on")
     for organisation_id in data.organisation_ids:
         try:
             get_organisation(session, network_id, organisation_id)

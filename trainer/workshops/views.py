@@ -14,6 +14,7 @@ from trainer.certificates import service as certificates
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
+from trainer.parsing import parse_id
 from trainer.qr import absolute_url, qr_svg
 from trainer.timeutil import today_jst
 from trainer.web import show_error
@@ -358,7 +359,7 @@ def review_merge(member_id: int):
             db.session,
             network_id=g.network.id,
             member_id=member_id,
-            into_id=int(into) if into.isdigit() else None,
+            into_id=parse_id(into),  # not an id: the service asks to choose from the list
             actor=current_user,
         )
     except NotFound:
