@@ -25,14 +25,16 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 
 install: $(STAMP) $(AXE)
 
-## Create/upgrade the SQLite database under instance/, load courses and the demo network (kept), serve.
+## Create/upgrade the SQLite database under instance/, load courses and the demo network (kept), serve
+## with the production gunicorn settings (deploy/gunicorn.conf.py): the same log, with the tokens of
+## personal, reset, invitation and projector links shown as ***; one worker, 8 threads.
 run: $(STAMP)
 	$(BIN)/trainer init-db
 	$(BIN)/trainer content load
 	$(BIN)/trainer demo load
 	@echo "見守りトレーナー: http://127.0.0.1:$(PORT)/  (Ctrl+C で終了)"
-	$(BIN)/gunicorn --no-control-socket --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
-		--access-logfile - 'trainer:create_app()'
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
+		'trainer:create_app()'
 
 ## Lint, then the whole test suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
 ## (the browser journeys once: they always run on their own SQLite file, see tests/e2e/conftest.py).

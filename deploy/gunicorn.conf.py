@@ -1,4 +1,4 @@
-"""gunicorn settings for production.
+"""gunicorn settings for production, and for `make run` (which sets its own bind and workers).
 
     .venv/bin/gunicorn -c deploy/gunicorn.conf.py 'trainer:create_app()'
 
@@ -13,10 +13,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from gunicorn import util
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
 from trainer.config import proxy_count
+from trainer.core.headers import CSP
 
 
 def _positive_int(names: tuple[str, ...], default: int) -> int:
@@ -59,13 +61,23 @@ def trusted_proxies() -> str:
 # Personal links (/m/<token>) sign a learner in for 180 days, reset links (/reset/<token>) set a
 # password, invitation links (/invite/<token>, also in /login?next=…) give a role, and projector
 # links (/projector/<id>/<token>) open the projector without signing in: their tokens must not be
-# kept in log files.
-SECRET_PATHS = re.compile(r"(/(?:m|reset|invite)/|/projector/\d+/)[^/?#\s\"]+")
+# kept in log files, nor in the errors gunicorn logs about a malformed request. A / may arrive
+# percent-encoded (%2F) in a query string. Not secrets: /verify/<token> (printed on every
+# certificate and badge for anyone to check) and /join/<code> (on the projector for the room).
+SECRET_PATHS = re.compile(
+    r"((?:/|%2F)(?:m|reset|invite)(?:/|%2F)|(?:/|%2F)projector(?:/|%2F)\d+(?:/|%2F))"
+    r"(?:(?!%2F)[^/?#&\s\"'])+",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    return SECRET_PATHS.sub(r"\1***", text)
 
 
 class RedactingLogger(Logger):
     """gunicorn's logger with the tokens of personal, reset, invitation and projector links
-    replaced by ***."""
+    replaced by ***, in the access log and in its own messages."""
 
     def atoms(
         self, resp: object, req: object, environ: dict[str, Any], request_time: timedelta
@@ -73,9 +85,100 @@ class RedactingLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         # Every atom: the path is also in %(U)s, %({raw_uri}e)s, the Referer header, …
         return {
-            key: SECRET_PATHS.sub(r"\1***", value) if isinstance(value, str) else value
-            for key, value in atoms.items()
+            key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()
         }
+
+    # gunicorn's own messages name the request too: "Invalid request from ip=…: Invalid HTTP
+    # request line: 'GET /m/<token>…'", "Error handling request /reset/<token>", and at debug
+    # level every request's path.
+    def critical(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().critical(_redacted(msg, args), **kwargs)
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().error(_redacted(msg, args), **kwargs)
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().warning(_redacted(msg, args), **kwargs)
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().info(_redacted(msg, args), **kwargs)
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().debug(_redacted(msg, args), **kwargs)
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        super().exception(_redacted(msg, args), **kwargs)
+
+    def log(self, lvl: int | str, msg: object, *args: object, **kwargs: Any) -> None:
+        super().log(lvl, _redacted(msg, args), **kwargs)
+
+
+def _redacted(msg: object, args: tuple[object, ...]) -> str:
+    """The message as logging would format it, with its tokens replaced by ***."""
+    try:
+        text = str(msg) % args if args else str(msg)
+    except (TypeError, ValueError):  # arguments that do not fit: kept, side by side
+        text = " ".join(map(str, (msg, *args)))
+    return redact(text)
+
+
+# What gunicorn itself answers to a request it cannot hand to the app (a request line of raw
+# bytes, a URL over limit_request_line, too many or too large headers): by default an English
+# page without the app's security headers, echoing part of the request. Here the app's own
+# wording and headers, and nothing of the request.
+GUNICORN_PAGES = {
+    400: (
+        "リクエストを処理できませんでした",
+        "アドレスや入力内容を確かめて、もう一度お試しください。",
+    ),
+    403: ("このページを見る権限がありません", "必要な場合は、事務局にお問い合わせください。"),
+    414: (
+        "アドレスが長すぎます",
+        "リンクやQRコードのアドレスが正しく写されているか確かめて、もう一度お試しください。",
+    ),
+    417: ("リクエストを処理できませんでした", "もう一度お試しください。"),
+    431: (
+        "リクエストが大きすぎます",
+        "ブラウザーのこのサイトのクッキーを削除してから、もう一度お試しください。",
+    ),
+    500: (
+        "システムでエラーが発生しました",
+        "時間をおいてもう一度お試しください。続く場合は事務局にご連絡ください。",
+    ),
+    501: ("この操作はできません", "トップページから操作をやり直してください。"),
+}
+ERROR_PAGE = """<!doctype html>
+<html lang="ja">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} | 見守りトレーナー</title></head>
+<body><main><h1>{title}</h1><p>{message}</p><p>エラー番号：{code}</p>
+<p><a href="/">トップページへ</a></p></main></body>
+</html>
+"""
+
+
+def japanese_error(sock: Any, status_int: int, reason: str, _mesg: str) -> None:
+    """gunicorn.util.write_error's replacement: the same response line, a Japanese page."""
+    title, message = GUNICORN_PAGES.get(status_int, GUNICORN_PAGES[400])
+    body = ERROR_PAGE.format(title=title, message=message, code=status_int).encode()
+    headers = [
+        f"HTTP/1.1 {status_int} {reason}",
+        "Connection: close",
+        "Content-Type: text/html; charset=utf-8",
+        f"Content-Length: {len(body)}",
+        f"Content-Security-Policy: {CSP}",
+        "X-Content-Type-Options: nosniff",
+        "Referrer-Policy: same-origin",
+        "X-Frame-Options: DENY",
+        "Cache-Control: no-store",
+    ]
+    head = "\r\n".join(headers) + "\r\n\r\n"
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# The workers call util.write_error by name at each bad request (workers/base.py handle_error);
+# they are forked from the process that read this file, so they all answer with this page.
+util.write_error = japanese_error
 
 
 wsgi_app = "trainer:create_app()"

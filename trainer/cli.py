@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 
 from trainer.accounts import roster, users
 from trainer.accounts.models import Network, Role
+from trainer.database import restrict_sqlite_files
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.qr import absolute_url
@@ -48,8 +49,13 @@ def _link(endpoint: str, **values: object) -> str:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """データベースを作成・最新の形に更新します（何度実行しても安全）。"""
+    """データベースを作成・最新の形に更新します（何度実行しても安全）。
+
+    instance/ の SQLite ファイルは、所有者だけが読み書きできる設定 (0600) にします。
+    """
     upgrade()
+    # The app did so at start; again after the migrations, for any file they made alongside.
+    restrict_sqlite_files(current_app)
     click.echo("データベースは最新です。")
 
 

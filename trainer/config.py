@@ -44,6 +44,35 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key
 
 
+# What TRAINER_ENV may say. Anything else is refused: a typo such as "Production" or "prod"
+# would otherwise run a public server in development mode (a generated key, http cookies,
+# SQLite, the demo loader) without a word.
+ENVIRONMENTS = ("development", "production")
+
+
+def _environment() -> str:
+    raw = os.environ.get("TRAINER_ENV", "").strip()
+    if not raw:
+        return "development"
+    if raw not in ENVIRONMENTS:
+        raise ConfigError(
+            f"TRAINER_ENV は {' か '.join(ENVIRONMENTS)} にしてください (いま: {_shown(raw)})。"
+            "本番のサーバーでは TRAINER_ENV=production です (小文字で正確に)。"
+        )
+    return raw
+
+
+def _shown(value: str) -> str:
+    """A value as it may be echoed in an error: everything before its last @ (a URL's user name
+    and password, even one typed with / or # in it) replaced by ***, the scheme kept. Error
+    messages reach terminals, service logs and tickets; a password must not travel with them."""
+    if "@" not in value:
+        return value
+    before, _, after = value.rpartition("@")
+    scheme, separator, _ = before.partition("://")
+    return f"{scheme}://***@{after}" if separator else f"***@{after}"
+
+
 def _flag(name: str) -> bool:
     """An on/off variable: 1, true, yes or on (any case) switch it on; anything else is off."""
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
@@ -99,17 +128,26 @@ def _base_url(production: bool) -> str:
             "利用者が開く公開アドレス (例: https://mimamori.example.jp) が必要です。"
             "QRコードとリンクはこのアドレスで作られます。"
         )
-    parts = urlsplit(raw)
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        parts = urlsplit(raw)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        parts, hostname = None, None
+    if parts is None or parts.scheme != "https" or not hostname:
         raise ConfigError(
-            f"TRAINER_BASE_URL は https:// で始まるアドレスにしてください (いま: {raw})。"
+            f"TRAINER_BASE_URL は https:// で始まるアドレスにしてください (いま: {_shown(raw)})。"
             "TRAINER_ENV=production ではクッキーを HTTPS だけで送るため、http では"
             "ログインできません。"
         )
-    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            "TRAINER_BASE_URL にユーザー名やパスワード (@ より前) は付けられません "
+            f"(いま: {_shown(raw)})。QRコードとリンクに印刷されるアドレスです。"
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
         raise ConfigError(
             f"TRAINER_BASE_URL はホスト名までにしてください (例: https://mimamori.example.jp)。"
-            f"パスや ? 以降は付けられません (いま: {raw})。"
+            f"パスや ? 以降は付けられません (いま: {_shown(raw)})。"
         )
     return raw.rstrip("/")
 
@@ -147,11 +185,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def load_config(instance_path: Path) -> dict[str, object]:
     """Build the Flask config mapping from the environment.
 
-    Raises ConfigError, with a Japanese message naming the variable, when production
-    (TRAINER_ENV=production) lacks something it must not guess: SECRET_KEY, an https
-    TRAINER_BASE_URL, and a PostgreSQL DATABASE_URL (or TRAINER_ALLOW_SQLITE=1).
+    Raises ConfigError, with a Japanese message naming the variable, when TRAINER_ENV is neither
+    development nor production, and when production lacks something it must not guess:
+    SECRET_KEY, an https TRAINER_BASE_URL, and a PostgreSQL DATABASE_URL (or
+    TRAINER_ALLOW_SQLITE=1). No message echoes a URL's user name or password.
     """
-    production = os.environ.get("TRAINER_ENV", "development").strip() == "production"
+    production = _environment() == "production"
     secret_key = _secret_key(instance_path, production)
     base_url = _base_url(production)
     return {
@@ -207,7 +246,7 @@ def _projector_cache_seconds() -> float:
     if not 0 <= seconds <= 10:
         raise ConfigError(
             "TRAINER_PROJECTOR_CACHE_SECONDS は 0 から 10 までの秒数にしてください "
-            f"(いま: {raw})。プロジェクターは2秒ごとに更新されます。"
+            f"(いま: {_shown(raw)})。プロジェクターは2秒ごとに更新されます。"
         )
     return seconds
 
@@ -218,6 +257,6 @@ def proxy_count() -> int:
     if not raw.isdigit():
         raise ConfigError(
             f"TRAINER_PROXY_COUNT は前に置いたリバースプロキシの数 (0、1、2…) にしてください "
-            f"(いま: {raw})。"
+            f"(いま: {_shown(raw)})。"
         )
     return int(raw)

@@ -1,12 +1,15 @@
-"""Engine settings per database kind."""
+"""Engine settings per database kind, and the SQLite file's permissions."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -31,6 +34,66 @@ def configure_engine_events(app: Flask) -> None:
         event.listen(Engine, "connect", _sqlite_pragmas)
         _registered = True
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    restrict_sqlite_files(app)
     if uri.startswith("postgresql"):
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("pool_pre_ping", True)
+
+
+# SQLite names its companions after the database: the write-ahead log and its shared-memory index
+# hold recent writes (names, answers, token hashes) until a checkpoint copies them over.
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_file(app: Flask) -> Path | None:
+    """The SQLite database file under the instance folder, or None (PostgreSQL, in memory, or a
+    file kept elsewhere on purpose, whose folder the operator chose)."""
+    try:
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    except Exception:  # not a URL SQLAlchemy reads: create_engine will say so
+        return None
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if url.query.get("uri"):  # file:…?mode=… names: SQLite's own URI syntax, left as given
+        return None
+    instance = Path(app.instance_path).resolve()
+    # Flask-SQLAlchemy reads a relative SQLite path as relative to the instance folder.
+    path = (instance / url.database).resolve()
+    return path if path.is_relative_to(instance) else None
+
+
+def restrict_sqlite_files(app: Flask) -> None:
+    """The instance folder 0700, the SQLite database and its -wal, -shm and -journal files 0600.
+
+    The database holds every member's name and answers and the hashes that sign people in; the
+    process's umask (often 022) would leave it readable by every account on the host, unlike the
+    secret key and the issuer key beside it. SQLite creates -wal and -shm with the database's
+    own mode, so creating the database 0600 before its first connection covers them too; files
+    already there from an older version are narrowed here, at every start and at init-db.
+    """
+    path = sqlite_file(app)
+    if path is None:
+        return
+    instance = Path(app.instance_path)
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+        os.chmod(instance, 0o700)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # An empty file is an empty SQLite database; O_EXCL leaves one made meanwhile alone.
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        for suffix in SQLITE_COMPANIONS:
+            companion = path.with_name(path.name + suffix)
+            try:
+                os.chmod(companion, 0o600)
+            except FileNotFoundError:  # -wal and -shm exist only while a connection is open
+                continue
+    except PermissionError as error:
+        # Files of another account (made by root with sudo, say): the app may still be able to
+        # use them, so it starts, and says what to fix.
+        app.logger.warning(
+            "データベースのファイルを所有者だけが読める設定 (0600、フォルダーは 0700) に"
+            "できませんでした: %s。アプリを動かすユーザーの所有にしてください。",
+            error.filename,
+        )

@@ -15,8 +15,12 @@ from trainer.extensions import db
 from trainer.timeutil import utcnow
 
 
-def post_login(client, email, password, **extra):
-    return client.post("/login", data={"email": email, "password": password, **extra})
+def post_login(client, email, password, environ_base=None, **extra):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, **extra},
+        environ_base=environ_base or {},
+    )
 
 
 def test_login_page_is_japanese(client):
@@ -82,29 +86,123 @@ def test_logout_is_post_only(client):
     assert client.get("/logout").status_code == 405
 
 
-def test_ten_failures_lock_the_account_even_from_other_addresses(client, make_network, make_user):
+def test_a_strangers_failures_do_not_lock_the_owner_out(client, app, make_network, make_user):
+    """Ten wrong passwords from one address lock that address, not the account: the owner signs
+    in from another address, in a browser that has never signed in before."""
     make_user(make_network(), email="jimu@example.jp")
     for i in range(10):
         response = client.post(
             "/login",
             data={"email": "jimu@example.jp", "password": f"wrong-{i}-xxxxxx"},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
         )
         assert response.status_code == 401
-    locked = client.post(
+    same_address = post_login(
+        client, "jimu@example.jp", PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+    )
+    assert same_address.status_code == 429
+    owner = app.test_client()
+    signed_in = owner.post(
         "/login",
         data={"email": "jimu@example.jp", "password": PASSWORD},
         environ_base={"REMOTE_ADDR": "10.0.0.99"},
     )
-    assert locked.status_code == 429
-    assert "ログインの失敗が続いたため" in locked.get_data(as_text=True)
+    assert signed_in.status_code == 302
+
+
+def guess_from_many_addresses(client, email: str, count: int = 30) -> None:
+    for i in range(count):
+        response = client.post(
+            "/login",
+            data={"email": email, "password": f"wrong-{i}-xxxxxx"},
+            environ_base={"REMOTE_ADDR": f"10.0.{i}.1"},  # one guess an address: none locked
+        )
+        assert response.status_code == 401, i
+
+
+def test_guesses_from_many_addresses_lock_the_account_for_unknown_browsers_only(
+    app, make_network, make_user
+):
+    make_user(make_network(), email="jimu@example.jp")
+    owner = app.test_client()
+    assert post_login(owner, "jimu@example.jp", PASSWORD).status_code == 302
+    owner.post("/logout")
+    guess_from_many_addresses(app.test_client(), "jimu@example.jp")
+    # A browser that never signed in to the account: refused, even with the right password.
+    stranger = app.test_client().post(
+        "/login",
+        data={"email": "jimu@example.jp", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.99.1"},
+    )
+    assert stranger.status_code == 429
+    html = stranger.get_data(as_text=True)
+    assert "以前このアカウントでログインした端末から" in html
+    # The owner's own browser, known to the account since it signed in: not counted there.
+    again = owner.post(
+        "/login",
+        data={"email": "jimu@example.jp", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.99.2"},
+    )
+    assert again.status_code == 302
     # Another account from a fresh address is not affected.
-    other = client.post(
+    other = app.test_client().post(
         "/login",
         data={"email": "someone@example.jp", "password": "x" * 12},
-        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+        environ_base={"REMOTE_ADDR": "10.0.99.3"},
     )
     assert other.status_code == 401
+
+
+def test_a_known_browser_has_its_own_limit(app, make_network, make_user):
+    make_user(make_network(), email="jimu@example.jp")
+    owner = app.test_client()
+    assert post_login(owner, "jimu@example.jp", PASSWORD).status_code == 302
+    owner.post("/logout")
+    for i in range(10):
+        response = owner.post(
+            "/login",
+            data={"email": "jimu@example.jp", "password": f"typo-{i}-xxxxxx"},
+            environ_base={"REMOTE_ADDR": f"10.1.0.{i}"},
+        )
+        assert response.status_code == 401
+    locked = owner.post(
+        "/login",
+        data={"email": "jimu@example.jp", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.1.1.1"},
+    )
+    assert locked.status_code == 429
+    assert "15分ほど待って" in locked.get_data(as_text=True)
+
+
+def test_the_known_browser_cookie_cannot_be_forged_or_moved_to_another_account(
+    app, make_network, make_user
+):
+    network = make_network()
+    make_user(network, email="jimu@example.jp")
+    make_user(network, email="attacker@example.jp")
+    attacker = app.test_client()
+    assert post_login(attacker, "attacker@example.jp", PASSWORD).status_code == 302
+    attacker.post("/logout")
+    guess_from_many_addresses(attacker, "jimu@example.jp")  # known to their own account only
+    refused = post_login(attacker, "jimu@example.jp", PASSWORD)
+    assert refused.status_code == 429
+    forged = app.test_client()
+    forged.set_cookie("known_browser", "eyJiIjoieCIsImEiOlsiMSJdfQ.forged.sig", path="/login")
+    assert post_login(forged, "jimu@example.jp", PASSWORD).status_code == 429
+
+
+def test_a_reset_link_makes_the_browser_known(app, client, make_network, make_user):
+    user = make_user(make_network(), email="jimu@example.jp")
+    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    guess_from_many_addresses(app.test_client(), "jimu@example.jp")
+    assert post_login(client, "jimu@example.jp", PASSWORD).status_code == 429
+    done = client.post(
+        f"/reset/{token}",
+        data={"new_password": "a-new-long-password", "confirm": "a-new-long-password"},
+    )
+    assert done.status_code == 302
+    client.post("/logout")
+    assert post_login(client, "jimu@example.jp", "a-new-long-password").status_code == 302
 
 
 def test_ten_failures_from_one_address_lock_that_address(client, make_network, make_user):
@@ -228,25 +326,26 @@ def redis_available() -> bool:
 
 @pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
 def test_with_redis_the_lockout_is_shared_between_processes(make_app, make_network, make_user):
-    """Two app instances stand for two gunicorn workers: failures on one lock the other too."""
+    """Two app instances stand for two gunicorn workers: failures on one count on the other too
+    (the account's bucket for browsers that never signed in to it)."""
     import uuid
 
     make_user(make_network(), email="shared@example.jp")
     prefix = f"test-{uuid.uuid4().hex}"
     first = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", RATELIMIT_KEY_PREFIX=prefix)
     second = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", RATELIMIT_KEY_PREFIX=prefix)
-    for i in range(10):
+    for i in range(30):
         worker = (first if i % 2 else second).test_client()
         response = worker.post(
             "/login",
             data={"email": "shared@example.jp", "password": "wrong-password"},
-            environ_base={"REMOTE_ADDR": f"10.9.0.{i}"},
+            environ_base={"REMOTE_ADDR": f"10.9.{i}.1"},
         )
         assert response.status_code == 401
     locked = second.test_client().post(
         "/login",
         data={"email": "shared@example.jp", "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.9.1.1"},
+        environ_base={"REMOTE_ADDR": "10.9.99.1"},
     )
     assert locked.status_code == 429
     import redis

@@ -69,3 +69,36 @@ def test_personal_link_is_rate_limited(client, make_network, make_member):
     response = client.get("/m/another-token-xxxxxxxxxxxxxxxxxxxxx")
     assert response.status_code == 429
     assert "操作の回数が多すぎます" in response.get_data(as_text=True)
+
+
+def test_seventy_people_behind_one_address_all_open_their_own_links(
+    app, make_network, make_org, make_member
+):
+    """An office or a venue hands out QR slips: every phone comes from the router's address.
+    Links that work are not counted, so none of them is refused."""
+    network = make_network()
+    org = make_org(network)
+    members = [make_member(network, org) for _ in range(70)]
+    for n, member in enumerate(members):
+        phone = app.test_client()
+        response = phone.get(f"/m/{member.link_token}")
+        assert response.status_code == 302, (n, response.status_code)
+    # The wrong links from that address are still counted, and still refused after 60.
+    for n in range(60):
+        assert app.test_client().get(f"/m/{n:016d}{'x' * 32}").status_code == 404, n
+    assert app.test_client().get(f"/m/{'y' * 48}").status_code == 429
+
+
+def test_a_full_bucket_of_wrong_links_does_not_refuse_a_right_one(
+    client, make_network, make_member
+):
+    member = make_member(make_network())
+    selector = member.link_token[:16]
+    for n in range(60):
+        # A random selector and a real selector with a wrong verifier count alike.
+        token = f"{selector}{'x' * 32}" if n % 2 else f"{n:016d}{'y' * 32}"
+        assert client.get(f"/m/{token}").status_code == 404, n
+    assert client.get(f"/m/{selector}{'x' * 32}").status_code == 429
+    assert client.get(f"/m/{'z' * 48}").status_code == 429
+    signed_in = client.get(f"/m/{member.link_token}")
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/learn"

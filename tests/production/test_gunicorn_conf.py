@@ -4,9 +4,11 @@ itself, `gunicorn -c deploy/gunicorn.conf.py 'trainer:create_app()'`, started fo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import runpy
+import socket
 import subprocess
 import time
 import urllib.request
@@ -219,3 +221,114 @@ def test_the_production_command_refuses_to_start_without_a_base_url(tmp_path):
     assert done.returncode != 0
     assert "TRAINER_BASE_URL が設定されていません。" in done.stderr
     assert "Worker failed to boot" in done.stderr
+
+
+def test_percent_encoded_paths_and_gunicorns_own_messages_hide_tokens_too(monkeypatch):
+    conf = read_conf(monkeypatch)
+    logger = conf["logger_class"](Config())
+    token = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/login?next=%2Finvite%2F{token}%2Faccept",
+        "PATH_INFO": "/login",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(0))
+    assert atoms["r"] == "GET /login?next=%2Finvite%2F***%2Faccept HTTP/1.1"
+    # Not secrets: printed on badges and certificates, and on the projector for the room.
+    assert conf["redact"]("/verify/AbCdEf123 /join/KXM4PR") == "/verify/AbCdEf123 /join/KXM4PR"
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.error_log.addHandler(handler)
+    logger.warning(
+        "Invalid request from ip=%s: %s", "192.0.2.1", f"Invalid request line: 'GET /m/{token}'"
+    )
+    logger.error("Error handling request /reset/%s", token)
+    logger.debug("GET /projector/12/%s/live", token)  # below the level: not emitted, no error
+    logger.info("100% of %s", "/m/")  # a message that does not format: kept, side by side
+    assert seen[0] == "Invalid request from ip=192.0.2.1: Invalid request line: 'GET /m/***'"
+    assert seen[1] == "Error handling request /reset/***"
+    assert token not in repr(seen)
+
+
+def test_gunicorns_error_page_is_japanese_with_the_apps_headers(monkeypatch):
+    japanese_error = read_conf(monkeypatch)["japanese_error"]
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        japanese_error(ours, 414, "URI Too Long", "Request Line is too large: GET /m/secret")
+        ours.close()
+        answer = theirs.recv(65536).decode()
+    head, body = answer.split("\r\n\r\n", 1)
+    assert head.startswith("HTTP/1.1 414 URI Too Long\r\n")
+    for header in (
+        "Content-Type: text/html; charset=utf-8",
+        "X-Content-Type-Options: nosniff",
+        "X-Frame-Options: DENY",
+        "Referrer-Policy: same-origin",
+        "Cache-Control: no-store",
+        "Content-Security-Policy: default-src 'self'",
+    ):
+        assert header in head, header
+    assert f"Content-Length: {len(body.encode())}" in head
+    assert '<html lang="ja">' in body and "アドレスが長すぎます" in body
+    assert "secret" not in body
+
+
+def raw_request(port: int, data: bytes) -> tuple[str, str]:
+    """What gunicorn answers to these bytes: (head, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(data)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body.decode()
+
+
+def test_requests_gunicorn_refuses_get_the_japanese_page(tmp_path):
+    database = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    live = new_live_server(tmp_path, database, scheme="http")
+    env = production_env(
+        live, database, TRAINER_BASE_URL="https://mimamori.example.jp", GUNICORN_WORKERS="1"
+    )
+    token = "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp"
+    with live.log_path.open("w") as log:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(CONF), "trainer:create_app()"],
+            env=env, cwd=ROOT, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_until_up(server, live)
+            port = int(live.base_url.rsplit(":", 1)[1])
+            cases = {
+                400: b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 garbage\r\n\r\n",
+                414: b"GET /m/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                431: b"GET / HTTP/1.1\r\nHost: x\r\n"
+                + b"".join(b"X-N%d: 1\r\n" % n for n in range(120))
+                + b"\r\n",
+            }
+            for status, data in cases.items():
+                head, body = raw_request(port, data)
+                assert head.startswith(f"HTTP/1.1 {status} "), (status, head)
+                assert "Content-Security-Policy: default-src 'self'" in head, status
+                assert "X-Content-Type-Options: nosniff" in head, status
+                assert '<html lang="ja">' in body and "エラー番号：" in body, status
+                assert "aaaa" not in body and "garbage" not in body, status
+            raw_request(port, f"GET /m/{token} HTTP/1.1 extra\r\nHost: x\r\n\r\n".encode())
+        finally:
+            stop(server)
+    log_text = live.log_path.read_text()
+    assert "Invalid request" in log_text  # gunicorn said what it refused…
+    assert token not in log_text  # …without the token
+
+
+def test_make_run_logs_through_the_same_settings():
+    """`make run` serves with this file too (its own bind and workers on the command line), so
+    the development log hides the same tokens as the production one."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    gunicorn = recipe[recipe.index("$(BIN)/gunicorn") :]
+    assert "-c deploy/gunicorn.conf.py" in gunicorn
+    assert "--access-logfile" not in gunicorn  # the file's accesslog and RedactingLogger

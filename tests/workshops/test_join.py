@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.workshops.helpers import join, move_to, phone
@@ -242,3 +243,84 @@ def test_guessing_codes_is_rate_limited(make_app, room):
     other_address = limited.test_client()
     environ = {"REMOTE_ADDR": "192.0.2.7"}
     assert other_address.get(f"/join/{room.code}", environ_base=environ).status_code == 200
+
+
+def test_typos_in_the_hall_never_refuse_the_rooms_code(make_app, room):
+    """The room's code worked from the hall's address (one router for every phone): after more
+    typos than the wrong-code limit allows, the phones still arriving join with it."""
+    limited = make_app(RATELIMIT_ENABLED=True)
+    assert limited.test_client().get(f"/join/{room.code}").status_code == 200
+    typist = limited.test_client()
+    for i in range(35):
+        status = typist.get(f"/join/AAAA{i:02d}").status_code
+        assert status == (404 if i < 30 else 429), (i, status)
+    for i in range(5):
+        late = limited.test_client()
+        assert late.get(f"/join/{room.code.lower()}").status_code == 302  # typed in lower case
+        assert late.get(f"/join/{room.code}").status_code == 200
+        assert join(late, room, org=room.orgs[1], name=f"遅れて来た人 {i}").status_code == 302
+        assert late.get(f"/join/{room.code}/me").status_code == 200
+    assert typist.get(f"/join/{room.code}").status_code == 200
+    assert typist.get("/join/AAAAAA").status_code == 429  # a wrong code still is not looked up
+
+
+def test_a_full_bucket_tells_a_guesser_nothing_about_a_code(make_app, room):
+    """A code that has not worked from this address is refused like any other while the bucket
+    is full: the answer does not say whether it is right."""
+    limited = make_app(RATELIMIT_ENABLED=True)
+    guesser = limited.test_client()
+    for i in range(30):
+        assert guesser.get(f"/join/CCCC{i:02d}").status_code == 404
+    right, wrong = guesser.get(f"/join/{room.code}"), guesser.get("/join/CCCCCC")
+    assert right.status_code == wrong.status_code == 429
+    assert right.get_data() == wrong.get_data()
+    other_address = limited.test_client()
+    environ = {"REMOTE_ADDR": "192.0.2.7"}
+    assert other_address.get(f"/join/{room.code}", environ_base=environ).status_code == 200
+
+
+def test_a_seat_that_is_not_there_is_not_a_guessed_code(make_app, room):
+    limited = make_app(RATELIMIT_ENABLED=True)
+    p = limited.test_client()
+    for _ in range(35):  # the right code, no seat on this phone: 404, but not a guess
+        assert p.get(f"/join/{room.code}/me").status_code == 404
+    assert p.get(f"/join/{room.code}").status_code == 200
+
+
+def redis_available() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
+def test_with_redis_every_worker_knows_the_rooms_code(make_app, room):
+    """Two app instances stand for two gunicorn workers sharing Redis: the code that worked on
+    one is known on the other, and the typos counted on one fill the bucket of both."""
+    import uuid
+
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    shared = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
+    first, second = make_app(**shared), make_app(**shared)
+    try:
+        assert first.test_client().get(f"/join/{room.code}").status_code == 200
+        for i in range(30):
+            assert second.test_client().get(f"/join/EEEE{i:02d}").status_code == 404
+        assert first.test_client().get("/join/EEEEEE").status_code == 429
+        assert second.test_client().get(f"/join/{room.code}").status_code == 200
+    finally:
+        connection = redis.Redis(host="127.0.0.1", port=6379, db=0)
+        stored = connection.keys(f"*{prefix}*")
+        assert stored, "nothing was counted in Redis"
+        connection.delete(*stored)
+        connection.close()

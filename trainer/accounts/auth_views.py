@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -16,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from trainer.accounts import invitations, users
+from trainer.accounts import invitations, sign_in_trust, users
 from trainer.accounts.access import staff_required
 from trainer.accounts.forms import (
     ChangePasswordForm,
@@ -30,17 +29,48 @@ from trainer.web import show_error
 
 bp = Blueprint("auth", __name__)
 
+# Sign-in failures are counted three ways (sign_in_trust.py says why):
+# - per address, 10 in 15 minutes: one machine guessing, whichever accounts it tries;
+# - per account, 30 in 15 minutes, from browsers that have never signed in to it: guesses at one
+#   account from many addresses. Above the per-address limit, so one stranger's address cannot
+#   reach it; and when many do, the owner's own browser is not counted here;
+# - per known browser, 10 in 15 minutes: the owner's typos (or a copied cookie) on their own.
+# Only failures count; the right password never fills a bucket. Each bucket is checked before
+# the password and counted after it, so guesses sent at the same instant all pass the check:
+# a burst may see up to as many extra passwords checked as the server answers at once
+# (workers × threads, 20 with the defaults), once per window. scrypt makes each check slow.
 LOGIN_LIMIT = "10 per 15 minutes"
+ACCOUNT_LIMIT = "30 per 15 minutes"
 # Links with a token (/reset/…, /invite/…): enough for a person, too few to guess tokens.
 TOKEN_LINK_LIMIT = "30 per 15 minutes"
 LOCKED_MESSAGE = (
     "ログインの失敗が続いたため、しばらくログインできません。"
     "15分ほど待ってからもう一度お試しください。"
 )
+ACCOUNT_LOCKED_MESSAGE = (
+    "このアカウントへのログインの失敗が続いているため、この端末からはしばらくログインできません。"
+    "以前このアカウントでログインした端末からお試しいただくか、15分ほど待ってからもう一度"
+    "お試しください。パスワードが分からない場合は、事務局に再設定用リンクを依頼してください。"
+)
+
+
+def _email() -> str:
+    return request.form.get("email", "")
 
 
 def _account_key() -> str:
-    return "account:" + users.normalise_email(request.form.get("email", ""))
+    return "account:" + users.normalise_email(_email())
+
+
+def _browser() -> str | None:
+    """This browser's id when it has signed in to the account being tried before."""
+    if "known_browser" not in g:
+        g.known_browser = sign_in_trust.known_browser(request, _email())
+    return g.known_browser
+
+
+def _browser_key() -> str:
+    return f"browser:{_browser()}"
 
 
 def _failed(_response: object) -> bool:
@@ -60,10 +90,19 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=_failed, error_message=LOCKED_MESSAGE)
 @limiter.limit(
-    LOGIN_LIMIT,
+    ACCOUNT_LIMIT,
     methods=["POST"],
     key_func=_account_key,
     deduct_when=_failed,
+    exempt_when=lambda: _browser() is not None,
+    error_message=ACCOUNT_LOCKED_MESSAGE,
+)
+@limiter.limit(
+    LOGIN_LIMIT,
+    methods=["POST"],
+    key_func=_browser_key,
+    deduct_when=_failed,
+    exempt_when=lambda: _browser() is None,
     error_message=LOCKED_MESSAGE,
 )
 def login():
@@ -73,10 +112,17 @@ def login():
         if user is not None:
             logout_user()
             login_user(user)
-            return redirect(_safe_next(form.next.data) or url_for("core.home"))
+            return _signed_in(redirect(_safe_next(form.next.data) or url_for("core.home")), user)
         g.login_failed = True
         form.password.errors.append("メールアドレスまたはパスワードが正しくありません。")
     return render_template("auth/login.html", form=form), 401 if g.get("login_failed") else 200
+
+
+def _signed_in(response, user):
+    """The response after a sign-in with the account's password: this browser is known to the
+    account from now on (sign_in_trust.py), and no stranger's failures can lock it out."""
+    sign_in_trust.remember(request, response, user.email)
+    return response
 
 
 @bp.post("/logout")
@@ -126,24 +172,18 @@ def reset_password(token: str):
             logout_user()
             login_user(user)
             flash("パスワードを設定しました。", "success")
-            return redirect(url_for("core.home"))
+            return _signed_in(redirect(url_for("core.home")), user)
     return render_template("auth/reset_password.html", form=form, user=reset.user)
 
 
 # --- invitation links (trainer/accounts/invitations.py explains why roles come only this way) ---
 
 
+# The pages reached with a token in their URL are never cached (core/headers.py, no-store).
+
+
 def _invitation_invalid():
-    return _no_store(
-        render_template("auth/reset_invalid.html", message=invitations.INVALID_LINK), 404
-    )
-
-
-def _no_store(body, status: int = 200):
-    # The page is reached with a token in its URL: no browser or proxy cache keeps it.
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render_template("auth/reset_invalid.html", message=invitations.INVALID_LINK), 404
 
 
 def _signed_in_as(user) -> bool:
@@ -183,27 +223,23 @@ def invitation(token: str):
             else:
                 logout_user()
                 login_user(user)
-                return _joined(invited)
-        return _no_store(
-            render_template(
-                "invitations/set_password.html",
-                invitation=invited,
-                token=token,
-                form=form,
-                answer=answer,
-            )
+                return _signed_in(_joined(invited), user)
+        return render_template(
+            "invitations/set_password.html",
+            invitation=invited,
+            token=token,
+            form=form,
+            answer=answer,
         )
     if not _signed_in_as(user):
         here = url_for("auth.invitation", token=token)
-        return _no_store(
-            render_template(
-                "invitations/sign_in.html",
-                invitation=invited,
-                login_url=url_for("auth.login", next=here),
-            )
+        return render_template(
+            "invitations/sign_in.html",
+            invitation=invited,
+            login_url=url_for("auth.login", next=here),
         )
-    return _no_store(
-        render_template("invitations/accept.html", invitation=invited, token=token, answer=answer)
+    return render_template(
+        "invitations/accept.html", invitation=invited, token=token, answer=answer
     )
 
 

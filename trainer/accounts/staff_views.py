@@ -3,7 +3,7 @@ it has invited (a role comes only with the invited person's acceptance: invitati
 
 from __future__ import annotations
 
-from flask import flash, g, make_response, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from trainer.accounts import invitations, users
@@ -69,20 +69,17 @@ def cancel_invitation(invitation_id: int):
 
 
 def invitation_link_page(link: invitations.InvitationLink, *, back_url: str, created=None):
-    """The link, shown once: never kept by a browser or proxy cache."""
+    """The link, shown once: never kept by a browser or proxy cache (the endpoints that show it
+    are in core/headers.py's NO_STORE_ENDPOINTS)."""
     url = absolute_url(url_for("auth.invitation", token=link.token))
-    response = make_response(
-        render_template(
-            "invitations/link.html",
-            invitation=link.invitation,
-            url=url,
-            qr=qr_svg(url, label="招待リンクのQRコード"),
-            back_url=back_url,
-            created=created,
-        )
+    return render_template(
+        "invitations/link.html",
+        invitation=link.invitation,
+        url=url,
+        qr=qr_svg(url, label="招待リンクのQRコード"),
+        back_url=back_url,
+        created=created,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/<int:user_id>/role")

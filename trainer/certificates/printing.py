@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -148,6 +149,47 @@ def _advances(family: str) -> dict[int, float]:
         }
     finally:
         font.close()
+
+
+# What is printed for a character the font has no glyph for (an emoji in a name, mostly): 〓,
+# the geta mark, Japanese typesetting's sign for a character that could not be set. fpdf2 would
+# otherwise leave the character out without a trace, and a name would print shortened as if it
+# were complete. No font shipped with the app's dependencies has emoji (Noto Color Emoji is a
+# separate system package, and a colour font in a certificate prints unevenly), so none is
+# used as a fallback: the mark shows the reader that something is missing.
+MISSING = "\u3013"
+_ZWJ = "\u200d"
+
+
+def _invisible(char: str) -> bool:
+    """Joiners, variation selectors, combining marks and emoji modifiers: nothing of their own
+    to print, they only change the character before them."""
+    return unicodedata.category(char) in {"Mn", "Me", "Cf"} or "\U0001f3fb" <= char <= "\U0001f3ff"
+
+
+def printable(text: str, family: str = SANS) -> str:
+    """text with each character the font lacks replaced by MISSING; one emoji made of several
+    characters (👨‍👩‍👧, 👍🏽, 🇯🇵) by one mark."""
+    advances = _advances(family)
+    out: list[str] = []
+    joined = False  # a ZWJ after a missing character: the next one belongs to the same emoji
+    flag_half = False  # a regional indicator (half a flag) was just replaced
+    for char in text:
+        if ord(char) in advances:
+            out.append(char)
+            joined = flag_half = False
+        elif char == _ZWJ:
+            joined = bool(out) and out[-1] == MISSING
+        elif _invisible(char):
+            continue
+        elif joined:
+            joined = False
+        elif flag_half and "\U0001f1e6" <= char <= "\U0001f1ff":
+            flag_half = False
+        else:
+            out.append(MISSING)
+            flag_half = "\U0001f1e6" <= char <= "\U0001f1ff"
+    return "".join(out)
 
 
 def text_width(text: str, size_pt: float, family: str = SANS) -> float:
@@ -366,6 +408,7 @@ def _put(
     bold: bool = False,
 ) -> None:
     """One line of text on a baseline; x is its left edge, centre or right edge as align says."""
+    text = printable(text, family)
     if align == "center":
         x -= text_width(text, size, family) / 2
     elif align == "right":

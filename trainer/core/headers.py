@@ -1,13 +1,46 @@
-"""Security headers on every response."""
+"""Security headers on every response, and no-store on the pages that show a secret link."""
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+# Pages that show a link that signs someone in or hands out a role, or that are opened with one:
+# a shared PC's browser cache, its back button or a caching proxy must not keep them. One list
+# here rather than a header line in each view, so that a test can walk it and a new page of the
+# kind is added in one place. Downloads (CSV, Excel, PDF) set no-store where they are built.
+NO_STORE_ENDPOINTS = frozenset(
+    {
+        # a member's personal link and its QR code; the page a staff member sees on opening one
+        "roster.member_link",
+        "learning.personal_link",
+        # one-time password links (/reset/…), shown to the secretariat or the admin, and opened
+        "staff.reset_link",
+        "admin.reset_link",
+        "auth.reset_password",
+        # invitation links (/invite/…), shown once after inviting or reissuing, and opened
+        "staff.new",
+        "staff.reissue_invitation",
+        "admin.network_new",
+        "admin.reissue_invitation",
+        "auth.invitation",
+        "auth.invitation_accept",
+        "auth.invitation_decline",
+        # the workshop's control page (projector link, join QR) and the projector link's pages
+        "workshops.detail",
+        "projector.page",
+        "projector.live",
+    }
+)
+
+# CSV as content_type=, which Werkzeug takes as it is. Given as mimetype=, any text/* type gets
+# "; charset=utf-8" appended, so "text/csv; charset=utf-8" went out with its charset twice.
+CSV = "text/csv; charset=utf-8"
 
 
 def add_security_headers(response: Response) -> Response:
@@ -19,4 +52,6 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint in NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
     return response

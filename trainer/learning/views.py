@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from trainer.accounts import roster
@@ -47,10 +47,41 @@ def ended_page(member):
     ), 403
 
 
+# Wrong personal links from one address: 60 in 15 minutes. Links that work are not counted and
+# never refused: an office or a venue hands out QR slips to hundreds of people behind one
+# address (NAT). A link's 288 random bits, not this limit, keep it from being guessed, so a
+# right link may go through a bucket that wrong ones have filled; the limit stops a scanner.
+LINK_FAILURE_LIMIT = "60 per 15 minutes"
+
+
+def _link_member():
+    """The member of the link in the URL, looked up once per request (None: a wrong link).
+
+    Looked up before the limit is consulted, so a right link is never refused; a wrong one then
+    costs the same whatever its selector, one lookup and one count (no timing difference)."""
+    if "link_member" not in g:
+        token = (request.view_args or {}).get("token", "")
+        g.link_member = roster.member_by_link_token(db.session, token)
+    return g.link_member
+
+
+def _link_works() -> bool:
+    try:
+        return _link_member() is not None
+    except Exception:
+        # The database failed: the view meets the same error and answers 500. Raised here, it
+        # would make Flask-Limiter take its own storage (Redis) for dead.
+        return False
+
+
 @bp.route("/m/<token>", methods=["GET", "POST"])
-@limiter.limit("60 per 15 minutes")
+@limiter.limit(
+    LINK_FAILURE_LIMIT,
+    exempt_when=_link_works,
+    deduct_when=lambda _response: "link_member" in g and g.link_member is None,
+)
 def personal_link(token: str):
-    member = roster.member_by_link_token(db.session, token)
+    member = _link_member()
     if member is None:
         return render_template("learning/link_invalid.html"), 404
     # A staff member testing a handed-out link on their own browser is asked first, so that

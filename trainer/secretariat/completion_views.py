@@ -11,6 +11,7 @@ from trainer.accounts import roster
 from trainer.accounts.access import network_blueprint
 from trainer.accounts.models import Member
 from trainer.core.error_pages import render_error
+from trainer.core.headers import CSV
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.form_base import JapaneseForm
@@ -158,8 +159,8 @@ def link_sheet():
     return _download(data, "application/pdf", "personal-links.pdf")
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(data, mimetype=mimetype)
+def _download(data: bytes, content_type: str, filename: str) -> Response:
+    response = Response(data, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a proxy
     return response
@@ -170,7 +171,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @bp.get("/export.csv")
 def export_csv():
-    return _export("csv", "text/csv; charset=utf-8")
+    return _export("csv", CSV)
 
 
 @bp.get("/export.xlsx")
@@ -178,7 +179,7 @@ def export_xlsx():
     return _export("xlsx", XLSX)
 
 
-def _export(fmt: str, mimetype: str) -> Response:
+def _export(fmt: str, content_type: str) -> Response:
     _courses, course, filters = _choices()
     if course is None:
         raise DomainError("研修がまだありません。")
@@ -190,4 +191,4 @@ def _export(fmt: str, mimetype: str) -> Response:
         fmt=fmt,
         actor=current_user,
     )
-    return _download(data, mimetype, f"members-status.{fmt}")
+    return _download(data, content_type, f"members-status.{fmt}")

@@ -15,6 +15,7 @@ from trainer import tables
 from trainer.accounts import roster
 from trainer.accounts.access import network_blueprint
 from trainer.certificates.service import CERTIFICATE_FILTERS
+from trainer.core.headers import CSV
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.learning import service as learning
@@ -60,8 +61,7 @@ def index():
 
 
 def _download(body: bytes | Iterable[bytes], kind: str, stem: str) -> Response:
-    mimetype = "text/csv; charset=utf-8" if kind == "csv" else XLSX
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=CSV if kind == "csv" else XLSX)
     name = f"{stem}-{g.network.id}-{today_jst():%Y%m%d}.{kind}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"

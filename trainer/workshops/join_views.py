@@ -9,6 +9,7 @@ import secrets
 from flask import (
     Blueprint,
     flash,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -19,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from trainer import rate_limits
 from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import printing
 from trainer.certificates import service as certificates
@@ -26,7 +28,7 @@ from trainer.certificates.views import _pdf, render_print_view, verify_url
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError, NotFound
-from trainer.extensions import db, limiter
+from trainer.extensions import client_address, db, limiter
 from trainer.quizzes import service as quizzes
 from trainer.web import show_error
 from trainer.workshops import codes, seats, service
@@ -35,22 +37,45 @@ from trainer.workshops.models import DeviceStatus, Participant, Phase, Workshop
 
 bp = Blueprint("join", __name__, url_prefix="/join")
 
-# Wrong codes are what a guesser sends: 30 a minute from one address. Joins to a real workshop
-# count separately and generously, because a room of 300 phones may share one address (NAT).
+# Wrong codes are what a guesser sends: 30 a minute from one address. Right codes never count
+# there, and a hall of 2,000 phones behind one address (NAT) has its own, generous ceiling for
+# the joins themselves (a POST each, and one more for a form sent back with a mistake).
 WRONG_CODE_LIMIT = "30 per minute"
-JOIN_LIMIT = "1000 per 10 minutes"
+JOIN_LIMIT = "6000 per 10 minutes"
+# The codes that worked from an address today (rate_limits.remember): the room's code.
+KNOWN_CODE = "join-code-known"
 SESSION_KEY = "workshop_participants"
 WAITING_KEY = "workshop_waiting"  # {workshop id: ParticipantDevice id} while the trainer decides
 DEVICE_KEY = "device"  # this phone's secret: only its SHA-256 is stored (ParticipantDevice)
 LINK_AGAIN = "個人用リンクでの参加は、リンクを開き直してからお試しください。"
 
 
-def _not_found(response) -> bool:
-    return response.status_code == 404
+def _unknown_code(_response) -> bool:
+    """The request named a code no workshop has (set by _workshop): a guess, or a typo."""
+    return bool(g.get("unknown_join_code"))
 
 
-# Every /join/<code>… route counts wrong codes in one bucket: a 404 from any of them is a guess.
-wrong_code_limit = limiter.shared_limit(WRONG_CODE_LIMIT, scope="join-code", deduct_when=_not_found)
+def _known_here() -> bool:
+    """The code in the URL already worked from this address today.
+
+    Flask-Limiter checks a bucket before the view runs, so 30 typos a minute in a hall would
+    refuse the next phone its room's right code. A code that worked here before is exempt;
+    one that did not is refused while the bucket is full, right or wrong, without being looked
+    up, so a guesser who filled the bucket cannot tell a right code by its answer (a code is 6
+    of 18 characters: its limit, not its length, keeps it from being guessed).
+    """
+    if "join_code_known" not in g:
+        code = codes.normalise((request.view_args or {}).get("code", ""))
+        g.join_code_known = codes.is_well_formed(code) and rate_limits.remembered(
+            KNOWN_CODE, client_address(), code
+        )
+    return bool(g.join_code_known)
+
+
+# Every /join/<code>… route counts unknown codes in one bucket: a guess through any of them counts.
+wrong_code_limit = limiter.shared_limit(
+    WRONG_CODE_LIMIT, scope="join-code", deduct_when=_unknown_code, exempt_when=_known_here
+)
 
 
 def _joined_id(workshop: Workshop) -> int | None:
@@ -93,7 +118,11 @@ def _forget_waiting(workshop_id: int) -> None:
 
 
 def _workshop(code: str) -> Workshop:
-    return service.by_code(db.session, code)
+    try:
+        return service.by_code(db.session, code)
+    except NotFound:
+        g.unknown_join_code = True  # counted by wrong_code_limit
+        raise
 
 
 def _seat_of(workshop: Workshop) -> Participant:
@@ -129,6 +158,8 @@ def join(code: str):
         workshop = _workshop(code)
     except NotFound as error:
         return render_template("join/enter.html", error=error.message, code=code), 404
+    if not _known_here():
+        rate_limits.remember(KNOWN_CODE, client_address(), workshop.join_code)
     if code != workshop.join_code:
         return redirect(url_for(".join", code=workshop.join_code))
     if _joined_id(workshop) and request.method == "GET":

@@ -11,6 +11,7 @@ from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.audit import service as audit
 from trainer.certificates import service as certificates
+from trainer.core.headers import CSV
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
@@ -215,6 +216,13 @@ def new_projector_link(workshop_id: int):
 def _export(workshop_id: int, kind: str):
     workshop = service.get_workshop(db.session, g.network.id, workshop_id)
     rows = service.participant_rows(db.session, workshop)
+    # The file first: an export that fails (an error page, nothing downloaded) is not recorded
+    # in the audit log as one that was handed out.
+    if kind == "csv":
+        body, content_type = exports.to_csv(rows), CSV
+    else:
+        body = exports.to_xlsx(rows, title=f"{workshop.title}（{workshop.held_on:%Y-%m-%d}）")
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     audit.record(
         db.session,
         actor=current_user,
@@ -227,13 +235,7 @@ def _export(workshop_id: int, kind: str):
     )
     db.session.commit()
     name = f"workshop-{workshop.id}-{workshop.held_on.isoformat()}.{kind}"
-    if kind == "csv":
-        response = Response(exports.to_csv(rows), mimetype="text/csv; charset=utf-8")
-    else:
-        response = Response(
-            exports.to_xlsx(rows, title=f"{workshop.title}（{workshop.held_on:%Y-%m-%d}）"),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
