@@ -325,10 +325,18 @@ def redis_available() -> bool:
 
 
 @pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
-def test_with_redis_the_lockout_is_shared_between_processes(make_app, make_network, make_user):
+def test_with_redis_the_lockout_is_shared_between_processes(
+    make_app, make_network, make_user, monkeypatch
+):
     """Two app instances stand for two gunicorn workers: failures on one count on the other too
     (the account's bucket for browsers that never signed in to it)."""
     import uuid
+
+    from trainer.extensions import limiter
+
+    # The limiter is one object for every app of the run: a test that made Redis unreachable
+    # leaves it on its in-memory fallback, which it would leave again halfway through this test.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
 
     make_user(make_network(), email="shared@example.jp")
     prefix = f"test-{uuid.uuid4().hex}"
