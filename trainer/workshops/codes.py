@@ -1,7 +1,7 @@
 """Join codes: short, read aloud and typed from a projector, so no look-alike characters.
 
 Left out: 0 O Q D (round ones), 1 I L J (strokes), 2 Z, 5 S, 8 B, U V, G 6 (lower case is
-folded to upper case). 18 characters, 6 of them: 34 million codes, against at most 20 wrong
+folded to upper case). 18 characters, 6 of them: 34 million codes, against at most 30 wrong
 guesses a minute from one address (the join view's rate limit).
 """
 
