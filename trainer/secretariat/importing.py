@@ -6,15 +6,19 @@ UTF-16 with a BOM (Excel's "Unicode text", tab-separated), full-width digits and
 half-width katakana, a title line above the header, blank lines, Japanese header names and the
 many ways of writing a date or an age band. Each value is checked here; a row whose values
 cannot be used carries Japanese reasons (the file's row number is added by the page).
+
+Every upload is read within fixed bounds of time and memory, whatever it declares about itself:
+xlsx files through xlsx_reader (see there), text files line by line, at most MAX_FILE_ROWS lines
+(blank ones included) and MAX_LINE_CHARS characters a line. One line of a CSV file is one row:
+a cell may not hold a line break, so an unclosed quote「"」 is that line's error instead of
+swallowing the lines after it into one member's name.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,9 +26,17 @@ from typing import Any
 
 from trainer.accounts.models import AgeBand, JobType, OrganisationKind
 from trainer.errors import DomainError
+from trainer.secretariat import xlsx_reader
+from trainer.secretariat.xlsx_reader import FORMULA_NOT_SAVED, MAX_COLUMNS, ExcelError
+from trainer.text import ZERO_WIDTH_JOINER, clean_text
 
-MAX_ROWS = 20_000
+MAX_ROWS = 20_000  # members in one file
 HEADER_SEARCH_ROWS = 10
+MAX_FILE_ROWS = xlsx_reader.MAX_SHEET_ROWS  # lines of a text file, blank ones included
+# Below csv's field limit (131,072), whose error would otherwise be the only word about a long
+# cell; a roster line is a few hundred characters.
+MAX_LINE_CHARS = 100_000
+SHOWN_CHARS = 40  # of a wrong value quoted back in a message
 
 # The fields of a row, in the order the preview shows them.
 FIELDS = (
@@ -141,13 +153,19 @@ _ERA_DATE = re.compile(
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _SPACES = re.compile(r"\s+")
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
 _DECADE = re.compile(r"^(\d{1,2})0(?:歳)?代(以下|以上|前半|後半)?$")
 _AGE = re.compile(r"^(\d{1,3})(?:歳|才)?(以上)?$")
 
 
 class ImportFileError(DomainError):
     """The file as a whole cannot be read as a roster; nothing has been changed."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A line of a text file that cannot be split into cells: it becomes a rejected row."""
+
+    message: str
 
 
 @dataclass
@@ -210,7 +228,7 @@ class ParsedTable:
 def read_table(data: bytes, filename: str) -> ParsedTable:
     """The rows of a roster file; ImportFileError with a Japanese message if it is not one."""
     lower = filename.lower()
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy up to 16 MB to find out)
         raise ImportFileError("ファイルが空です。名簿の入ったファイルを選んでください。")
     if lower.endswith(".xls") and not data.startswith(b"PK"):
         raise ImportFileError(
@@ -248,44 +266,74 @@ def _decode(data: bytes) -> str:
     )
 
 
-def _text_rows(text: str) -> Iterator[tuple[int, list[Any]]]:
-    """(row number in the file, cells) for each record of a CSV or tab-separated text."""
+Cells = list[Any] | RowProblem
+
+UNBALANCED_QUOTES = (
+    '引用符「"」の数が合いません（閉じ忘れか、セルの中の改行）。引用符を閉じるか、'
+    "セルの中の改行を消してから保存し直してください。"
+)
+MISPLACED_QUOTE = (
+    '引用符「"」の位置が正しくありません（「"」で囲んだ値のすぐ後ろに、区切り（コンマやタブ）'
+    "以外の文字があります）。"
+)
+FORMULA_HINT = (
+    "数式の結果がファイルに保存されていないセルがあります。Excelで開いて保存し直してください。"
+)
+
+
+def _text_rows(text: str) -> Iterator[tuple[int, Cells]]:
+    """(line number, cells) for each line of a CSV or tab-separated text."""
     sample = [line for line in text[:20_000].splitlines()[:50] if line.strip()][
         : HEADER_SEARCH_ROWS + 1
     ]
     delimiter = (
         "\t" if sum(s.count("\t") for s in sample) > sum(s.count(",") for s in sample) else ","
     )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    previous_end = 0
+    for number, line in enumerate(_lines(text), start=1):
+        if number > MAX_FILE_ROWS:
+            raise ImportFileError(
+                f"行が多すぎます（空の行も含めて{MAX_FILE_ROWS:,}行まで読み込めます）。"
+                "名簿の下にある空の行や不要な行を削除して保存し直してください。"
+            )
+        yield number, _line_cells(line, delimiter)
+
+
+# A line and its end: CR LF, LF or CR, as csv reads them (not the other breaks of splitlines).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|\Z)")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of the text, one at a time (io.StringIO would first copy all of it, at four
+    bytes a character: 64 MB for a 16 MB upload)."""
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if not line:  # the empty match at the very end
+            return
+        yield line.rstrip("\r\n")
+
+
+def _line_cells(line: str, delimiter: str) -> Cells:
+    if len(line) > MAX_LINE_CHARS:
+        return RowProblem(
+            f"この行は文字が多すぎます（{len(line):,}文字。1行に{MAX_LINE_CHARS:,}文字まで）。"
+            "長い文章の入ったセルがないか確かめてください。"
+        )
+    # A quoted cell holds its quotes in pairs (「""」 for one), so an odd count is a quote left
+    # open here, or a cell whose line break split it over this line and another.
+    if line.count('"') % 2:
+        return RowProblem(UNBALANCED_QUOTES)
     try:
-        for cells in reader:
-            # A quoted cell may span lines: the row number is the line the record starts on.
-            yield previous_end + 1, cells
-            previous_end = reader.line_num
+        cells = next(csv.reader((line,), delimiter=delimiter, strict=True), [])
     except csv.Error:
-        raise ImportFileError(
-            f'{previous_end + 1}行目：CSVの形が崩れています（引用符「"」の閉じ忘れなど）。'
-        ) from None
+        return RowProblem(MISPLACED_QUOTE)
+    return cells[:MAX_COLUMNS]
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Cells]]:
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportFileError(
-            "Excelファイルとして読み込めませんでした。ファイルが壊れていないか、"
-            "パスワードが掛かっていないか確かめてください。"
-        ) from None
-    try:
-        sheet = book.worksheets[0]
-        # read_only sheets skip nothing at the top: row 1 is the sheet's first row.
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(cells)
-    finally:
-        book.close()
+        yield from xlsx_reader.sheet_rows(data)
+    except xlsx_reader.UnreadableWorkbook as error:
+        raise ImportFileError(error.message) from None
 
 
 # --- from cells to rows -----------------------------------------------------------------------
@@ -298,8 +346,17 @@ def header_key(value: object) -> str:
 
 
 def cell_text(value: object) -> str:
-    """A cell as NFKC text without surrounding blanks ("１２" → "12", "ｶﾀｶﾅ" → "カタカナ")."""
-    if value is None:
+    """A cell as one line of NFKC text without surrounding blanks ("１２" → "12",
+    "ｶﾀｶﾅ" → "カタカナ"). A formula without a saved result or an error result is ""
+    (parse_row says why).
+
+    Every value goes through clean_text, the rule for all typed text (trainer/text.py): a tab
+    or line break (Alt+Enter in a cell, _x000D_ in xlsx) becomes a space, and control
+    characters (C0 with NUL and ESC, C1, DEL), format characters (bidi overrides, zero-width
+    spaces, the BOM) and noncharacters are dropped, so none reaches the draft or the roster.
+    The zero-width joiner clean_text keeps for emoji goes too: in a roster cell, pasted from a
+    web page, it is noise that would make two spellings of one name."""
+    if value is None or value is FORMULA_NOT_SAVED or isinstance(value, ExcelError):
         return ""
     if isinstance(value, datetime):
         value = value.date()
@@ -307,9 +364,20 @@ def cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    # A stray BOM or zero-width space (pasted from a web page) is invisible: drop it.
-    text = str(value).translate(_INVISIBLE)
-    return unicodedata.normalize("NFKC", text).strip()
+    text = unicodedata.normalize("NFKC", str(value))
+    return clean_text(text.replace(ZERO_WIDTH_JOINER, ""))
+
+
+def _has_content(cells: Cells) -> bool:
+    """Not a blank row: some cell has text, or a formula the page has something to say about."""
+    if isinstance(cells, RowProblem):
+        return True
+    return any(c is FORMULA_NOT_SAVED or isinstance(c, ExcelError) or cell_text(c) for c in cells)
+
+
+def _shown(raw: str) -> str:
+    """A value quoted back in a message, cut short if it is long."""
+    return raw if len(raw) <= SHOWN_CHARS else raw[:SHOWN_CHARS] + "…"
 
 
 def one_spaced(text: str) -> str:
@@ -317,13 +385,13 @@ def one_spaced(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def parse_rows(raw: Iterable[tuple[int, list[Any]]]) -> ParsedTable:
+def parse_rows(raw: Iterable[tuple[int, Cells]]) -> ParsedTable:
     rows_iter = iter(raw)
     header_line, header, seen = _find_header(rows_iter)
     columns: dict[str, int] = {}
     unused: list[str] = []
     for index, title in enumerate(header):
-        field_name = _HEADER_INDEX.get(header_key(title))
+        field_name = _HEADER_INDEX.get(header_key(cell_text(title)))
         if field_name is None or field_name in columns:
             if cell_text(title):
                 unused.append(cell_text(title))
@@ -331,13 +399,16 @@ def parse_rows(raw: Iterable[tuple[int, list[Any]]]) -> ParsedTable:
         columns[field_name] = index
     parsed: list[ParsedRow] = []
     for line, cells in _chain(seen, rows_iter):
-        if not any(cell_text(c) for c in cells):
+        if not _has_content(cells):
             continue
         if len(parsed) >= MAX_ROWS:
             raise ImportFileError(
                 f"行が多すぎます。一度に取り込めるのは{MAX_ROWS:,}人までです。"
                 "ファイルを構成団体ごとなどに分けて、順に取り込んでください。"
             )
+        if isinstance(cells, RowProblem):
+            parsed.append(ParsedRow(line=line, errors=[cells.message]))
+            continue
         values = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
         parsed.append(parse_row(line, values))
     if not parsed:
@@ -350,37 +421,67 @@ def parse_rows(raw: Iterable[tuple[int, list[Any]]]) -> ParsedTable:
     )
 
 
-def _chain(first: list[tuple[int, list[Any]]], rest: Iterator[tuple[int, list[Any]]]):
+def _chain(first: list[tuple[int, Cells]], rest: Iterator[tuple[int, Cells]]):
     yield from first
     yield from rest
 
 
+def _header_fields(cells: Cells) -> set[str | None]:
+    if isinstance(cells, RowProblem):
+        return set()
+    return {_HEADER_INDEX.get(header_key(cell_text(c))) for c in cells}
+
+
 def _find_header(
-    rows: Iterator[tuple[int, list[Any]]],
-) -> tuple[int, list[Any], list[tuple[int, list[Any]]]]:
+    rows: Iterator[tuple[int, Cells]],
+) -> tuple[int, list[Any], list[tuple[int, Cells]]]:
     """The first row (of the first ten with anything in them) naming an organisation and a name
     column. Returns it and the rows read after it, which are data."""
-    looked: list[tuple[int, list[Any]]] = []
+    looked: list[tuple[int, Cells]] = []
     for line, cells in rows:
-        if not any(cell_text(c) for c in cells):
+        if not _has_content(cells):
             continue
         looked.append((line, cells))
-        fields = {_HEADER_INDEX.get(header_key(c)) for c in cells}
-        if "organisation" in fields and "name" in fields:
+        fields = _header_fields(cells)
+        if "organisation" in fields and "name" in fields and isinstance(cells, list):
             return line, cells, []
         if len(looked) >= HEADER_SEARCH_ROWS:
             break
-    found = set().union(*({_HEADER_INDEX.get(header_key(c)) for c in cells} for _, cells in looked))
+    found = set().union(*(_header_fields(cells) for _, cells in looked))
     if "name" in found:
         missing = "構成団体の列（見出し「団体名」など）"
     elif "organisation" in found:
         missing = "氏名の列（見出し「氏名」など）"
     else:
         missing = "見出しの行（「団体名」「氏名」などの列名）"
-    raise ImportFileError(
+    message = (
         f"{missing}が見つかりません。最初の{HEADER_SEARCH_ROWS}行以内に、"
         "「団体名」と「氏名」の見出しがある行を入れてください。"
     )
+    # Why the header may not have been recognised, when the rows looked at say so.
+    for line, cells in looked:
+        if isinstance(cells, RowProblem):
+            message += f"（{line}行目：{cells.message}）"
+            break
+        if any(c is FORMULA_NOT_SAVED for c in cells):
+            message += f"（{line}行目：{FORMULA_HINT}）"
+            break
+    raise ImportFileError(message)
+
+
+def _formula_problem(label: str, value: object) -> str | None:
+    """What to say about a cell whose formula gives the row no value (xlsx only)."""
+    if value is FORMULA_NOT_SAVED:
+        return (
+            f"{label}の欄は数式ですが、計算した結果がファイルに保存されていません"
+            "（Excelで一度も計算されていないファイルのようです）。Excelで開いて保存し直してください。"
+        )
+    if isinstance(value, ExcelError):
+        return (
+            f"{label}の欄の数式がエラー（{_shown(value.code)}）になっています。"
+            "Excelで数式を直して保存し直してください。"
+        )
+    return None
 
 
 def parse_row(line: int, cells: dict[str, object]) -> ParsedRow:
@@ -388,13 +489,23 @@ def parse_row(line: int, cells: dict[str, object]) -> ParsedRow:
     text = {name: cell_text(value) for name, value in cells.items()}
     row = ParsedRow(line=line)
     errors = row.errors
+    formulas = {
+        name: problem
+        for name in FIELDS
+        if (problem := _formula_problem(FIELD_LABELS[name], cells.get(name)))
+    }
+    errors.extend(formulas.values())
     row.organisation = one_spaced(text.get("organisation", ""))
     row.name = one_spaced(text.get("name", ""))
-    if not row.organisation:
+    if "organisation" in formulas:
+        pass
+    elif not row.organisation:
         errors.append("団体名が空欄です。")
     elif len(row.organisation) > 200:
         errors.append("団体名が長すぎます（200文字まで）。")
-    if not row.name:
+    if "name" in formulas:
+        pass
+    elif not row.name:
         errors.append("氏名が空欄です。")
     elif len(row.name) > 100:
         errors.append("氏名が長すぎます（100文字まで）。")
@@ -407,13 +518,13 @@ def parse_row(line: int, cells: dict[str, object]) -> ParsedRow:
         row.job_type = _job_type(raw)
         if row.job_type is None:
             errors.append(
-                f"職種「{raw}」は使えません。外勤・内勤・相談・その他・無回答のどれかにしてください。"
+                f"職種「{_shown(raw)}」は使えません。外勤・内勤・相談・その他・無回答のどれかにしてください。"
             )
     if raw := text.get("age_band"):
         row.age_band = age_band(raw)
         if row.age_band is None:
             errors.append(
-                f"年代「{raw}」は使えません。20代以下・30代・40代・50代・60代以上・無回答のどれか"
+                f"年代「{_shown(raw)}」は使えません。20代以下・30代・40代・50代・60代以上・無回答のどれか"
                 "か、年齢（45など）にしてください。"
             )
     if raw := text.get("email"):
@@ -424,7 +535,7 @@ def parse_row(line: int, cells: dict[str, object]) -> ParsedRow:
             or email.startswith("@")
             or email.endswith("@")
         ):
-            errors.append(f"メールアドレス「{raw}」の形が正しくありません。")
+            errors.append(f"メールアドレス「{_shown(raw)}」の形が正しくありません。")
         else:
             row.email = email
     start = cells.get("membership_start")
@@ -432,14 +543,16 @@ def parse_row(line: int, cells: dict[str, object]) -> ParsedRow:
         row.membership_start = parse_date(start)
         if row.membership_start is None:
             errors.append(
-                f"加入日「{text['membership_start']}」を日付として読めません。"
+                f"加入日「{_shown(text['membership_start'])}」を日付として読めません。"
                 "2026/4/1 や 令和8年4月1日 の形にしてください。"
             )
     if raw := text.get("member_number"):
-        if raw.isdigit() and 0 < int(raw) < 2**31:
+        # ASCII digits only, and few of them: int() refuses more than 4,300 digits (a 500), and
+        # str.isdigit() is also true for other scripts' digits.
+        if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) < 2**31:
             row.member_number = int(raw)
         else:
-            errors.append(f"構成員番号「{raw}」は数字ではありません。")
+            errors.append(f"構成員番号「{_shown(raw)}」は数字ではありません。")
     if raw := text.get("kind"):
         row.kind = organisation_kind(raw)  # an unknown kind falls back to a guess from the name
     return row
