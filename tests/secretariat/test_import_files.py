@@ -301,3 +301,23 @@ def test_members_are_stored_with_search_keys(client, secretariat, network):
     member = db.session.scalars(select(Member)).one()
     assert (member.name_key, member.kana_key) == ("山田太郎", "やまだたろう")
     assert len(member.link_selector) == 16 and len(member.link_verifier) >= 32
+
+
+def test_a_join_date_outside_the_sane_range_is_a_rejected_row(client, secretariat, network):
+    """9999/12/31 (or an Excel serial of year 2118) would otherwise reach the roster: the
+    import writes members directly, so it checks the same range as every form."""
+    data = (
+        "団体名,氏名,加入日\r\n"
+        "みどり信用金庫,遠い 未来,9999/12/31\r\n"
+        "みどり信用金庫,遠い 過去,1900/1/1\r\n"
+    )
+    _, page = uploaded(client, network, data.encode(), "名簿.csv")
+    shown = text(page)
+    assert count_line(page, "取り込めない") == 2
+    assert "加入日「9999/12/31」：日付は2000年から2100年の間で入力してください。" in shown
+    assert db.session.scalar(select(Member).where(Member.name == "遠い 未来")) is None
+
+
+def test_the_template_says_its_charset_once(client, secretariat, network):
+    response = client.get(f"/n/{network.id}/roster/import/template.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -10,6 +10,7 @@ from wtforms.validators import Optional
 
 from trainer.accounts.access import network_blueprint
 from trainer.accounts.models import AgeBand, JobType, OrganisationKind
+from trainer.core.headers import CSV
 from trainer.errors import Conflict, DomainError
 from trainer.extensions import db
 from trainer.form_base import JapaneseDateField, JapaneseForm
@@ -111,7 +112,7 @@ def upload():
 def template():
     return Response(
         csv_bytes(TEMPLATE_HEADER, []),
-        mimetype="text/csv; charset=utf-8",
+        content_type=CSV,
         headers={"Content-Disposition": "attachment; filename*=UTF-8''meibo_template.csv"},
     )
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from trainer.accounts.models import AgeBand, JobType, OrganisationKind
 from trainer.errors import DomainError
+from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.secretariat import xlsx_reader
 from trainer.secretariat.xlsx_reader import FORMULA_NOT_SAVED, MAX_COLUMNS, ExcelError
 from trainer.text import ZERO_WIDTH_JOINER, clean_text
@@ -546,6 +547,11 @@ def parse_row(line: int, cells: dict[str, object]) -> ParsedRow:
                 f"加入日「{_shown(text['membership_start'])}」を日付として読めません。"
                 "2026/4/1 や 令和8年4月1日 の形にしてください。"
             )
+        elif not date_in_range(row.membership_start):
+            # The same range as every date typed into a form (9999/12/31 or an Excel serial of
+            # year 2118 would otherwise reach the roster, which the import writes directly).
+            errors.append(f"加入日「{_shown(text['membership_start'])}」：{DATE_OUT_OF_RANGE}")
+            row.membership_start = None
     if raw := text.get("member_number"):
         # ASCII digits only, and few of them: int() refuses more than 4,300 digits (a 500), and
         # str.isdigit() is also true for other scripts' digits.
