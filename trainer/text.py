@@ -83,7 +83,11 @@ def clean_multiline(value: str | None) -> str:
 
 
 def name_key(value: str | None) -> str:
-    """NFKC, no spaces, case-folded, katakana folded to hiragana: the comparison form of a name."""
+    """NFKC, no spaces, case-folded, katakana folded to hiragana: the comparison form of a name.
+
+    Cleaned first: whatever a search box or a file sends, no control character reaches a query
+    (PostgreSQL refuses NUL even in a LIKE pattern)."""
+    value = clean_text(value)
     if not value:
         return ""
     value = unicodedata.normalize("NFKC", value)
