@@ -205,3 +205,15 @@ def sign_in(client: FlaskClient, principal: User | Member) -> None:
 @pytest.fixture
 def login() -> Callable[[FlaskClient, User | Member], None]:
     return sign_in
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The hostile-input walk's figures (routes, principals, requests, statuses), after the run."""
+    import sys
+
+    walk = sys.modules.get("tests.test_fuzz_routes")
+    if walk is None or not walk.SUMMARY:
+        return
+    terminalreporter.section("hostile-input walk (tests/test_fuzz_routes.py)")
+    for line in walk.SUMMARY:
+        terminalreporter.write_line(line)

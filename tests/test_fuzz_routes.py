@@ -48,6 +48,8 @@ from trainer.workshops.projector_link import page_path
 # Examples per (rule, method, principal). 2 walks every route as everyone twice over, deep
 # enough with the real ids mixed in; the total is printed at the end of the run.
 EXAMPLES_PER_CASE = 4
+# What each part of the walk did, printed after the run (tests/conftest.py).
+SUMMARY: list[str] = []
 PRINCIPALS = ("anonymous", "learner", "participant", "trainer", "secretariat", "admin")
 
 HOSTILE_STRINGS = [
@@ -349,9 +351,11 @@ def test_no_value_gives_a_500_and_a_refused_request_stores_nothing(app, client, 
                 params_by_endpoint[rule.endpoint] = parameters_of(app, rule.endpoint)
             walk.case(rule, method, principal, params_by_endpoint[rule.endpoint])()
     routes = len({(r.rule, m) for r, m, _ in cases(app)})
-    print(
-        f"\nhostile-input walk: {routes} routes × methods, {len(PRINCIPALS)} principals,"
-        f" {walk.requests} requests; statuses {dict(sorted(walk.statuses.items()))}"
+    SUMMARY.append(
+        f"Hypothesis walk: {routes} routes × methods, {len(PRINCIPALS)} principals,"
+        f" {EXAMPLES_PER_CASE} examples each: {walk.requests} requests, 500s: "
+        f"{sum(n for s, n in walk.statuses.items() if s >= 500)}; "
+        f"statuses {dict(sorted(walk.statuses.items()))}"
     )
     assert not walk.failures, "\n".join(walk.failures[:40])
 
@@ -457,7 +461,10 @@ def test_every_form_field_with_each_hostile_value(app, client, world):
                         failures.append(
                             f"refused ({response.status_code}), stored {stored}: {where}"
                         )
-    print(f"\nform sweep: {pages} pages, {len(forms)} forms, {sent} submissions")
+    SUMMARY.append(
+        f"form sweep: {pages} pages, {len(forms)} forms, {sent} submissions "
+        f"({len(SWEEP_VALUES)} hostile values a field), failures: {len(failures)}"
+    )
     assert len(forms) > 20  # the sweep found the app's forms (it means nothing otherwise)
     assert not failures, "\n".join(failures[:40])
 
@@ -483,7 +490,7 @@ def test_every_query_parameter_with_each_hostile_value(app, client, world):
                     failures.append(
                         f"{response.status_code}: {principal} GET {path}?{name}={value[:30]!r}"
                     )
-    print(f"\nquery sweep: {sent} requests")
+    SUMMARY.append(f"query sweep: {sent} requests, failures: {len(failures)}")
     assert not failures, "\n".join(failures[:40])
 
 
