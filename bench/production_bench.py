@@ -1,4 +1,4 @@
-"""Production benchmark (issue 8; prints figures, not a pass/fail test).
+"""Production benchmark (prints figures, not a pass/fail test).
 
 gunicorn serves on 127.0.0.1 and wrk loads it, with the same gunicorn settings, connections and
 duration for four targets, on SQLite and on PostgreSQL:

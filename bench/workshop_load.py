@@ -1,4 +1,4 @@
-"""Live workshop load run (issue 6; prints figures, not a pass/fail test).
+"""Live workshop load run (prints figures, not a pass/fail test).
 
 A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1 (2 workers ×
 4 threads, a throwaway SQLite database, the real course content: the basic course's pre-test of
@@ -66,7 +66,7 @@ BIN = ROOT / ".venv" / "bin"
 PASSWORD = "load-test-password-1"
 HOST = "127.0.0.1"
 
-# Targets from issue 6 (2-core machine, SQLite).
+# Targets (2-core machine, SQLite).
 JOIN_WINDOW_TARGET = 10.0
 SUBMIT_WINDOW_TARGET = 30.0
 SUBMIT_P99_TARGET = 0.300
@@ -788,7 +788,7 @@ def main() -> int:
 
         submit = recorder.latency.get("submit (POST)", [float("inf")])
         shown_p = recorder.latency.get("projector refresh (GET)", [float("inf")])
-        print("\ntargets (issue 6, 2-core machine, SQLite):")
+        print("\ntargets (2-core machine, SQLite):")
         print(
             f"  {verdict(join_wall <= JOIN_WINDOW_TARGET)} all {n} joined within "
             f"{JOIN_WINDOW_TARGET:g} s: {join_wall:.2f} s"

@@ -1,6 +1,6 @@
 """Settings from environment variables, with safe defaults for a laptop.
 
-Every variable is documented in the README's configuration table; keep the two in step.
+Every variable is documented in docs/operations.md (Configuration); keep the two in step.
 """
 
 from __future__ import annotations
@@ -178,7 +178,8 @@ def _rate_limits_enabled(production: bool) -> bool:
     return enabled
 
 
-# Content lives beside the package in the repository: courses/ and quizzes/ (see the README).
+# Content lives beside the package in the repository: courses/ and quizzes/
+# (see docs/content-format.md).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -223,7 +224,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "COURSES_DIR": Path(os.environ.get("TRAINER_COURSES_DIR") or PROJECT_ROOT / "courses"),
         "QUIZZES_DIR": Path(os.environ.get("TRAINER_QUIZZES_DIR") or PROJECT_ROOT / "quizzes"),
         # The Ed25519 key that signs /verify/<token>.json; generated here on first use. Several
-        # hosts must share one file (README, deployment).
+        # hosts must share one file (docs/operations.md, Deployment).
         "SIGNING_KEY_FILE": Path(
             os.environ.get("TRAINER_SIGNING_KEY_FILE") or instance_path / "issuer_ed25519.pem"
         ),

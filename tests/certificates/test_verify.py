@@ -200,9 +200,10 @@ def test_the_key_is_kept_in_the_instance_folder_and_shared(app, make_app, client
     assert other["verificationMethod"] == first["verificationMethod"]
 
 
-def test_the_readme_shows_a_verification_that_works(client, certificate, tmp_path, monkeypatch):
-    """The README's few lines of Python verify a credential fetched from the app."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_the_docs_show_a_verification_that_works(client, certificate, tmp_path, monkeypatch):
+    """The few lines of Python in docs/certificates.md verify a credential fetched from the app."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "certificates.md"
+    readme = docs.read_text(encoding="utf-8")
     snippet = re.search(r"```python\n(# verify-credential.*?)```", readme, re.DOTALL).group(1)
     (tmp_path / "credential.json").write_text(
         json.dumps(client.get(f"/verify/{certificate.token}.json").get_json()), encoding="utf-8"
@@ -211,9 +212,11 @@ def test_the_readme_shows_a_verification_that_works(client, certificate, tmp_pat
         json.dumps(client.get("/verify/issuer-key.json").get_json()), encoding="utf-8"
     )
     monkeypatch.chdir(tmp_path)
-    exec(compile(snippet, "README.md", "exec"), {})  # raises InvalidSignature if it fails
+    exec(
+        compile(snippet, "docs/certificates.md", "exec"), {}
+    )  # raises InvalidSignature if it fails
     data = json.loads((tmp_path / "credential.json").read_text(encoding="utf-8"))
     data["credentialSubject"]["identifier"][0]["identityHash"] = "別人"
     (tmp_path / "credential.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InvalidSignature):
-        exec(compile(snippet, "README.md", "exec"), {})
+        exec(compile(snippet, "docs/certificates.md", "exec"), {})

@@ -67,7 +67,7 @@ ORGANISATION_KIND_LABELS: dict[OrganisationKind, str] = {
 
 
 class JobType(enum.StrEnum):
-    """Job type as the pilot asked it (seed 003), widened for members who are not company staff."""
+    """Job type as the pilot asked it, widened for members who are not company staff."""
 
     FIELD = "field"
     COUNTER = "counter"
@@ -87,7 +87,7 @@ class JobType(enum.StrEnum):
 
 
 class AgeBand(enum.StrEnum):
-    """Age bands of the pilot's questionnaire (seed 003)."""
+    """Age bands of the pilot's questionnaire."""
 
     UNDER_30 = "u30"
     THIRTIES = "30s"
@@ -109,7 +109,7 @@ class AgeBand(enum.StrEnum):
 
 
 class Gender(enum.StrEnum):
-    """As the pilot asked it (seed 003)."""
+    """As the pilot asked it."""
 
     MALE = "male"
     FEMALE = "female"

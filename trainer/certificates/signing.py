@@ -30,7 +30,7 @@ CRYPTOSUITE = "eddsa-jcs-2022"
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     """The issuer's private key from a PEM file, generated there (mode 0600) on first use.
 
-    Several app hosts must share one file (see the README): a key made per host would sign
+    Several app hosts must share one file (docs/operations.md): a key made per host would sign
     credentials that the published key does not verify."""
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -1,6 +1,6 @@
 """Courses as files: `courses/<slug>/course.yaml` and numbered Markdown modules.
 
-The README's "Content format" section documents this for trainers; keep the two in step.
+docs/content-format.md documents this for trainers; keep the two in step.
 load_course() returns frozen dataclasses or raises ContentError with every problem found.
 """
 

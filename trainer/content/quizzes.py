@@ -1,6 +1,6 @@
 """Question banks as files: `quizzes/<id>.yaml`.
 
-The README's "Question banks" section documents this for trainers; keep the two in step.
+docs/content-format.md (Question banks) documents this for trainers; keep the two in step.
 load_bank() returns frozen dataclasses or raises ContentError with every problem found.
 """
 
@@ -50,7 +50,7 @@ TOPICS: dict[str, str] = {
     "attitude": "意識",
 }
 
-# The pilot's 5-point scales (seed 003). Stored as 1..5; "どちらでもない" is the middle.
+# The pilot's 5-point scales. Stored as 1..5; "どちらでもない" is the middle.
 LIKERT_SCALES: dict[str, tuple[str, ...]] = {
     "heed": (
         "全く気にかけていない",

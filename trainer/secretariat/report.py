@@ -1,5 +1,5 @@
-"""The before/after report (事前・事後の比較レポート): the pilot report's figures (seed 003,
-figures 1–21), but paired by learner, for one course in one network.
+"""The before/after report (事前・事後の比較レポート): the pilot report's figures
+(figures 1–21), but paired by learner, for one course in one network.
 
 build_report() gathers everything the page and its print view show from one query: each
 learner's first attempt per phase with its result codes (trainer.quizzes.course_stats); the
