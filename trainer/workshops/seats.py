@@ -166,16 +166,7 @@ def _seat(
         participant.confirmed_at = utcnow()
     session.add(participant)
     session.flush()
-    session.add(
-        ParticipantDevice(
-            participant_id=participant.id,
-            device_hash=device_hash(secret),
-            status=DeviceStatus.BOUND.value,
-            entered_name=name,
-            entered_kana=kana,
-        )
-    )
-    session.flush()
+    _bind(session, participant, secret, name, kana)
     return participant
 
 

@@ -122,18 +122,24 @@ def phase(workshop_id: int):
 # --- who is who in the room (seats.py) ----------------------------------------------------------
 
 
-def _in_room(workshop_id: int, act, done: str):
-    """Run one decision about a seat, flash what happened, back to the participants."""
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+def _decided(act, done: str) -> None:
+    """Run one decision (a service call), flash what happened or why not. Another network's
+    record raises NotFound: the same 404 as everywhere."""
     try:
-        result = act(workshop)
+        result = act()
     except NotFound:
         raise
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(done.format(result=result), "success")
+        flash(done.format(result=result, name=result), "success")
+
+
+def _in_room(workshop_id: int, act, done: str):
+    """One decision about a seat, back to the participants."""
+    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    _decided(lambda: act(workshop), done)
     return redirect(url_for(".detail", workshop_id=workshop.id) + "#participants")
 
 
@@ -277,16 +283,8 @@ def review_list():
 
 
 def _reviewed(act, done: str):
-    """One review decision: flash what happened (or why not), back to the list."""
-    try:
-        result = act()
-    except NotFound:
-        raise  # another network's record: the same 404 as everywhere
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(done.format(name=result), "success")
+    """One review decision, back to the list."""
+    _decided(act, done)
     return redirect(url_for(".review_list"))
 
 
@@ -339,36 +337,28 @@ def review_reject_match(participant_id: int):
 
 @bp.post("/review/<int:member_id>/confirm")
 def review_confirm(member_id: int):
-    try:
-        member = review.confirm(
-            db.session, network_id=g.network.id, member_id=member_id, actor=current_user
-        )
-    except NotFound:
-        raise  # another network's member: the same 404 as everywhere
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"{member.name}さんを新しい構成員として確認しました。", "success")
-    return redirect(url_for(".review_list"))
+    return _reviewed(
+        lambda: (
+            review.confirm(
+                db.session, network_id=g.network.id, member_id=member_id, actor=current_user
+            ).name
+        ),
+        "{name}さんを新しい構成員として確認しました。",
+    )
 
 
 @bp.post("/review/<int:member_id>/merge")
 def review_merge(member_id: int):
     into = request.form.get("into", "")
-    try:
-        target = review.merge(
-            db.session,
-            network_id=g.network.id,
-            member_id=member_id,
-            into_id=parse_id(into),  # not an id: the service asks to choose from the list
-            actor=current_user,
-        )
-    except NotFound:
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"{target.name}さんに統合しました。回答と修了証も移りました。", "success")
-    return redirect(url_for(".review_list"))
+    return _reviewed(
+        lambda: (
+            review.merge(
+                db.session,
+                network_id=g.network.id,
+                member_id=member_id,
+                into_id=parse_id(into),  # not an id: the service asks to choose from the list
+                actor=current_user,
+            ).name
+        ),
+        "{name}さんに統合しました。回答と修了証も移りました。",
+    )
