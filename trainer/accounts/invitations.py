@@ -277,16 +277,7 @@ def reissue(session: Session, *, invitation: StaffInvitation, actor: User) -> In
     token = new_token()
     invitation.token_hash = token_digest(token)
     invitation.expires_at = utcnow() + timedelta(hours=_hours())
-    audit.record(
-        session,
-        actor=actor,
-        action="invitation.reissue",
-        target_type="invitation",
-        target_id=invitation.id,
-        target_label=invitation.user.email,
-        network_id=invitation.network_id,
-        details={"role": invitation.role, "name": invitation.name_given},
-    )
+    _record(session, invitation, "invitation.reissue", actor)
     session.commit()
     return InvitationLink(invitation=invitation, token=token)
 
@@ -295,17 +286,22 @@ def cancel(session: Session, *, invitation: StaffInvitation, actor: User) -> Non
     if not invitation.is_open:
         raise NotFound("招待が見つかりません。")
     invitation.cancelled_at = utcnow()
+    _record(session, invitation, "invitation.cancel", actor)
+    session.commit()
+
+
+def _record(session: Session, invitation: StaffInvitation, action: str, actor: User) -> None:
+    """The inviter's change to an open invitation, in the inviting network's log."""
     audit.record(
         session,
         actor=actor,
-        action="invitation.cancel",
+        action=action,
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.user.email,
         network_id=invitation.network_id,
         details={"role": invitation.role, "name": invitation.name_given},
     )
-    session.commit()
 
 
 # --- the invited person's side -----------------------------------------------------------------
