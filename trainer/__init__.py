@@ -14,11 +14,7 @@ from trainer.extensions import csrf, db, limiter, login_manager, migrate
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `config` overrides the environment (tests pass a database URL this way)."""
-    app = Flask(
-        __name__,
-        template_folder="../templates",
-        instance_relative_config=True,
-    )
+    app = Flask(__name__, instance_relative_config=True)
     instance = Path(app.instance_path)
     if config and "INSTANCE_PATH" in config:
         instance = Path(config["INSTANCE_PATH"])
@@ -51,7 +47,7 @@ def register_extensions(app: Flask) -> None:
     # (PostgreSQL's pool_pre_ping) would never apply.
     database.configure_engine_events(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -115,7 +115,7 @@ def login():
             return _signed_in(redirect(_safe_next(form.next.data) or url_for("core.home")), user)
         g.login_failed = True
         form.password.errors.append("メールアドレスまたはパスワードが正しくありません。")
-    return render_template("auth/login.html", form=form), 401 if g.get("login_failed") else 200
+    return render_template("accounts/auth/login.html", form=form), 401 if g.get("login_failed") else 200
 
 
 def _signed_in(response, user):
@@ -150,7 +150,7 @@ def change_password():
             login_user(current_user._get_current_object())
             flash("パスワードを変更しました。", "success")
             return redirect(url_for("core.home"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("accounts/auth/change_password.html", form=form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -159,7 +159,7 @@ def reset_password(token: str):
     try:
         reset = users.valid_reset_token(db.session, token)
     except InvalidToken as error:
-        return render_template("auth/reset_invalid.html", message=error.message), 404
+        return render_template("accounts/auth/reset_invalid.html", message=error.message), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -173,7 +173,7 @@ def reset_password(token: str):
             login_user(user)
             flash("パスワードを設定しました。", "success")
             return _signed_in(redirect(url_for("core.home")), user)
-    return render_template("auth/reset_password.html", form=form, user=reset.user)
+    return render_template("accounts/auth/reset_password.html", form=form, user=reset.user)
 
 
 # --- invitation links (trainer/accounts/invitations.py explains why roles come only this way) ---
@@ -183,7 +183,7 @@ def reset_password(token: str):
 
 
 def _invitation_invalid():
-    return render_template("auth/reset_invalid.html", message=invitations.INVALID_LINK), 404
+    return render_template("accounts/auth/reset_invalid.html", message=invitations.INVALID_LINK), 404
 
 
 def _signed_in_as(user) -> bool:
@@ -225,7 +225,7 @@ def invitation(token: str):
                 login_user(user)
                 return _signed_in(_joined(invited), user)
         return render_template(
-            "invitations/set_password.html",
+            "accounts/invitations/set_password.html",
             invitation=invited,
             token=token,
             form=form,
@@ -234,12 +234,12 @@ def invitation(token: str):
     if not _signed_in_as(user):
         here = url_for("auth.invitation", token=token)
         return render_template(
-            "invitations/sign_in.html",
+            "accounts/invitations/sign_in.html",
             invitation=invited,
             login_url=url_for("auth.login", next=here),
         )
     return render_template(
-        "invitations/accept.html", invitation=invited, token=token, answer=answer
+        "accounts/invitations/accept.html", invitation=invited, token=token, answer=answer
     )
 
 

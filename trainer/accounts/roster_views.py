@@ -26,7 +26,7 @@ bp = network_blueprint("roster", __name__)
 @allow(Role.TRAINER)
 def organisations():
     return render_template(
-        "roster/organisations.html",
+        "accounts/roster/organisations.html",
         organisations=roster.organisations(db.session, g.network.id),
         counts=roster.organisation_member_counts(db.session, g.network.id),
     )
@@ -49,7 +49,7 @@ def organisation_new():
         else:
             flash(f"構成団体「{org.name}」を登録しました。", "success")
             return redirect(url_for(".organisations"))
-    return render_template("roster/organisation_form.html", form=form, organisation=None)
+    return render_template("accounts/roster/organisation_form.html", form=form, organisation=None)
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -70,7 +70,7 @@ def organisation_edit(organisation_id: int):
         else:
             flash(f"構成団体「{org.name}」を更新しました。", "success")
             return redirect(url_for(".organisations"))
-    return render_template("roster/organisation_form.html", form=form, organisation=org)
+    return render_template("accounts/roster/organisation_form.html", form=form, organisation=org)
 
 
 # --- members ----------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def members():
         per_page=current_app.config["MEMBERS_PER_PAGE"],
     )
     return render_template(
-        "roster/members.html",
+        "accounts/roster/members.html",
         result=result,
         organisations=roster.organisations(db.session, g.network.id),
         statuses=roster.MEMBER_STATUSES,
@@ -135,13 +135,13 @@ def member_new():
         else:
             flash(f"{member.name}さんを登録しました。", "success")
             return redirect(url_for(".member", member_id=member.id))
-    return render_template("roster/member_form.html", form=form, member=None)
+    return render_template("accounts/roster/member_form.html", form=form, member=None)
 
 
 @bp.get("/members/<int:member_id>")
 def member(member_id: int):
     return render_template(
-        "roster/member.html",
+        "accounts/roster/member.html",
         member=roster.get_member(db.session, g.network.id, member_id),
         certificates=certificate_service.of_member(db.session, member_id),
         today=today_jst(),
@@ -167,7 +167,7 @@ def member_edit(member_id: int):
         else:
             flash(f"{member.name}さんの情報を更新しました。", "success")
             return redirect(url_for(".member", member_id=member.id))
-    return render_template("roster/member_form.html", form=form, member=member)
+    return render_template("accounts/roster/member_form.html", form=form, member=member)
 
 
 @bp.route("/members/<int:member_id>/end", methods=["GET", "POST"])
@@ -190,7 +190,7 @@ def member_end(member_id: int):
         else:
             flash(f"{member.name}さんの退会を記録しました。", "success")
             return redirect(url_for(".member", member_id=member.id))
-    return render_template("roster/member_end.html", form=form, member=member)
+    return render_template("accounts/roster/member_end.html", form=form, member=member)
 
 
 @bp.post("/members/<int:member_id>/reinstate")
@@ -211,7 +211,7 @@ def member_link(member_id: int):
     roster.record_link_view(db.session, member=member, actor=current_user)
     url = absolute_url(url_for("learning.personal_link", token=member.link_token))
     return render_template(
-        "roster/member_link.html",
+        "accounts/roster/member_link.html",
         member=member,
         url=url,
         qr=qr_svg(url, label=f"{member.name}さんの個人用リンク"),

@@ -31,4 +31,4 @@ def local_facts():
                 "success",
             )
             return redirect(url_for(".local_facts"))
-    return render_template("settings/local_facts.html", form=form)
+    return render_template("accounts/settings/local_facts.html", form=form)

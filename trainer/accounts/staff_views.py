@@ -21,7 +21,7 @@ bp = network_blueprint("staff", __name__, "/staff")
 @bp.get("/")
 def index():
     return render_template(
-        "staff/index.html",
+        "accounts/staff/index.html",
         staff=users.staff_of_network(db.session, g.network.id),
         invited=invitations.open_invitations(db.session, g.network.id),
         role_form=RoleForm(),
@@ -47,7 +47,7 @@ def new():
         else:
             # The same page whether or not the address had an account (invitations.py).
             return invitation_link_page(link, back_url=url_for(".index"))
-    return render_template("staff/new.html", form=form)
+    return render_template("accounts/staff/new.html", form=form)
 
 
 @bp.post("/invitations/<int:invitation_id>/reissue")
@@ -73,7 +73,7 @@ def invitation_link_page(link: invitations.InvitationLink, *, back_url: str, cre
     are in core/headers.py's NO_STORE_ENDPOINTS)."""
     url = absolute_url(url_for("auth.invitation", token=link.token))
     return render_template(
-        "invitations/link.html",
+        "accounts/invitations/link.html",
         invitation=link.invitation,
         url=url,
         qr=qr_svg(url, label="招待リンクのQRコード"),
@@ -125,7 +125,7 @@ def reset_link(user_id: int):
         flash(error.message, "error")
         return redirect(url_for(".index"))
     return render_template(
-        "staff/reset_link.html",
+        "accounts/staff/reset_link.html",
         user=user,
         url=absolute_url(url_for("auth.reset_password", token=token)),
     )

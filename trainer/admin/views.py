@@ -84,7 +84,7 @@ def reset_link(user_id: int):
         raise NotFound("職員が見つかりません。")
     token = users.issue_password_reset(db.session, user=user, issuer=current_user)
     return render_template(
-        "staff/reset_link.html",
+        "accounts/staff/reset_link.html",
         user=user,
         url=absolute_url(url_for("auth.reset_password", token=token)),
     )

@@ -82,7 +82,7 @@ def page(token: str):
     certificate = service.find_by_token(db.session, token)
     result = service.verification(certificate) if certificate else None
     response = Response(
-        render_template("verify/page.html", result=result, checked_at=utcnow()),
+        render_template("certificates/verify/page.html", result=result, checked_at=utcnow()),
         status=200 if result else 404,
     )
     return _private(response)
@@ -143,7 +143,7 @@ def issuer_key_document():
 @learner_required
 def index():
     return render_template(
-        "my_certificates/index.html",
+        "certificates/mine/index.html",
         certificates=service.of_member(db.session, current_user.id),
         today=today_jst(),
     )

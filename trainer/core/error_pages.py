@@ -33,7 +33,7 @@ def render_error(code: int, message: str | None = None, title: str | None = None
     """The template is rendered without context processors: those load the signed-in user from
     the database, and an error page must still render when the database is what failed."""
     default_title, default_message = PAGES.get(code, PAGES[500])
-    template = current_app.jinja_env.get_template("errors/error.html")
+    template = current_app.jinja_env.get_template("core/errors/error.html")
     html = template.render(
         code=code, title=title or default_title, message=message or default_message
     )

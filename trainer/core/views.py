@@ -48,7 +48,7 @@ def dashboard():
     course = next(iter(active_courses(db.session)), None)
     secretariat = g.role is Role.SECRETARIAT
     return render_template(
-        "network/dashboard.html",
+        "core/network/dashboard.html",
         counts=roster.network_counts(db.session, g.network.id),
         pending_review=review.pending_count(db.session, g.network.id),
         completion_course=course,

@@ -17,7 +17,7 @@ bp = network_blueprint("courses", __name__, "/courses")
 def index():
     courses = service.active_courses(db.session)
     return render_template(
-        "courses/index.html",
+        "learning/courses/index.html",
         courses=[(c, service.active_modules(c)) for c in courses],
         unset=[name for name, value in g.network.local_facts().items() if not value],
     )
@@ -28,7 +28,7 @@ def index():
 def preview(course_slug: str, module_slug: str):
     page = service.module_page(db.session, None, course_slug, module_slug)
     return render_template(
-        "courses/preview.html",
+        "learning/courses/preview.html",
         page=page,
         body=service.module_html(page.version, g.network, staff=True),
     )

@@ -52,7 +52,7 @@ def bad_request(error: DomainError):
     """A filter value no form offers, or a sheet that cannot be made: nothing was changed."""
     if isinstance(error, NotFound):
         return render_error(404)
-    return render_template("completion/bad_request.html", message=error.message), 422
+    return render_template("secretariat/completion/bad_request.html", message=error.message), 422
 
 
 def _table(course: Course | None, kind: str | None) -> completion.CompletionTable | None:
@@ -65,7 +65,7 @@ def _table(course: Course | None, kind: str | None) -> completion.CompletionTabl
 def index():
     courses, course, filters = _choices()
     return render_template(
-        "completion/index.html",
+        "secretariat/completion/index.html",
         courses=courses,
         course=course,
         kind=filters.kind,
@@ -113,12 +113,12 @@ def _member_list(template: str, filters_override: dict[str, object]):
 
 @bp.get("/members")
 def members():
-    return _member_list("completion/members.html", {})
+    return _member_list("secretariat/completion/members.html", {})
 
 
 @bp.get("/not-started")
 def not_started():
-    return _member_list("completion/not_started.html", {"status": completion.NOT_STARTED})
+    return _member_list("secretariat/completion/not_started.html", {"status": completion.NOT_STARTED})
 
 
 def _slips(members: list[Member], course_title: str) -> bytes:

@@ -33,7 +33,7 @@ def _page(section: str = "", error: DomainError | None = None, status: int = 200
     """The downloads page; after bad filters, with the message at the section's field."""
     network_id = g.network.id
     return render_template(
-        "exports/index.html",
+        "secretariat/exports/index.html",
         courses=learning.active_courses(db.session),
         organisations=roster.organisations(db.session, network_id),
         statuses=CERTIFICATE_FILTERS,

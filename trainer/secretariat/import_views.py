@@ -77,7 +77,7 @@ def preview_page(draft_id: int, form: ConfirmForm, status: int = 200):
     draft = roster_import.get_draft(db.session, g.network.id, draft_id)
     plan = None if draft.applied_at else roster_import.plan_for(db.session, draft)
     return render_template(
-        "roster_import/preview.html",
+        "secretariat/roster_import/preview.html",
         draft=draft,
         plan=plan,
         form=form,
@@ -105,7 +105,7 @@ def upload():
         else:
             return redirect(url_for(".preview", draft_id=draft.id))
     status = 422 if form.errors else 200
-    return render_template("roster_import/upload.html", form=form, header=TEMPLATE_HEADER), status
+    return render_template("secretariat/roster_import/upload.html", form=form, header=TEMPLATE_HEADER), status
 
 
 @bp.get("/template.csv")

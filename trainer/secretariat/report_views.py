@@ -34,10 +34,10 @@ def _render(template: str):
 @bp.get("/")
 @allow(Role.TRAINER)
 def index():
-    return _render("report/index.html")
+    return _render("secretariat/report/index.html")
 
 
 @bp.get("/print")
 @allow(Role.TRAINER)
 def print_view():
-    return _render("report/print_view.html")
+    return _render("secretariat/report/print_view.html")

@@ -147,7 +147,7 @@ def enter():
     typed = request.args.get("code")
     if typed is not None:
         return redirect(url_for(".join", code=codes.normalise(typed) or "-"))
-    return render_template("join/enter.html", error=None, code="")
+    return render_template("workshops/join/enter.html", error=None, code="")
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
@@ -157,7 +157,7 @@ def join(code: str):
     try:
         workshop = _workshop(code)
     except NotFound as error:
-        return render_template("join/enter.html", error=error.message, code=code), 404
+        return render_template("workshops/join/enter.html", error=error.message, code=code), 404
     if not _known_here():
         rate_limits.remember(KNOWN_CODE, client_address(), workshop.join_code)
     if code != workshop.join_code:
@@ -168,7 +168,7 @@ def join(code: str):
         return redirect(url_for(".wait", code=workshop.join_code))
     reason = seats.join_closed_reason(workshop)
     if reason:
-        return render_template("join/closed.html", workshop=workshop, reason=reason), 410
+        return render_template("workshops/join/closed.html", workshop=workshop, reason=reason), 410
     form = JoinForm()
     form.set_choices(seats.invited_organisations(db.session, workshop))
     learner = _learner_of(workshop)
@@ -201,7 +201,7 @@ def join(code: str):
             _remember(joined.participant)
             return redirect(url_for(".me", code=workshop.join_code))
     status = 422 if request.method == "POST" else 200
-    return render_template("join/join.html", workshop=workshop, form=form, learner=learner), status
+    return render_template("workshops/join/join.html", workshop=workshop, form=form, learner=learner), status
 
 
 @bp.get("/<code>/state")
@@ -247,7 +247,7 @@ def me(code: str):
     try:
         workshop, participant = _participant(code)
     except NotFound as error:
-        return render_template("join/enter.html", error=error.message, code=code), 404
+        return render_template("workshops/join/enter.html", error=error.message, code=code), 404
     phase = workshop.current_phase
     tests = {}
     for quiz_phase, starting in service.STARTING_PHASES.items():
@@ -269,7 +269,7 @@ def me(code: str):
     )
     facts = workshop.network.local_facts()
     return render_template(
-        "join/me.html",
+        "workshops/join/me.html",
         workshop=workshop,
         participant=participant,
         phase=phase,
@@ -393,17 +393,17 @@ def wait(code: str):
         workshop = _workshop(code)
         device = _waiting_request(workshop)
     except NotFound as error:
-        return render_template("join/enter.html", error=error.message, code=code), 404
+        return render_template("workshops/join/enter.html", error=error.message, code=code), 404
     if device.status == DeviceStatus.BOUND.value:
         _remember(device.participant)
         return redirect(url_for(".me", code=workshop.join_code))
     if device.status == DeviceStatus.REJECTED.value:
         _forget_waiting(workshop.id)
         return render_template(
-            "join/wait.html", workshop=workshop, device=device, rejected=seats.REJECTED_HERE
+            "workshops/join/wait.html", workshop=workshop, device=device, rejected=seats.REJECTED_HERE
         ), 403
     response = make_response(
-        render_template("join/wait.html", workshop=workshop, device=device, rejected=None)
+        render_template("workshops/join/wait.html", workshop=workshop, device=device, rejected=None)
     )
     response.headers["Cache-Control"] = "no-store"
     return response
