@@ -115,7 +115,9 @@ def login():
             return _signed_in(redirect(_safe_next(form.next.data) or url_for("core.home")), user)
         g.login_failed = True
         form.password.errors.append("メールアドレスまたはパスワードが正しくありません。")
-    return render_template("accounts/auth/login.html", form=form), 401 if g.get("login_failed") else 200
+    return render_template("accounts/auth/login.html", form=form), 401 if g.get(
+        "login_failed"
+    ) else 200
 
 
 def _signed_in(response, user):
@@ -183,7 +185,9 @@ def reset_password(token: str):
 
 
 def _invitation_invalid():
-    return render_template("accounts/auth/reset_invalid.html", message=invitations.INVALID_LINK), 404
+    return render_template(
+        "accounts/auth/reset_invalid.html", message=invitations.INVALID_LINK
+    ), 404
 
 
 def _signed_in_as(user) -> bool:

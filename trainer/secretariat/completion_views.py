@@ -118,7 +118,9 @@ def members():
 
 @bp.get("/not-started")
 def not_started():
-    return _member_list("secretariat/completion/not_started.html", {"status": completion.NOT_STARTED})
+    return _member_list(
+        "secretariat/completion/not_started.html", {"status": completion.NOT_STARTED}
+    )
 
 
 def _slips(members: list[Member], course_title: str) -> bytes:

@@ -105,7 +105,9 @@ def upload():
         else:
             return redirect(url_for(".preview", draft_id=draft.id))
     status = 422 if form.errors else 200
-    return render_template("secretariat/roster_import/upload.html", form=form, header=TEMPLATE_HEADER), status
+    return render_template(
+        "secretariat/roster_import/upload.html", form=form, header=TEMPLATE_HEADER
+    ), status
 
 
 @bp.get("/template.csv")

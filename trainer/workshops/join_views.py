@@ -201,7 +201,9 @@ def join(code: str):
             _remember(joined.participant)
             return redirect(url_for(".me", code=workshop.join_code))
     status = 422 if request.method == "POST" else 200
-    return render_template("workshops/join/join.html", workshop=workshop, form=form, learner=learner), status
+    return render_template(
+        "workshops/join/join.html", workshop=workshop, form=form, learner=learner
+    ), status
 
 
 @bp.get("/<code>/state")
@@ -400,7 +402,10 @@ def wait(code: str):
     if device.status == DeviceStatus.REJECTED.value:
         _forget_waiting(workshop.id)
         return render_template(
-            "workshops/join/wait.html", workshop=workshop, device=device, rejected=seats.REJECTED_HERE
+            "workshops/join/wait.html",
+            workshop=workshop,
+            device=device,
+            rejected=seats.REJECTED_HERE,
         ), 403
     response = make_response(
         render_template("workshops/join/wait.html", workshop=workshop, device=device, rejected=None)
