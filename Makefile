@@ -7,7 +7,7 @@ PORT ?= 5000
 export TRAINER_BASE_URL ?= http://127.0.0.1:$(PORT)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint docs format install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,17 +38,24 @@ run: $(STAMP)
 
 ## Lint, then the whole test suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
 ## (the browser journeys once: they always run on their own SQLite file, see tests/e2e/conftest.py).
-test: $(STAMP) $(AXE)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint docs $(AXE)
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL), without the browser journeys"; \
 		$(BIN)/pytest -q --ignore=tests/e2e; \
 	fi
 
+## Style, layers (import-linter contracts in pyproject.toml), types, and unit sizes.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/python scripts/check_sizes.py
+
+## The documentation site (mkdocs.yml, docs/); --strict fails on a broken link.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -69,10 +69,10 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from trainer.accounts.auth_views import bp as auth_bp
-    from trainer.accounts.roster_views import bp as roster_bp
-    from trainer.accounts.settings_views import bp as settings_bp
-    from trainer.accounts.staff_views import bp as staff_bp
+    from trainer.accounts.views.auth import bp as auth_bp
+    from trainer.accounts.views.roster import bp as roster_bp
+    from trainer.accounts.views.settings import bp as settings_bp
+    from trainer.accounts.views.staff import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
     from trainer.certificates.views import bp as certificates_bp
@@ -80,16 +80,16 @@ def register_blueprints(app: Flask) -> None:
     from trainer.certificates.views import verify_bp
     from trainer.core.views import bp as core_bp
     from trainer.core.views import network_bp
-    from trainer.learning.staff_views import bp as courses_bp
-    from trainer.learning.views import bp as learning_bp
+    from trainer.learning.views.courses import bp as courses_bp
+    from trainer.learning.views.learner import bp as learning_bp
     from trainer.quizzes.views import bp as quizzes_bp
-    from trainer.secretariat.completion_views import bp as completion_bp
-    from trainer.secretariat.export_views import bp as exports_bp
-    from trainer.secretariat.import_views import bp as roster_import_bp
-    from trainer.secretariat.report_views import bp as report_bp
-    from trainer.workshops.join_views import bp as join_bp
-    from trainer.workshops.projector_views import bp as projector_bp
-    from trainer.workshops.views import bp as workshops_bp
+    from trainer.secretariat.views.completion import bp as completion_bp
+    from trainer.secretariat.views.exports import bp as exports_bp
+    from trainer.secretariat.views.report import bp as report_bp
+    from trainer.secretariat.views.roster_import import bp as roster_import_bp
+    from trainer.workshops.views.control import bp as workshops_bp
+    from trainer.workshops.views.join import bp as join_bp
+    from trainer.workshops.views.projector import bp as projector_bp
 
     for bp in (
         core_bp,

@@ -34,9 +34,9 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from trainer.audit import service as audit
+from trainer.database import Session
 from trainer.errors import DomainError
 from trainer.timeutil import JST
 

@@ -6,10 +6,17 @@ import contextlib
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
+
+# What a service takes: a plain ORM session (the CLI, tests, a worker) or Flask-SQLAlchemy's
+# request-scoped `db.session`, a scoped_session that proxies every Session method.
+Session: TypeAlias = OrmSession | scoped_session[Any]
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from flask import url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from trainer.accounts import roster, users
 from trainer.accounts.models import (
@@ -26,6 +25,7 @@ from trainer.accounts.models import (
     OrganisationKind,
     Role,
 )
+from trainer.database import Session
 from trainer.errors import Conflict
 from trainer.qr import absolute_url
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -35,6 +37,14 @@ def client_address() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base every model derives from. At run time it is db.Model (Base plus Flask-SQLAlchemy's
+# table naming and query property); a type checker cannot follow an attribute of an instance as a
+# base class, so it is told the declarative Base it is built on.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

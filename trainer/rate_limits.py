@@ -4,7 +4,7 @@ shared by every worker and host), for the limits that must tell who is who.
 Flask-Limiter's decorators count and refuse; what they cannot do alone is let a request through
 an exhausted bucket because of something learnt earlier. The join code needs that: a hall full
 of phones behind one address (NAT) must not be refused the room's code after typos, while a
-guesser who exhausted the same bucket must learn nothing (workshops/join_views.py).
+guesser who exhausted the same bucket must learn nothing (workshops/views/join.py).
 """
 
 from __future__ import annotations

@@ -21,3 +21,19 @@ def today_jst() -> date:
 def to_jst(value: datetime) -> datetime:
     """A stored naive-UTC datetime as Japan time, for display."""
     return value.replace(tzinfo=UTC).astimezone(JST)
+
+
+def jdate(value: date | datetime | None) -> str:
+    """2026年11月22日 (日本の日付の書き方)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_jst(value).date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def jdatetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = to_jst(value)
+    return f"{local.year}年{local.month}月{local.day}日 {local.hour}:{local.minute:02d}"

@@ -16,7 +16,6 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from tests.tools import need
-from trainer.certificates import printing
 from trainer.certificates.printing import (
     BADGE_BACK_FREE_AREA,
     BADGE_BACK_QR,
@@ -30,6 +29,7 @@ from trainer.certificates.printing import (
     text_width,
     wrap_text,
 )
+from trainer.timeutil import jdate
 
 MM_PER_PT = 25.4 / 72
 DPI = 200
@@ -370,7 +370,7 @@ def test_wrap_text_keeps_punctuation_off_line_starts():
 
 
 def test_japanese_dates_are_not_zero_padded():
-    assert printing.japanese_date(date(2026, 1, 5)) == "2026年1月5日"
+    assert jdate(date(2026, 1, 5)) == "2026年1月5日"
 
 
 def test_qr_modules_is_a_square_matrix_with_finder_patterns():

@@ -37,7 +37,7 @@ from trainer.workshops.models import Workshop
 
 LEARNERS = 10  # learners passing at once
 REPEATS = 10  # the same request sent this many times at once
-RESET_LIMIT = 30  # trainer/accounts/auth_views.py: /reset/<token>, "30 per 15 minutes"
+RESET_LIMIT = 30  # trainer/accounts/views/auth.py: /reset/<token>, "30 per 15 minutes"
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from trainer.learning.models import Course
 from trainer.quizzes import service as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
 from trainer.secretariat import exports
-from trainer.secretariat.export_views import XLSX
+from trainer.secretariat.views.exports import XLSX
 from trainer.timeutil import today_jst
 
 BOM = b"\xef\xbb\xbf"

@@ -14,7 +14,7 @@ from trainer.extensions import db
 from trainer.timeutil import today_jst
 from trainer.workshops.live_cache import LiveFragment, LiveFragmentCache
 from trainer.workshops.models import Workshop
-from trainer.workshops.projector_views import live_fragments
+from trainer.workshops.views.projector import live_fragments
 
 
 def projector_link(client, room) -> str:

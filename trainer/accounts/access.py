@@ -12,9 +12,10 @@ prove that no route escapes this.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, g, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_login import current_user
 
 from trainer.accounts.models import Network, Role
@@ -74,7 +75,6 @@ def _enforce_network_role() -> Any:
 
 def staff_required(view: F) -> F:
     """For staff pages outside any network (own account)."""
-    from functools import wraps
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -88,14 +88,40 @@ def staff_required(view: F) -> F:
 
 
 def admin_required(view: F) -> F:
-    from functools import wraps
-
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not getattr(current_user, "is_platform_admin", False):
             abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+class MembershipEnded(Exception):
+    """Raised by learner_required for a member whose membership has ended. The learning pages
+    answer it with the ended page (learning/views/learner.py registers the handler), so that no
+    learner page, whichever package it is in, can forget it."""
+
+    def __init__(self, member: Any) -> None:
+        super().__init__("membership ended")
+        self.member = member
+
+
+def learner_required(view: F) -> F:
+    """A learner's page: signed in with a personal link, and a member whose membership has not
+    ended. From the end date on every learner page (courses, modules, quizzes, their own
+    certificates) is the ended page instead."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return render_template("learning/signed_out.html"), 401
+        if getattr(current_user, "is_staff", True):
+            abort(403)
+        if current_user.membership_ended:
+            raise MembershipEnded(current_user)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

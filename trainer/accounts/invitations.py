@@ -46,7 +46,6 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from trainer.accounts import users
 from trainer.accounts.models import (
@@ -57,6 +56,7 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit import service as audit
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, InvalidToken, NotFound
 from trainer.security import hash_password, new_token, token_digest
 from trainer.text import clean_text

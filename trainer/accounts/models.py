@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trainer.extensions import db
+from trainer.extensions import Model, db
 from trainer.timeutil import today_jst, utcnow
 
 
@@ -126,7 +126,7 @@ class Gender(enum.StrEnum):
         }[self.value]
 
 
-class Network(db.Model):
+class Network(Model):
     """A 見守りネットワーク (消費者安全確保地域協議会). Everything else belongs to one."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,7 +162,7 @@ class Network(db.Model):
         return values
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A 構成団体: a body that is a member of the network."""
 
     __table_args__ = (UniqueConstraint("network_id", "name_key"),)
@@ -318,7 +318,7 @@ class User(UserMixin, db.Model):
         return None
 
 
-class NetworkRole(db.Model):
+class NetworkRole(Model):
     """One user's role in one network: roles never carry over between networks."""
 
     __table_args__ = (UniqueConstraint("user_id", "network_id"),)
@@ -337,7 +337,7 @@ class NetworkRole(db.Model):
         return Role(self.role).label
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """A one-time link to set a password, handed over in person (there is no mail server).
 
     Only a SHA-256 of the token is stored: the link is shown once, to the person who issued it.
@@ -354,7 +354,7 @@ class PasswordResetToken(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class StaffInvitation(db.Model):
+class StaffInvitation(Model):
     """An offer of a role in a network, which only its holder can accept (see invitations.py).
 
     A role is never granted from the web directly: the link /invite/<token> is handed over in

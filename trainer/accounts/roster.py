@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import (
     AgeBand,
@@ -18,12 +17,12 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit import service as audit
-from trainer.core.template_helpers import jdate
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.security import new_token, tokens_equal
 from trainer.text import clean_multiline, clean_text, name_key
-from trainer.timeutil import today_jst, utcnow
+from trainer.timeutil import jdate, today_jst, utcnow
 
 LINK_SELECTOR_LENGTH = 16
 

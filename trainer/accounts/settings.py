@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from trainer.accounts.models import Network, User
 from trainer.audit import service as audit
 from trainer.content.placeholders import LOCAL_FACTS
+from trainer.database import Session
 from trainer.errors import DomainError
 from trainer.text import clean_text
 

@@ -2,7 +2,7 @@
 
 Why: a lock on an account (10 wrong passwords lock it for everyone) lets anyone who knows a
 staff e-mail address keep that person out. Sign-in failures are therefore counted three ways
-(auth_views.login): per address, per account for unknown browsers, and per known browser. A
+(accounts/views/auth.py, login): per address, per account for unknown browsers, and per known
 stranger can fill the first two, but the owner's own browser, known to the account, is counted
 in its own bucket and still signs in. Known browsers are remembered here in a signed cookie, so
 nothing of it is stored on the server and it cannot be forged without SECRET_KEY.

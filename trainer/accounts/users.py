@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 
 from trainer.accounts.models import (
     Network,
@@ -23,6 +23,7 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit import service as audit
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, InvalidToken, NotFound
 from trainer.security import (
     burn_password_check,

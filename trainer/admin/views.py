@@ -14,7 +14,7 @@ from flask_login import current_user
 from trainer.accounts import invitations, users
 from trainer.accounts.access import admin_required
 from trainer.accounts.models import User
-from trainer.accounts.staff_views import invitation_link_page
+from trainer.accounts.views.staff import invitation_link_page
 from trainer.admin.forms import NetworkCreateForm
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db

@@ -6,11 +6,11 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.accounts.models import User
-from trainer.extensions import db
+from trainer.extensions import Model
 from trainer.timeutil import utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One sensitive action. Rows are only ever added, never changed or deleted."""
 
     __table_args__ = (Index("ix_audit_event_network_created", "network_id", "created_at"),)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import User
 from trainer.audit.models import AuditEvent
+from trainer.database import Session
 
 
 def record(

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.accounts.models import Member, Network, User
-from trainer.extensions import db
+from trainer.extensions import Model
 from trainer.learning.models import Course
 from trainer.timeutil import utcnow
 
@@ -61,7 +61,7 @@ class CertificateStatus(enum.StrEnum):
         }[self.value]
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """A certificate issued to a member for passing a course's post-quiz.
 
     The serial is consecutive per network (allocated from Network.last_certificate_serial in

@@ -25,6 +25,8 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 
+from trainer.timeutil import jdate
+
 SANS = "NotoSansJP"
 SERIF = "NotoSerifJP"
 _FONT_FILES = {SANS: "NotoSansJP-Regular.otf", SERIF: "NotoSerifJP-Regular.otf"}
@@ -63,11 +65,6 @@ class PrintedCertificate:
     issued_on: date
     valid_until: date  # last valid day, inclusive
     verify_url: str  # absolute URL encoded in the QR code
-
-
-def japanese_date(day: date) -> str:
-    """2026年11月23日 (no zero padding)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 # --- QR codes ----------------------------------------------------------------------------------
@@ -549,8 +546,8 @@ def _certificate_body(pdf: FPDF, cert: PrintedCertificate) -> float:
     dates = TextBlock(
         12.5,
         (
-            f"発行日　　{japanese_date(cert.issued_on)}",
-            f"有効期限　{japanese_date(cert.valid_until)}まで",
+            f"発行日　　{jdate(cert.issued_on)}",
+            f"有効期限　{jdate(cert.valid_until)}まで",
         ),
         leading=1.8,
     )
@@ -668,7 +665,7 @@ def _card_front(pdf: FPDF, card: PrintedCertificate, x: float, y: float) -> None
     _put_block(pdf, name, left, y + _NAME_BASELINE, bold=True)
 
     _rule(pdf, left, x + CARD_W - _PAD, y + 45, 0.2, RULE)
-    _put(pdf, f"有効期限 {japanese_date(card.valid_until)}", left, y + 50, size=7.5)
+    _put(pdf, f"有効期限 {jdate(card.valid_until)}", left, y + 50, size=7.5)
     _put(pdf, card.serial_label, x + CARD_W - _PAD, y + 50, size=7, colour=MUTED, align="right")
 
 

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, func, not_, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from trainer.accounts.models import Member, Network, Organisation, User
 from trainer.accounts.roster import active_clause, ensure_not_ended
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate, CertificateStatus
 from trainer.certificates.printing import PrintedCertificate
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.security import new_token, token_digest

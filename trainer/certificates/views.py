@@ -21,14 +21,13 @@ from flask import (
 from flask_login import current_user
 
 from trainer.accounts import roster
-from trainer.accounts.access import network_blueprint
+from trainer.accounts.access import learner_required, network_blueprint
 from trainer.certificates import printing, service, signing
 from trainer.certificates.credential import credential
 from trainer.certificates.forms import BadgeSheetForm, RevokeForm
 from trainer.certificates.models import Certificate
 from trainer.errors import DomainError
 from trainer.extensions import db, limiter
-from trainer.learning.views import learner_required
 from trainer.qr import absolute_url, qr_svg
 from trainer.timeutil import today_jst, utcnow
 from trainer.web import page_number, query_id, show_error

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from trainer.content.courses import CourseFile, course_dirs, load_course
 from trainer.content.problems import ContentError, Problem
 from trainer.content.quizzes import Question, QuestionBank, bank_paths, load_bank
+from trainer.database import Session
 from trainer.learning.models import Course, CourseModule, ModuleVersion
 from trainer.quizzes.models import QuizBank, QuizQuestion
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trainer.extensions import db
+from trainer.extensions import Model
 from trainer.timeutil import utcnow
 
 
-class Course(db.Model):
+class Course(Model):
     """A course from courses/<slug>/course.yaml. Reloading updates it in place (same slug)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +33,7 @@ class Course(db.Model):
     )
 
 
-class CourseModule(db.Model):
+class CourseModule(Model):
     """One module of a course, identified by its file name; its text lives in versions."""
 
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
@@ -53,7 +53,7 @@ class CourseModule(db.Model):
     )
 
 
-class ModuleVersion(db.Model):
+class ModuleVersion(Model):
     """The text of a module as it was in one file version. Never changed once stored."""
 
     __table_args__ = (UniqueConstraint("module_id", "source_hash"),)
@@ -69,7 +69,7 @@ class ModuleVersion(db.Model):
     module: Mapped[CourseModule] = relationship(foreign_keys=[module_id])
 
 
-class ModuleRead(db.Model):
+class ModuleRead(Model):
     """A member marked a module version as read. Tied to the version that was actually read."""
 
     __table_args__ = (UniqueConstraint("member_id", "module_version_id"),)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Member, Network
 from trainer.content import placeholders
+from trainer.database import Session
 from trainer.errors import NotFound
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.markdown import render

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Row, Select, String, cast, select
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Member, Organisation
 from trainer.content.quizzes import LIKERT_SCALES, TOPICS
+from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.parsing import clamp_date
 from trainer.quizzes import result_codes

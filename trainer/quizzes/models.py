@@ -19,13 +19,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trainer.extensions import db
+from trainer.extensions import Model, db
 from trainer.timeutil import utcnow
 
 PHASES = ("pre", "post")
 
 
-class QuizBank(db.Model):
+class QuizBank(Model):
     """A question bank from quizzes/<slug>.yaml; its current question order and settings."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class QuizBank(db.Model):
     loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class QuizQuestion(db.Model):
+class QuizQuestion(Model):
     """One version of a question. A question whose text, choices or answers change gets a new
     row (new content hash), so earlier answers keep pointing at what was actually asked."""
 
@@ -57,7 +57,7 @@ class QuizQuestion(db.Model):
     bank: Mapped[QuizBank] = relationship()
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     """A member's attempt at the pre- or post-quiz of a course (with the attitude survey).
 
     The questions and the order their choices were shown in are fixed when the attempt starts.
@@ -109,7 +109,7 @@ class Attempt(db.Model):
         return round(100 * self.score / self.max_score)
 
 
-class Answer(db.Model):
+class Answer(Model):
     """The learner's answer to one question version in one attempt, scored when saved."""
 
     __table_args__ = (

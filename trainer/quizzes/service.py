@@ -31,7 +31,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,6 +39,7 @@ from trainer.accounts.models import AgeBand, Gender, JobType, Member
 from trainer.accounts.roster import ended_message, ensure_not_ended
 from trainer.certificates import service as certificates
 from trainer.content.quizzes import TOPICS, Case, Choice, Question
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.learning.service import progress

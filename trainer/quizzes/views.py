@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from trainer.accounts.access import learner_required
 from trainer.accounts.login import session_member
 from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import service as certificates
@@ -14,7 +15,6 @@ from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.learning.models import Course
-from trainer.learning.views import learner_required
 from trainer.quizzes import service
 from trainer.quizzes.models import PHASES
 

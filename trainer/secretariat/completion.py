@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from trainer.accounts import roster
 from trainer.accounts.models import (
@@ -49,6 +49,7 @@ from trainer.accounts.roster import active_clause
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.certificates.service import EXPIRING_DAYS, courses_with_certificates
+from trainer.database import Session
 from trainer.errors import DomainError, NotFound
 from trainer.learning.models import Course, CourseModule, ModuleRead
 from trainer.quizzes.models import Attempt

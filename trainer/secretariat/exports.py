@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from trainer.accounts.models import (
     AgeBand,
@@ -32,6 +32,7 @@ from trainer.certificates.service import CERTIFICATE_FILTERS
 from trainer.certificates.service import status_clause as certificate_status_clause
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
+from trainer.database import Session
 from trainer.errors import DomainError
 from trainer.learning.models import Course
 from trainer.parsing import DATE_OUT_OF_RANGE, clamp_date, date_in_range, parse_date, parse_id

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trainer.extensions import db
+from trainer.extensions import Model
 from trainer.timeutil import utcnow
 
 
-class RosterImport(db.Model):
+class RosterImport(Model):
     """An uploaded roster, parsed. Not a roster change: nothing is written to the roster until
     the secretariat confirms the preview (applied_at is then set, once).
 

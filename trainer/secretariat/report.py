@@ -26,7 +26,6 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import (
     AgeBand,
@@ -38,6 +37,7 @@ from trainer.accounts.models import (
 )
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import TOPICS
+from trainer.database import Session
 from trainer.errors import NotFound
 from trainer.learning.models import Course
 from trainer.quizzes.course_stats import (
@@ -52,7 +52,7 @@ from trainer.quizzes.models import QuizBank, QuizQuestion
 from trainer.quizzes.statistics import mcnemar_exact_p
 from trainer.secretariat import charts
 from trainer.secretariat.charts import Bar
-from trainer.timeutil import to_jst, today_jst
+from trainer.timeutil import jdate, to_jst, today_jst
 
 SIGNIFICANCE_LEVEL = 0.05
 SMALL_GROUP = 5
@@ -541,7 +541,6 @@ def _share_bar(phase: str, share: Share) -> Bar:
 
 
 def _period(filters: ReportFilters, first: datetime | None, last: datetime | None) -> str:
-    from trainer.core.template_helpers import jdate
 
     if filters.date_from or filters.date_to:
         start = jdate(filters.date_from) if filters.date_from else "はじめ"
@@ -555,7 +554,6 @@ def _period(filters: ReportFilters, first: datetime | None, last: datetime | Non
 def _filter_lines(
     session: Session, network_id: int, course: Course, filters: ReportFilters
 ) -> list[tuple[str, str]]:
-    from trainer.core.template_helpers import jdate
 
     organisation = (
         session.scalar(

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import (
     AgeBand,
@@ -30,11 +29,12 @@ from trainer.accounts.models import (
 )
 from trainer.accounts.roster import _new_link
 from trainer.audit import service as audit
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.secretariat.importing import ParsedRow, guess_kind, read_table
 from trainer.secretariat.models import RosterImport
 from trainer.text import clean_text, name_key
-from trainer.timeutil import today_jst, utcnow
+from trainer.timeutil import jdate, today_jst, utcnow
 
 STATUS_LABELS = {
     "new": "新規",
@@ -220,7 +220,7 @@ def _active(member: Any, day: date) -> bool:
 
 
 def _jdate(value: date | None) -> str:
-    return f"{value.year}年{value.month}月{value.day}日" if value else "（空欄）"
+    return jdate(value) if value else "（空欄）"
 
 
 def build_plan(session: Session, network_id: int, rows: list[ParsedRow], today: date) -> Plan:

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.accounts.models import Member, Network, Organisation, User
-from trainer.extensions import db
+from trainer.extensions import Model
 from trainer.learning.models import Course
 from trainer.timeutil import utcnow
 
@@ -48,7 +48,7 @@ PHASE_LABELS: dict[Phase, str] = {
 }
 
 
-class Workshop(db.Model):
+class Workshop(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("network.id"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
@@ -90,7 +90,7 @@ class Confirmation(enum.StrEnum):
         ]
 
 
-class Participant(db.Model):
+class Participant(Model):
     """Someone who joined a workshop. Always a member: one found on the roster, or one created
     from what they typed and marked for the secretariat to confirm or merge (Member.needs_review).
     One row per member and workshop. The seat belongs to the phone that took it
@@ -131,7 +131,7 @@ class DeviceStatus(enum.StrEnum):
     REJECTED = "rejected"  # the trainer said no
 
 
-class ParticipantDevice(db.Model):
+class ParticipantDevice(Model):
     """A phone (browser) that holds, or asked for, a participant's seat.
 
     The phone keeps a random secret in its session cookie; only its SHA-256 is stored here. The
@@ -154,7 +154,7 @@ class ParticipantDevice(db.Model):
     participant: Mapped[Participant] = relationship()
 
 
-class WorkshopFeedback(db.Model):
+class WorkshopFeedback(Model):
     """The satisfaction survey at the end: two 5-point answers and a free comment."""
 
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), primary_key=True)

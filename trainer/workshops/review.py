@@ -12,12 +12,12 @@ Two kinds of people wait here:
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Member, User
 from trainer.accounts.roster import _new_link, get_member
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import ModuleRead
 from trainer.quizzes.models import Attempt

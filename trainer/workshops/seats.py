@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from trainer.accounts.models import Member, Organisation, User
 from trainer.accounts.roster import _new_link
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.quizzes.models import Attempt
 from trainer.security import tokens_equal

@@ -11,12 +11,13 @@ from datetime import date
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from trainer.accounts.models import Member, User
 from trainer.accounts.roster import get_organisation
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
+from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range

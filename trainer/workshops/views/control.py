@@ -23,13 +23,13 @@ from trainer.workshops import (
     codes,
     exports,
     projector_link,
-    projector_views,
     review,
     seats,
     service,
 )
 from trainer.workshops.forms import WorkshopForm
 from trainer.workshops.models import Phase
+from trainer.workshops.views import projector as projector_views
 
 bp = network_blueprint("workshops", __name__, "/workshops")
 

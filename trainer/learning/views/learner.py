@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from trainer.accounts import roster
+from trainer.accounts.access import MembershipEnded, learner_required
 from trainer.certificates import service as certificates
 from trainer.extensions import db, limiter
 from trainer.learning import service
@@ -16,22 +15,9 @@ from trainer.timeutil import today_jst
 bp = Blueprint("learning", __name__)
 
 
-def learner_required(view):
-    """A learner's page: signed in with a personal link, and a member whose membership has not
-    ended. From the end date on every learner page (courses, modules, quizzes, their own
-    certificates) is this one place's ended page instead, so no view can forget it."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return render_template("learning/signed_out.html"), 401
-        if getattr(current_user, "is_staff", True):
-            abort(403)
-        if current_user.membership_ended:
-            return ended_page(current_user)
-        return view(*args, **kwargs)
-
-    return wrapped
+@bp.app_errorhandler(MembershipEnded)
+def membership_ended(error: MembershipEnded):
+    return ended_page(error.member)
 
 
 def ended_page(member):

@@ -1,0 +1,1 @@
+"""The accounts pages: one module per blueprint; templates in templates/accounts/<blueprint>/."""

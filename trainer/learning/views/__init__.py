@@ -1,0 +1,1 @@
+"""The learning pages: one module per blueprint; templates in templates/learning/<blueprint>/."""

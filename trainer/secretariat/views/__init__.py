@@ -1,0 +1,1 @@
+"""The secretariat pages: one module per blueprint; templates in templates/secretariat/<name>/."""

@@ -1,0 +1,1 @@
+"""The workshops pages: one module per blueprint; templates in templates/workshops/<blueprint>/."""
