@@ -1,9 +1,10 @@
-"""Tables for Excel: CSV (UTF-8 with a BOM, so Excel opens it in Japanese) and xlsx.
+"""Tables for Excel: CSV (UTF-8 with a BOM, so Excel opens it in Japanese) and xlsx; and the
+response that hands any file (CSV, xlsx, PDF, JSON) to the browser as a download.
 
 Every export of the app goes through here, so that the rules hold everywhere: a cell that
 starts with = + - @ is quoted (Excel would run it as a formula: a typed name must stay a name),
-a cell loses the characters an xlsx file cannot hold, and CSV lines end in CRLF with a BOM in
-front.
+a cell loses the characters an xlsx file cannot hold, CSV lines end in CRLF with a BOM in
+front, and no file is kept by a browser cache or a proxy.
 """
 
 from __future__ import annotations
@@ -11,11 +12,28 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from urllib.parse import quote
 
+from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+# CSV as content_type=, which Werkzeug takes as it is. Given as mimetype=, any text/* type gets
+# "; charset=utf-8" appended, so "text/csv; charset=utf-8" went out with its charset twice.
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {
+    "csv": CSV,
+    "xlsx": XLSX,
+    "pdf": "application/pdf",
+    "json": "application/json",
+}
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What XML 1.0 cannot hold: the C0 controls other than tab, LF and CR (openpyxl raises
@@ -29,8 +47,10 @@ _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def safe_cell(value: object) -> object:
     """A text without the characters no file can hold, and quoted when it starts with = + - @
     (Excel would run it as a formula). The characters go first: "\\x00=1+1" is a formula too."""
-    if not isinstance(value, str):
-        return value
+    return _safe_text(value) if isinstance(value, str) else value
+
+
+def _safe_text(value: str) -> str:
     value = _NOT_IN_XML.sub("", value)
     if value[:1] in FORMULA_STARTS:
         return "'" + value
@@ -92,9 +112,31 @@ def xlsx_bytes(
     return out.getvalue()
 
 
-def _bold(sheet, value: str, size: int | None = None):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=safe_cell(value))
+def _bold(sheet: WriteOnlyWorksheet, value: str, size: int | None = None) -> Cell:
+    cell = WriteOnlyCell(sheet, value=_safe_text(value))
     cell.font = Font(bold=True, size=size) if size else Font(bold=True)
     return cell
+
+
+def download(
+    body: bytes | Iterable[bytes], kind: str, filename: str, *, inline: bool = False
+) -> Response:
+    """A file for the browser: `kind` is a key of CONTENT_TYPES; `body` may be a stream of chunks.
+
+    Every file the app hands out names people (a roster, a certificate, personal links), so none
+    is kept by a shared PC's browser cache or a proxy. `inline` shows a PDF in the browser rather
+    than saving it."""
+    response = Response(body, content_type=CONTENT_TYPES[kind])
+    response.headers["Content-Disposition"] = _disposition(filename, inline=inline)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _disposition(filename: str, *, inline: bool) -> str:
+    """An ASCII name goes out as it is; a Japanese one as RFC 6266's filename* (UTF-8), with an
+    ASCII fallback for the browsers that read only filename=."""
+    disposition = "inline" if inline else "attachment"
+    if filename.isascii():
+        return f'{disposition}; filename="{filename}"'
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
+from trainer import tables
+
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -13,7 +15,7 @@ CSP = (
 # Pages that show a link that signs someone in or hands out a role, or that are opened with one:
 # a shared PC's browser cache, its back button or a caching proxy must not keep them. One list
 # here rather than a header line in each view, so that a test can walk it and a new page of the
-# kind is added in one place. Downloads (CSV, Excel, PDF) set no-store where they are built.
+# kind is added in one place. Downloads (CSV, Excel, PDF) set no-store in trainer.tables.download.
 NO_STORE_ENDPOINTS = frozenset(
     {
         # a member's personal link and its QR code; the page a staff member sees on opening one
@@ -38,9 +40,9 @@ NO_STORE_ENDPOINTS = frozenset(
     }
 )
 
-# CSV as content_type=, which Werkzeug takes as it is. Given as mimetype=, any text/* type gets
-# "; charset=utf-8" appended, so "text/csv; charset=utf-8" went out with its charset twice.
-CSV = "text/csv; charset=utf-8"
+# The CSV content type is defined with the download response that uses it; the views that still
+# build a CSV response by hand import it from here.
+CSV = tables.CSV
 
 
 def add_security_headers(response: Response) -> Response:
