@@ -25,10 +25,15 @@ from trainer.accounts.access import learner_required, network_blueprint
 from trainer.certificates import printing, service, signing
 from trainer.certificates.credential import credential
 from trainer.certificates.forms import BadgeSheetForm, RevokeForm
-from trainer.certificates.models import Certificate
+from trainer.certificates.pages import (
+    certificate_pdf,
+    pdf_response,
+    render_print_view,
+    verify_url,
+)
 from trainer.errors import DomainError
 from trainer.extensions import db, limiter
-from trainer.qr import absolute_url, qr_svg
+from trainer.qr import absolute_url
 from trainer.timeutil import today_jst, utcnow
 from trainer.web import page_number, query_id, show_error
 
@@ -38,10 +43,6 @@ bp = network_blueprint("certificates", __name__, "/certificates")
 
 # A resident or a police officer checks one badge at a time; a script trying tokens does not.
 VERIFY_LIMIT = "30 per minute;300 per hour"
-
-
-def verify_url(certificate: Certificate) -> str:
-    return absolute_url(url_for("verify.page", token=certificate.token))
 
 
 def issuer_key() -> Ed25519PrivateKey:
@@ -61,14 +62,6 @@ def _private(response: Response) -> Response:
     """Verification answers are live and name a person: never cached, never indexed."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _pdf(data: bytes, filename: str, *, download: bool) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    disposition = "attachment" if download else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -148,19 +141,6 @@ def index():
     )
 
 
-def render_print_view(certificate: Certificate, pdf_url: str, back_url: str):
-    url = verify_url(certificate)
-    return render_template(
-        "certificates/print.html",
-        certificate=certificate,
-        status=certificate.status_on(today_jst()),
-        url=url,
-        qr=qr_svg(url, label="この修了証の確認ページ"),
-        pdf_url=pdf_url,
-        back_url=back_url,
-    )
-
-
 @learner_bp.get("/<int:certificate_id>")
 @learner_required
 def show(certificate_id: int):
@@ -175,9 +155,7 @@ def show(certificate_id: int):
 @learner_bp.get("/<int:certificate_id>.pdf")
 @learner_required
 def pdf(certificate_id: int):
-    certificate = service.for_learner(db.session, current_user, certificate_id)
-    data = printing.certificate_pdf(service.printed(certificate, verify_url(certificate)))
-    return _pdf(data, f"certificate-{certificate.serial:05d}.pdf", download=False)
+    return certificate_pdf(service.for_learner(db.session, current_user, certificate_id))
 
 
 # --- the secretariat -----------------------------------------------------------------------------
@@ -244,9 +222,7 @@ def print_view(certificate_id: int):
 
 @bp.get("/<int:certificate_id>.pdf")
 def staff_pdf(certificate_id: int):
-    certificate = service.get_certificate(db.session, g.network.id, certificate_id)
-    data = printing.certificate_pdf(service.printed(certificate, verify_url(certificate)))
-    return _pdf(data, f"certificate-{certificate.serial:05d}.pdf", download=False)
+    return certificate_pdf(service.get_certificate(db.session, g.network.id, certificate_id))
 
 
 @bp.route("/badges", methods=["GET", "POST"])
@@ -285,7 +261,7 @@ def badges():
                 organisation=organisation,
                 count=len(selected),
             )
-            return _pdf(data, "member-badges.pdf", download=True)
+            return pdf_response(data, "member-badges.pdf", download=True)
     return render_template(
         "certificates/badges.html", form=form, selected=selected, course=course
     ), (422 if form.errors else 200)

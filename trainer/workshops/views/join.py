@@ -24,7 +24,8 @@ from trainer import rate_limits
 from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import printing
 from trainer.certificates import service as certificates
-from trainer.certificates.views import _pdf, render_print_view, verify_url
+from trainer.certificates.pages import pdf_response as _pdf
+from trainer.certificates.pages import render_print_view, verify_url
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError, NotFound
