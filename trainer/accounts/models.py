@@ -9,7 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trainer.extensions import Model, db
+from trainer.audit.models import register_value_labels
+from trainer.content.placeholders import NAMES
+from trainer.extensions import Model
 from trainer.timeutil import today_jst, utcnow
 
 
@@ -67,7 +69,8 @@ ORGANISATION_KIND_LABELS: dict[OrganisationKind, str] = {
 
 
 class JobType(enum.StrEnum):
-    """Job type as the pilot asked it, widened for members who are not company staff."""
+    """A member's job type, as the attributes question asks it, with choices for members who
+    are not company staff as well."""
 
     FIELD = "field"
     COUNTER = "counter"
@@ -87,7 +90,7 @@ class JobType(enum.StrEnum):
 
 
 class AgeBand(enum.StrEnum):
-    """Age bands of the pilot's questionnaire."""
+    """A member's age band, as the attributes question asks it."""
 
     UNDER_30 = "u30"
     THIRTIES = "30s"
@@ -109,7 +112,7 @@ class AgeBand(enum.StrEnum):
 
 
 class Gender(enum.StrEnum):
-    """As the pilot asked it."""
+    """A member's gender, as the attributes question asks it."""
 
     MALE = "male"
     FEMALE = "female"
@@ -124,6 +127,14 @@ class Gender(enum.StrEnum):
             "other": "その他・回答しない",
             "unknown": "無回答",
         }[self.value]
+
+
+# The audit log shows the codes these features store in an event's details by their labels.
+register_value_labels("role", {role.value: role.label for role in Role})
+register_value_labels("previous", {role.value: role.label for role in Role})
+register_value_labels("job_type", {job.value: job.label for job in JobType})
+register_value_labels("age_band", {band.value: band.label for band in AgeBand})
+register_value_labels("kind", {kind.value: kind.label for kind in OrganisationKind})
 
 
 class Network(Model):
@@ -155,8 +166,6 @@ class Network(Model):
 
     def local_facts(self) -> dict[str, str]:
         """Values for every course placeholder (see trainer/content/placeholders.py)."""
-        from trainer.content.placeholders import NAMES
-
         values = {name: getattr(self, name, "") or "" for name in NAMES}
         values["network_name"] = self.name
         return values
@@ -181,7 +190,7 @@ class Organisation(Model):
         return OrganisationKind(self.kind).label
 
 
-class Member(UserMixin, db.Model):
+class Member(UserMixin, Model):
     """A 構成員: a person who learns. Signs in with a personal link, never a password.
 
     The link is selector + verifier: the selector (indexed) finds the row, the verifier is
@@ -282,7 +291,7 @@ class Member(UserMixin, db.Model):
         return False
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff account (secretariat, trainer, platform admin) that signs in with a password."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,13 +1,25 @@
+"""The audit log: one row per sensitive action, with its details in Japanese for the log page.
+
+Every feature records its events here, so the log depends on none of them: an event names its
+actor and target by id and label, and a feature that stores its own codes in the details (a
+role, a job type) registers their labels (register_value_labels) when it is imported.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trainer.accounts.models import User
+from trainer.content.placeholders import FACTS_BY_NAME
 from trainer.extensions import Model
 from trainer.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from trainer.accounts.models import User
 
 
 class AuditEvent(Model):
@@ -27,7 +39,7 @@ class AuditEvent(Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")
 
     @property
     def action_label(self) -> str:
@@ -130,22 +142,21 @@ FIELD_LABELS = {
 }
 
 
+# For each details field that holds a feature's code, the code's Japanese label (see
+# register_value_labels).
+_VALUE_LABELS: dict[str, dict[str, str]] = {}
+
+
+def register_value_labels(field: str, labels: Mapping[str, str]) -> None:
+    """Show a code stored in the details under field (a role, a job type) as its label."""
+    _VALUE_LABELS[field] = dict(labels)
+
+
 def _shown(field: str, value: object) -> str:
     """Codes as their Japanese labels; empty values as 「（空欄）」."""
-    from trainer.accounts.models import AgeBand, JobType, OrganisationKind, Role
-
-    enums = {
-        "role": Role,
-        "previous": Role,
-        "job_type": JobType,
-        "age_band": AgeBand,
-        "kind": OrganisationKind,
-    }
-    if field in enums:
-        try:
-            return enums[field](value).label
-        except ValueError:
-            pass
+    labels = _VALUE_LABELS.get(field, {})
+    if isinstance(value, str) and value in labels:
+        return labels[value]
     if isinstance(value, bool):
         return "はい" if value else "いいえ"
     if value in (None, "", "None"):
@@ -154,8 +165,6 @@ def _shown(field: str, value: object) -> str:
 
 
 def _label(field: str) -> str:
-    from trainer.content.placeholders import FACTS_BY_NAME
-
     if field in FIELD_LABELS:
         return FIELD_LABELS[field]
     return FACTS_BY_NAME[field].label if field in FACTS_BY_NAME else field

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from trainer.accounts.models import User
 from trainer.audit.models import AuditEvent
 from trainer.database import Session
+
+if TYPE_CHECKING:
+    from trainer.accounts.models import User
 
 
 def record(
