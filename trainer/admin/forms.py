@@ -1,3 +1,5 @@
+"""The platform admin's form: a new network and its first secretariat."""
+
 from __future__ import annotations
 
 from wtforms import EmailField, StringField

@@ -14,11 +14,10 @@ from flask_login import current_user
 from trainer.accounts import invitations, users
 from trainer.accounts.access import admin_required
 from trainer.accounts.models import User
-from trainer.accounts.views.staff import invitation_link_page
+from trainer.accounts.pages import invitation_link_page, reset_link_page
 from trainer.admin.forms import NetworkCreateForm
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
-from trainer.qr import absolute_url
 from trainer.web import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -83,8 +82,4 @@ def reset_link(user_id: int):
     if user is None:
         raise NotFound("職員が見つかりません。")
     token = users.issue_password_reset(db.session, user=user, issuer=current_user)
-    return render_template(
-        "accounts/staff/reset_link.html",
-        user=user,
-        url=absolute_url(url_for("auth.reset_password", token=token)),
-    )
+    return reset_link_page(user, token)

@@ -10,9 +10,9 @@ from trainer.accounts import invitations, users
 from trainer.accounts.access import network_blueprint
 from trainer.accounts.forms import RoleForm, StaffAddForm
 from trainer.accounts.models import Role
+from trainer.accounts.pages import invitation_link_page, reset_link_page
 from trainer.errors import DomainError
 from trainer.extensions import db
-from trainer.qr import absolute_url, qr_svg
 from trainer.web import show_error
 
 bp = network_blueprint("staff", __name__, "/staff")
@@ -68,20 +68,6 @@ def cancel_invitation(invitation_id: int):
     return redirect(url_for(".index"))
 
 
-def invitation_link_page(link: invitations.InvitationLink, *, back_url: str, created=None):
-    """The link, shown once: never kept by a browser or proxy cache (the endpoints that show it
-    are in core/headers.py's NO_STORE_ENDPOINTS)."""
-    url = absolute_url(url_for("auth.invitation", token=link.token))
-    return render_template(
-        "accounts/invitations/link.html",
-        invitation=link.invitation,
-        url=url,
-        qr=qr_svg(url, label="招待リンクのQRコード"),
-        back_url=back_url,
-        created=created,
-    )
-
-
 @bp.post("/<int:user_id>/role")
 def change_role(user_id: int):
     user = users.staff_member(db.session, g.network.id, user_id)
@@ -124,8 +110,4 @@ def reset_link(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".index"))
-    return render_template(
-        "accounts/staff/reset_link.html",
-        user=user,
-        url=absolute_url(url_for("auth.reset_password", token=token)),
-    )
+    return reset_link_page(user, token)
