@@ -2,19 +2,20 @@
 made to hurt (tests/secretariat/fixtures/hostile_files.py) and for a normal 20,000-member roster
 (prints a table; not a pass/fail test).
 
-Each file is read by trainer.secretariat.importing.read_table, as an upload is, in a child
-process of its own: its peak memory is its own, and a case that runs too long is stopped
+Each file is read by trainer.secretariat.roster_import.reading.read_table, as an upload is, in a
+child process of its own: its peak memory is its own, and a case that runs too long is stopped
 (--timeout). "added" is the child's peak resident memory (ru_maxrss) minus its resident memory
 just before read_table, with the file already in memory.
 
     .venv/bin/python bench/import_bombs.py [--timeout 60] [--compare REV] [--only a,b]
 
---compare REV also reads every file with trainer/secretariat/importing.py as it was at the git
-revision REV (taken with `git show`, imported under another name beside the rest of the working
-tree), for a before/after table. The files are built once into a temporary folder (the 100,000
-row styled sheet takes ~20 s to build).
+--compare REV also reads every file with the trainer package as it was at the git revision REV
+(extracted with `git archive` into a temporary folder; before the roster import was a package of
+its own, its reader was trainer/secretariat/importing.py), for a before/after table. The files
+are built once into a temporary folder (the 100,000 row styled sheet takes ~20 s to build).
 
-The limits the table shows are trainer/secretariat/xlsx_reader.py's and importing.py's; the bar
+The limits the table shows are those of trainer/secretariat/roster_import/ (reading.py and the
+xlsx modules); the bar
 set for them: the declared-range file, five million empty rows and the deflate bomb are refused
 in under 2 s and 100 MB, and a 20,000-row roster reads about as fast as before.
 """
@@ -22,7 +23,7 @@ in under 2 s and 100 MB, and a 20,000-row roster reads about as fast as before.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import compileall
 import io
 import json
 import os
@@ -31,6 +32,7 @@ import random
 import resource
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -99,7 +101,8 @@ def unclosed_quote_csv() -> bytes:
 
 
 def finding_csv() -> bytes:
-    """The review's example: the two members after the unclosed quote disappeared into it."""
+    """Four lines where, before each line was read on its own, the two members after the
+    unclosed quote disappeared into it."""
     lines = [
         "団体名,氏名",
         'みどり警察署,"閉じ忘れ 太郎',
@@ -130,7 +133,7 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("csv roster 20,000 rows (CP932)", roster_csv, "名簿.csv"),
     ("csv 16 MB of blank lines", blank_lines_csv, "名簿.csv"),
     ("csv unclosed quote at line 2 of 20,000", unclosed_quote_csv, "名簿.csv"),
-    ("csv unclosed quote, the review's 4 lines", finding_csv, "名簿.csv"),
+    ("csv unclosed quote, 4 lines", finding_csv, "名簿.csv"),
 ]
 
 
@@ -142,21 +145,23 @@ def _rss_kb() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _load(module_path: str):
-    if module_path == "current":
-        from trainer.secretariat import importing
+def _load(root: str):
+    """The roster file reader of the working tree ("current") or of the package extracted at
+    root, whichever layout that version has."""
+    if root != "current":
+        sys.path.insert(0, root)
+        if not (Path(root) / "trainer/secretariat/roster_import/reading.py").exists():
+            # Before the roster import was a package of its own.
+            from trainer.secretariat import importing
 
-        return importing
-    spec = importlib.util.spec_from_file_location("importing_before", module_path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["importing_before"] = module
-    spec.loader.exec_module(module)
-    return module
+            return importing
+    from trainer.secretariat.roster_import import reading
+
+    return reading
 
 
-def child(path: str, filename: str, module_path: str) -> None:
-    importing = _load(module_path)
+def child(path: str, filename: str, root: str) -> None:
+    importing = _load(root)
     data = Path(path).read_bytes()
     before = _rss_kb()
     started = time.perf_counter()
@@ -176,8 +181,8 @@ def child(path: str, filename: str, module_path: str) -> None:
 # --- the parent ----------------------------------------------------------------------------------
 
 
-def run_case(path: Path, filename: str, module_path: str, timeout: float) -> dict[str, object]:
-    command = [sys.executable, __file__, "--child", str(path), filename, module_path]
+def run_case(path: Path, filename: str, root: str, timeout: float) -> dict[str, object]:
+    command = [sys.executable, __file__, "--child", str(path), filename, root]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
@@ -200,7 +205,7 @@ def _cell(result: dict[str, object]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--timeout", type=float, default=60)
-    parser.add_argument("--compare", metavar="REV", help="also read with importing.py at REV")
+    parser.add_argument("--compare", metavar="REV", help="also read with the reader at REV")
     parser.add_argument("--only", help="comma-separated case names (substrings)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,13 +221,15 @@ def main() -> None:
         folder = Path(tmp)
         implementations = [("now", "current")]
         if args.compare:
-            before = folder / "importing_before.py"
-            before.write_bytes(
-                subprocess.run(
-                    ["git", "show", f"{args.compare}:trainer/secretariat/importing.py"],
-                    cwd=ROOT, capture_output=True, check=True,
-                ).stdout
-            )  # fmt: skip
+            before = folder / "before"
+            archive = subprocess.run(
+                ["git", "archive", "--format=tar", args.compare, "trainer"],
+                cwd=ROOT, capture_output=True, check=True,
+            ).stdout  # fmt: skip
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(before, filter="data")
+            # Compiled here, so that no child's peak memory includes compiling the package.
+            compileall.compile_dir(before, quiet=1)
             implementations.insert(0, (args.compare[:10], str(before)))
 
         cpus = os.cpu_count()

@@ -23,9 +23,9 @@ from tests.secretariat.fixtures.roster_files import (
 )
 from trainer.accounts.models import Member
 from trainer.extensions import db
-from trainer.secretariat import importing
-from trainer.secretariat.importing import age_band, guess_kind, parse_date
 from trainer.secretariat.models import RosterImport
+from trainer.secretariat.roster_import import reading
+from trainer.secretariat.roster_import.values import age_band, guess_kind, parse_date
 
 HEADER = "団体名,氏名,ふりがな,職種,年代,加入日"
 ROWS = [
@@ -188,7 +188,7 @@ def test_no_file_chosen(client, secretariat, network):
 
 
 def test_too_many_rows(client, secretariat, network, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
     lines = [HEADER] + [f"みどり信用金庫,構成員 {n},,,,2026/4/1" for n in range(4)]
     response, draft_id = upload(client, network, csv_file(lines))
     assert response.status_code == 422 and draft_id is None
@@ -198,7 +198,7 @@ def test_too_many_rows(client, secretariat, network, monkeypatch):
 
 def test_twenty_thousand_rows_are_accepted(network):
     lines = [HEADER] + [f"団体{n % 200},構成員 {n},,,,2026/4/1" for n in range(20_000)]
-    table = importing.read_table(csv_file(lines), "big.csv")
+    table = reading.read_table(csv_file(lines), "big.csv")
     assert len(table.rows) == 20_000
     assert table.rows[-1].line == 20_001
 

@@ -33,8 +33,8 @@ from tests.secretariat.fixtures.roster_files import (
 )
 from trainer.accounts.models import Member, Organisation
 from trainer.extensions import db
-from trainer.secretariat import importing, xlsx_reader
 from trainer.secretariat.models import RosterImport
+from trainer.secretariat.roster_import import reading, xlsx_parts, xlsx_reader
 
 SECONDS = 10  # loose: the real figures are well under a second (bench/import_bombs.py)
 AS_CSV = "「CSV UTF-8（コンマ区切り）」で保存してから選んでください"
@@ -137,8 +137,8 @@ LARGE_HOSTILE: list[tuple[str, Callable[[], bytes], str]] = [
 def test_large_hostile_workbooks_are_refused_quickly(build, message):
     data = build()
     started = time.perf_counter()
-    with pytest.raises(importing.ImportFileError) as refused:
-        importing.read_table(data, "名簿.xlsx")
+    with pytest.raises(reading.ImportFileError) as refused:
+        reading.read_table(data, "名簿.xlsx")
     assert message in refused.value.message
     assert time.perf_counter() - started < SECONDS
 
@@ -156,8 +156,8 @@ def test_the_worst_files_are_refused_in_little_memory(build):
     data = build()
     tracemalloc.start()
     try:
-        with pytest.raises(importing.ImportFileError):
-            importing.read_table(data, "名簿.xlsx")
+        with pytest.raises(reading.ImportFileError):
+            reading.read_table(data, "名簿.xlsx")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -309,7 +309,7 @@ def test_an_xlsx_cell_longer_than_excel_allows_is_cut_and_called_too_long(
     draft_id, page = uploaded(client, network, hostile.sheet_of(rows), "名簿.xlsx")
     assert "2行目：団体名が長すぎます（200文字まで）。" in text(page)
     kept = db.session.get(RosterImport, draft_id).rows[0]["organisation"]
-    assert len(kept) == xlsx_reader.MAX_CELL_CHARS
+    assert len(kept) == xlsx_parts.MAX_CELL_CHARS
 
 
 # --- CSV: one line, one row -------------------------------------------------------------------

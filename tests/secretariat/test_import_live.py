@@ -2,9 +2,10 @@
 settings (deploy/gunicorn.conf.py: gthread workers, 4 threads each), while /healthz and a page are
 asked for all along: the uploads are refused within seconds and the server keeps answering.
 
-Before the limits of trainer/secretariat/xlsx_reader.py, each of these files held a worker thread
-for between half a minute and twelve minutes, and eight of them left no thread to answer /healthz
-for every network. The server runs on its own SQLite file, over http, as tests/e2e's does."""
+Before the limits of trainer/secretariat/roster_import/xlsx_reader.py, each of these files held a
+worker thread for between half a minute and twelve minutes, and eight of them left no thread to
+answer /healthz for every network. The server runs on its own SQLite file, over http, as
+tests/e2e's does."""
 
 from __future__ import annotations
 

@@ -110,10 +110,10 @@ def test_each_kind_of_bad_row_is_shown_with_its_row_number_and_nothing_is_writte
 
 
 def _digest(network, draft_id) -> str:
-    from trainer.secretariat import roster_import
+    from trainer.secretariat.roster_import import drafts
 
-    draft = roster_import.get_draft(db.session, network.id, draft_id)
-    return roster_import.plan_for(db.session, draft).digest
+    draft = drafts.get_draft(db.session, network.id, draft_id)
+    return drafts.plan_for(db.session, draft).digest
 
 
 def test_a_member_number_of_another_network_is_rejected(

@@ -15,7 +15,7 @@ from trainer.errors import Conflict, DomainError
 from trainer.extensions import db
 from trainer.form_base import JapaneseDateField, JapaneseForm
 from trainer.parsing import parse_id, parse_int
-from trainer.secretariat import roster_import
+from trainer.secretariat.roster_import import apply, drafts
 from trainer.tables import csv_bytes
 
 bp = network_blueprint("roster_import", __name__, "/roster/import")
@@ -74,8 +74,8 @@ def confirm_choices() -> tuple[dict[int, str], set[int]]:
 
 
 def preview_page(draft_id: int, form: ConfirmForm, status: int = 200):
-    draft = roster_import.get_draft(db.session, g.network.id, draft_id)
-    plan = None if draft.applied_at else roster_import.plan_for(db.session, draft)
+    draft = drafts.get_draft(db.session, g.network.id, draft_id)
+    plan = None if draft.applied_at else drafts.plan_for(db.session, draft)
     return render_template(
         "secretariat/roster_import/preview.html",
         draft=draft,
@@ -93,7 +93,7 @@ def upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            draft = roster_import.create_draft(
+            draft = drafts.create_draft(
                 db.session,
                 network_id=g.network.id,
                 actor=current_user,
@@ -126,13 +126,13 @@ def preview(draft_id: int):
 
 @bp.post("/<int:draft_id>/confirm")
 def confirm(draft_id: int):
-    roster_import.get_draft(db.session, g.network.id, draft_id)  # another network's: 404
+    drafts.get_draft(db.session, g.network.id, draft_id)  # another network's: 404
     form = ConfirmForm()
     if not form.validate_on_submit():
         return preview_page(draft_id, form, 422)
     try:
         kinds, ends = confirm_choices()
-        result = roster_import.apply_import(
+        result = apply.apply_import(
             db.session,
             network_id=g.network.id,
             draft_id=draft_id,
