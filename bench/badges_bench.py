@@ -139,8 +139,8 @@ def through_app(cards: list[PrintedCertificate], runs: int) -> None:
     from trainer.accounts import roster
     from trainer.accounts.models import Network, NetworkRole, Role, User
     from trainer.certificates import service
+    from trainer.courses.loading import load_courses
     from trainer.extensions import db
-    from trainer.learning.content_sync import load_courses
     from trainer.learning.models import Course
 
     root = Path(__file__).resolve().parent.parent

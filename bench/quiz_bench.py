@@ -53,8 +53,8 @@ def _some_answer(question) -> object:
 
 def bench_statistics(learners: int) -> None:
     from trainer.accounts.models import Member, Network, Organisation
+    from trainer.courses.loading import load_courses
     from trainer.extensions import db
-    from trainer.learning.content_sync import load_courses
     from trainer.learning.models import Course
     from trainer.quizzes import result_codes
     from trainer.quizzes.course_stats import course_statistics
@@ -164,8 +164,8 @@ def bench_submits(count: int) -> None:
 
     from trainer.accounts import roster
     from trainer.accounts.models import Network, Organisation
+    from trainer.courses.loading import load_courses
     from trainer.extensions import db
-    from trainer.learning.content_sync import load_courses
     from trainer.quizzes.models import Attempt, QuizQuestion
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -181,8 +181,8 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
     from trainer.accounts.models import Member, Network, NetworkRole, Organisation, Role, User
     from trainer.certificates.models import Certificate
     from trainer.certificates.service import valid_until_for
+    from trainer.courses.loading import load_courses
     from trainer.extensions import db
-    from trainer.learning.content_sync import load_courses
     from trainer.learning.models import Course
     from trainer.quizzes import result_codes
     from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion

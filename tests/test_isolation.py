@@ -16,8 +16,8 @@ from tests.certificates.helpers import make_certificate
 from tests.content.helpers import write_course
 from trainer.accounts import invitations
 from trainer.accounts.models import Role, StaffInvitation
+from trainer.courses.loading import load_courses
 from trainer.extensions import db
-from trainer.learning.content_sync import load_courses
 from trainer.learning.models import Course
 from trainer.secretariat.models import RosterImport
 from trainer.timeutil import today_jst

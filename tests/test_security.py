@@ -29,8 +29,8 @@ from trainer.accounts.models import (
 )
 from trainer.audit.models import AuditEvent
 from trainer.config import ConfigError
+from trainer.courses.loading import load_courses
 from trainer.extensions import db
-from trainer.learning.content_sync import load_courses
 from trainer.learning.models import Course, CourseModule
 
 REPO = Path(__file__).resolve().parents[1]

@@ -242,7 +242,7 @@ def content_load() -> None:
     変更されたモジュールは新しい版になり、以前の版とその受講記録は残ります。
     """
     from trainer.content.problems import ContentError
-    from trainer.learning.content_sync import load_courses
+    from trainer.courses.loading import load_courses
 
     try:
         report = load_courses(

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from tests.content.helpers import COURSE_YAML, FIRST, SECOND, write_course
 from trainer.content.problems import ContentError
+from trainer.courses.loading import load_courses
+from trainer.courses.progress import progress
 from trainer.extensions import db
 from trainer.learning import service
-from trainer.learning.content_sync import load_courses
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 
 
@@ -52,7 +53,7 @@ def test_editing_a_file_makes_a_new_version_and_keeps_old_progress(
     assert read.module_version_id == old_version  # progress stays tied to what was read
     assert db.session.get(ModuleVersion, old_version).title == "はじめに"
     # A module read in any version still counts as read.
-    assert service.progress(db.session, member, module.course).read_count == 1
+    assert progress(db.session, member, module.course).read_count == 1
 
 
 def test_broken_content_loads_nothing(app, tmp_path):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from tests.content.helpers import write_course
 from trainer.accounts.models import Network, Role
 from trainer.audit.models import AuditEvent
+from trainer.courses.loading import load_courses
 from trainer.extensions import db
-from trainer.learning.content_sync import load_courses
 from trainer.learning.models import ModuleRead
 
 

@@ -30,8 +30,8 @@ from tests.live_server import (
 )
 from tests.production.tls import client_context, self_signed_certificate
 from tests.tools import postgresql_server, throwaway_postgresql
+from trainer.courses.loading import load_courses
 from trainer.extensions import db
-from trainer.learning.content_sync import load_courses
 
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
 WORKERS = 3

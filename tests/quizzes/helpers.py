@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from trainer.courses.loading import load_courses
 from trainer.extensions import db
 from trainer.learning import service as learning
-from trainer.learning.content_sync import load_courses
 from trainer.quizzes import service
 from trainer.quizzes.models import Attempt, QuizQuestion
 

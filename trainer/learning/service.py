@@ -1,4 +1,5 @@
-"""What a learner sees of a course: progress, the module pages in order, marking as read."""
+"""What a learner sees of a course's text: the active courses and modules, the module pages in
+order, what a member has read, and marking a module as read."""
 
 from __future__ import annotations
 
@@ -14,54 +15,6 @@ from trainer.database import Session
 from trainer.errors import NotFound
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.markdown import render
-
-
-@dataclass(frozen=True)
-class CourseProgress:
-    course: Course
-    modules: list[CourseModule]
-    read_module_ids: frozenset[int]
-    pre_done: bool = False
-    post_taken: bool = False
-    post_passed: bool = False
-
-    @property
-    def total(self) -> int:
-        return len(self.modules)
-
-    @property
-    def read_count(self) -> int:
-        return sum(1 for m in self.modules if m.id in self.read_module_ids)
-
-    @property
-    def minutes_left(self) -> int:
-        return sum(
-            m.current_version.minutes for m in self.modules if m.id not in self.read_module_ids
-        )
-
-    @property
-    def next_module(self) -> CourseModule | None:
-        return next((m for m in self.modules if m.id not in self.read_module_ids), None)
-
-    @property
-    def completed(self) -> bool:
-        """Passing the post-quiz completes a course; a course without one, reading every module."""
-        if self.course.post_quiz:
-            return self.post_passed
-        return self.total > 0 and self.read_count == self.total
-
-    @property
-    def status(self) -> str:
-        """未受講 / 事前テスト済 / 学習中 m/n / 事後テスト済 / 修了."""
-        if self.completed:
-            return "修了"
-        if self.post_taken:
-            return "事後テスト済"
-        if self.read_count:
-            return f"学習中 {self.read_count}/{self.total}"
-        if self.pre_done:
-            return "事前テスト済"
-        return "未受講"
 
 
 @dataclass(frozen=True)
@@ -94,7 +47,16 @@ def active_modules(course: Course) -> list[CourseModule]:
     return [m for m in course.modules if m.is_active and m.current_version is not None]
 
 
-def _read_module_ids(session: Session, member: Member, module_ids: list[int]) -> frozenset[int]:
+def current_version(module: CourseModule) -> ModuleVersion:
+    """The version an active module shows (active_modules keeps only modules that have one)."""
+    version = module.current_version
+    if version is None:
+        raise NotFound("モジュールが見つかりません。")
+    return version
+
+
+def read_module_ids(session: Session, member: Member, module_ids: list[int]) -> frozenset[int]:
+    """The modules among these that the member has read (any version of them)."""
     if not module_ids:
         return frozenset()
     rows = session.scalars(
@@ -105,33 +67,12 @@ def _read_module_ids(session: Session, member: Member, module_ids: list[int]) ->
     return frozenset(rows)
 
 
-def progress(session: Session, member: Member, course: Course) -> CourseProgress:
-    """A module counts as read if the member read any version of it."""
-    from trainer.quizzes.models import Attempt
-
+def has_read_every_module(session: Session, member: Member, course: Course) -> bool:
+    """Whether the member has read every module of the course (any version of each), as the
+    post-quiz requires when taken alone."""
     modules = active_modules(course)
-    read = _read_module_ids(session, member, [m.id for m in modules])
-    attempts = session.execute(
-        select(Attempt.phase, Attempt.passed).where(
-            Attempt.member_id == member.id,
-            Attempt.course_id == course.id,
-            Attempt.status == "submitted",
-            # A workshop result under this name that nobody has confirmed is not theirs yet.
-            Attempt.awaiting_confirmation.is_(False),
-        )
-    ).all()
-    return CourseProgress(
-        course=course,
-        modules=modules,
-        read_module_ids=read,
-        pre_done=any(phase == "pre" for phase, _ in attempts),
-        post_taken=any(phase == "post" for phase, _ in attempts),
-        post_passed=any(phase == "post" and passed for phase, passed in attempts),
-    )
-
-
-def courses_for_member(session: Session, member: Member) -> list[CourseProgress]:
-    return [progress(session, member, course) for course in active_courses(session)]
+    read = read_module_ids(session, member, [m.id for m in modules])
+    return all(m.id in read for m in modules)
 
 
 def module_page(
@@ -143,18 +84,18 @@ def module_page(
     if index is None:
         raise NotFound("モジュールが見つかりません。")
     module = modules[index]
-    read = _read_module_ids(session, member, [m.id for m in modules]) if member else frozenset()
+    read = read_module_ids(session, member, [m.id for m in modules]) if member else frozenset()
     return ModulePage(
         course=course,
         module=module,
-        version=module.current_version,
+        version=current_version(module),
         position=index + 1,
         total=len(modules),
         previous=modules[index - 1] if index > 0 else None,
         next=modules[index + 1] if index + 1 < len(modules) else None,
         is_read=module.id in read,
         minutes_left=sum(
-            m.current_version.minutes
+            current_version(m).minutes
             for m in modules[index:]
             if m.id not in read or m.id == module.id
         ),

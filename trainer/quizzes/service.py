@@ -42,7 +42,7 @@ from trainer.content.quizzes import TOPICS, Case, Choice, Question
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
-from trainer.learning.service import progress
+from trainer.learning.service import has_read_every_module
 from trainer.parsing import parse_id, parse_int
 from trainer.quizzes import result_codes
 from trainer.quizzes.grading import Grade, InvalidAnswer, grade
@@ -188,8 +188,7 @@ def can_start(
         # Passing again is how a certificate that expired (or was revoked) is renewed.
         if any(a.passed for a in done) and certificates.in_force(session, member, course):
             return "事後テストにはすでに合格しています。修了証は有効です。"
-        state = None if in_workshop else progress(session, member, course)
-        if state is not None and state.read_count < state.total:
+        if not in_workshop and not has_read_every_module(session, member, course):
             return "事後テストは、すべてのモジュールを読んでから受けられます。"
     return None
 
@@ -594,7 +593,7 @@ _question_cache: WeakKeyDictionary[Engine, dict[int, Question]] = WeakKeyDiction
 
 def cached_question(session: Session, question_id: int) -> Question:
     """A question version as grading sees it, kept per database for the life of the process:
-    versions never change (a changed question is a new row, content_sync.py)."""
+    versions never change (a changed question is a new row: trainer/courses/loading.py)."""
     engine = session.get_bind()
     known = _question_cache.setdefault(engine, {})
     question = known.get(question_id)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from trainer.accounts import roster
 from trainer.accounts.access import MembershipEnded, learner_required
 from trainer.certificates import service as certificates
+from trainer.courses.progress import courses_for_member, progress
 from trainer.extensions import db, limiter
 from trainer.learning import service
 from trainer.timeutil import today_jst
@@ -85,7 +86,7 @@ def home():
     return render_template(
         "learning/home.html",
         member=current_user,
-        courses=service.courses_for_member(db.session, current_user),
+        courses=courses_for_member(db.session, current_user),
         today=today_jst(),
     )
 
@@ -96,7 +97,7 @@ def course(course_slug: str):
     course = service.get_course(db.session, course_slug)
     return render_template(
         "learning/course.html",
-        progress=service.progress(db.session, current_user, course),
+        progress=progress(db.session, current_user, course),
         certificate=certificates.latest_for(db.session, current_user, course),
         today=today_jst(),
     )

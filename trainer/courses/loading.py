@@ -1,4 +1,7 @@
-"""Loading course files into the database: all or nothing, versions kept."""
+"""Loading course files and question banks into the database: all or nothing, versions kept.
+
+It writes both the learning tables (courses, modules, their versions) and the quiz tables (banks,
+question versions), so it sits above both packages."""
 
 from __future__ import annotations
 
@@ -64,48 +67,13 @@ def load_courses(session: Session, courses_root: Path, quizzes_root: Path | None
     new_questions = sum(_upsert_bank(session, bank) for bank in banks)
     new_versions = 0
     modules = 0
-    seen_slugs = set()
     for course_file in files:
-        seen_slugs.add(course_file.slug)
         course = _upsert_course(session, course_file)
-        present = set()
-        for position, module_file in enumerate(course_file.modules, start=1):
-            module = session.scalar(
-                select(CourseModule).where(
-                    CourseModule.course_id == course.id, CourseModule.slug == module_file.slug
-                )
-            )
-            if module is None:
-                module = CourseModule(course_id=course.id, slug=module_file.slug, position=position)
-                session.add(module)
-                session.flush()
-            module.position, module.is_active = position, True
-            version = session.scalar(
-                select(ModuleVersion).where(
-                    ModuleVersion.module_id == module.id,
-                    ModuleVersion.source_hash == module_file.source_hash,
-                )
-            )
-            if version is None:
-                version = ModuleVersion(
-                    module_id=module.id,
-                    source_hash=module_file.source_hash,
-                    title=module_file.title,
-                    minutes=module_file.minutes,
-                    body=module_file.body,
-                )
-                session.add(version)
-                session.flush()
-                new_versions += 1
-            module.current_version_id = version.id
-            present.add(module.id)
-            modules += 1
-        for module in session.scalars(
-            select(CourseModule).where(CourseModule.course_id == course.id)
-        ):
-            if module.id not in present:
-                module.is_active = False
+        present, created = _upsert_modules(session, course, course_file)
+        modules += present
+        new_versions += created
     hidden = 0
+    seen_slugs = {course_file.slug for course_file in files}
     for course in session.scalars(select(Course).where(Course.is_active.is_(True))):
         if course.slug not in seen_slugs:
             course.is_active = False
@@ -119,6 +87,47 @@ def load_courses(session: Session, courses_root: Path, quizzes_root: Path | None
         banks=len(banks),
         new_questions=new_questions,
     )
+
+
+def _upsert_modules(session: Session, course: Course, course_file: CourseFile) -> tuple[int, int]:
+    """The course's modules in file order, each pointing at the version of its file (new if the
+    file changed); modules no longer listed are hidden. Returns (modules, new versions)."""
+    present = set()
+    new_versions = 0
+    for position, module_file in enumerate(course_file.modules, start=1):
+        module = session.scalar(
+            select(CourseModule).where(
+                CourseModule.course_id == course.id, CourseModule.slug == module_file.slug
+            )
+        )
+        if module is None:
+            module = CourseModule(course_id=course.id, slug=module_file.slug, position=position)
+            session.add(module)
+            session.flush()
+        module.position, module.is_active = position, True
+        version = session.scalar(
+            select(ModuleVersion).where(
+                ModuleVersion.module_id == module.id,
+                ModuleVersion.source_hash == module_file.source_hash,
+            )
+        )
+        if version is None:
+            version = ModuleVersion(
+                module_id=module.id,
+                source_hash=module_file.source_hash,
+                title=module_file.title,
+                minutes=module_file.minutes,
+                body=module_file.body,
+            )
+            session.add(version)
+            session.flush()
+            new_versions += 1
+        module.current_version_id = version.id
+        present.add(module.id)
+    for module in session.scalars(select(CourseModule).where(CourseModule.course_id == course.id)):
+        if module.id not in present:
+            module.is_active = False
+    return len(course_file.modules), new_versions
 
 
 def _upsert_course(session: Session, course_file: CourseFile) -> Course:
