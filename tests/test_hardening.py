@@ -25,7 +25,9 @@ from trainer import create_app
 from trainer.accounts import invitations, users
 from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent
-from trainer.certificates import printing
+from trainer.certificates.badge_sheet import badge_sheet_pdf
+from trainer.certificates.certificate_sheet import certificate_pdf
+from trainer.certificates.pdf_text import SANS, SERIF, printable
 from trainer.config import ConfigError, load_config
 from trainer.core.headers import NO_STORE_ENDPOINTS
 from trainer.extensions import db
@@ -351,8 +353,8 @@ def pdf_text(data: bytes) -> str:
 def test_an_emoji_in_a_name_is_marked_on_the_certificate_and_the_badge(caplog):
     card = replace(CERT, member_name="山田 太郎😀", organisation="みどり🏠信用金庫")
     with caplog.at_level(logging.WARNING):
-        certificate = pdf_text(printing.certificate_pdf(card))
-        badge = pdf_text(printing.badge_sheet_pdf([card]))
+        certificate = pdf_text(certificate_pdf(card))
+        badge = pdf_text(badge_sheet_pdf([card]))
     for printed in (certificate, badge):
         assert "山田 太郎〓" in printed.replace("\u3000", " ")
         assert "みどり〓信用金庫" in printed
@@ -373,5 +375,5 @@ def test_an_emoji_in_a_name_is_marked_on_the_certificate_and_the_badge(caplog):
     ],
 )
 def test_printable_marks_each_missing_character_once(typed, printed):
-    assert printing.printable(typed, printing.SERIF) == printed
-    assert printing.printable(typed, printing.SANS) == printed
+    assert printable(typed, SERIF) == printed
+    assert printable(typed, SANS) == printed

@@ -16,19 +16,14 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from tests.tools import need
-from trainer.certificates.printing import (
-    BADGE_BACK_FREE_AREA,
-    BADGE_BACK_QR,
+from trainer.certificates.badge_sheet import BADGE_BACK_FREE_AREA, BADGE_BACK_QR, badge_sheet_pdf
+from trainer.certificates.certificate_sheet import (
     CERTIFICATE_QR,
     PrintedCertificate,
-    badge_sheet_pdf,
     certificate_pdf,
-    fit_font_size,
-    fit_text,
-    qr_modules,
-    text_width,
-    wrap_text,
 )
+from trainer.certificates.pdf_drawing import qr_modules
+from trainer.certificates.pdf_text import fit_font_size, fit_text, text_width, wrap_text
 from trainer.timeutil import jdate
 
 MM_PER_PT = 25.4 / 72

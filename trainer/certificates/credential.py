@@ -1,7 +1,7 @@
 """A certificate as an Open Badges 3.0 style credential (a W3C Verifiable Credential 2.0).
 
 Built from the stored certificate when asked, so its credentialStatus is the status at that
-moment; views sign it with the issuer key (trainer/certificates/signing.py).
+moment, and signed with the issuer key (trainer/certificates/signing.py).
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from trainer.certificates import signing
 from trainer.certificates.models import Certificate
 from trainer.timeutil import JST, to_jst
 
@@ -81,3 +84,24 @@ def credential(
             "checkedAt": to_jst(checked_at).isoformat(timespec="seconds"),
         },
     }
+
+
+def signed_credential(
+    certificate: Certificate,
+    *,
+    key: Ed25519PrivateKey,
+    key_document_url: str,
+    base_url: str,
+    verify_url: str,
+    checked_at: datetime,
+) -> dict[str, Any]:
+    """The credential with its proof, made with the issuer key published at key_document_url."""
+    document = credential(
+        certificate, base_url=base_url, verify_url=verify_url, checked_at=checked_at
+    )
+    return signing.sign(
+        document,
+        key,
+        verification_method=signing.verification_method(key, key_document_url),
+        created=checked_at.replace(microsecond=0).isoformat() + "Z",
+    )

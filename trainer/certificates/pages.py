@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import Response, render_template, url_for
 
 from trainer import tables
-from trainer.certificates import printing, service
+from trainer.certificates import service
+from trainer.certificates.certificate_sheet import certificate_pdf
 from trainer.certificates.models import Certificate
 from trainer.qr import absolute_url, qr_svg
 from trainer.timeutil import today_jst
@@ -35,7 +36,7 @@ def pdf_response(data: bytes, filename: str, *, download: bool) -> Response:
     return tables.download(data, "pdf", filename, inline=not download)
 
 
-def certificate_pdf(certificate: Certificate) -> Response:
+def certificate_pdf_response(certificate: Certificate) -> Response:
     """One certificate as an A4 PDF, shown in the browser."""
-    data = printing.certificate_pdf(service.printed(certificate, verify_url(certificate)))
+    data = certificate_pdf(service.printed(certificate, verify_url(certificate)))
     return pdf_response(data, f"certificate-{certificate.serial:05d}.pdf", download=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,8 +15,8 @@ from sqlalchemy.orm import joinedload
 from trainer.accounts.models import Member, Network, Organisation, User
 from trainer.accounts.roster import active_clause, ensure_not_ended
 from trainer.audit import service as audit
+from trainer.certificates.certificate_sheet import PrintedCertificate
 from trainer.certificates.models import Certificate, CertificateStatus
-from trainer.certificates.printing import PrintedCertificate
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
@@ -384,16 +385,28 @@ def badge_certificates(
     return list(chosen.values())
 
 
-def record_badge_print(
+def badge_sheet(
     session: Session,
     *,
     network_id: int,
-    actor: User,
     course: Course,
     organisation: Organisation | None,
-    count: int,
-) -> None:
-    """Badge sheets carry names and verification codes: who printed which is logged."""
+    actor: User,
+    make_pdf: Callable[[list[Certificate]], bytes],
+) -> bytes:
+    """The badges of the members with a valid certificate for the course (of one organisation,
+    or of all), logged as certificate.badges_print: a sheet carries names and verification
+    codes, so who printed whose badges is recorded. The PDF is made by the caller's make_pdf (it
+    needs the app's URLs); it is logged only once it exists."""
+    chosen = badge_certificates(
+        session,
+        network_id=network_id,
+        course_id=course.id,
+        organisation_id=organisation.id if organisation else None,
+    )
+    if not chosen:
+        raise DomainError("修了証が有効な構成員がいないため、構成員証を作れません。")
+    data = make_pdf(chosen)
     audit.record(
         session,
         actor=actor,
@@ -402,9 +415,10 @@ def record_badge_print(
         target_id=organisation.id if organisation else network_id,
         target_label=organisation.name if organisation else "全構成団体",
         network_id=network_id,
-        details={"course": course.title, "count": count},
+        details={"course": course.title, "count": len(chosen)},
     )
     session.commit()
+    return data
 
 
 def courses_with_certificates(session: Session) -> list[Course]:

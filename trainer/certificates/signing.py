@@ -74,6 +74,31 @@ def key_id(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     return hashlib.sha256(public_raw(key)).hexdigest()[:16]
 
 
+def verification_method(key: Ed25519PrivateKey | Ed25519PublicKey, document_id: str) -> str:
+    """The id of the key inside the issuer key document published at document_id."""
+    return f"{document_id}#{key_id(key)}"
+
+
+def issuer_document(key: Ed25519PrivateKey | Ed25519PublicKey, document_id: str) -> dict[str, Any]:
+    """The public key that checks every credential's proof, as a controlled identifier document
+    to publish at document_id."""
+    method_id = verification_method(key, document_id)
+    return {
+        "@context": ["https://www.w3.org/ns/cid/v1"],
+        "id": document_id,
+        "name": "見守りトレーナー 修了証の発行者鍵",
+        "verificationMethod": [
+            {
+                "id": method_id,
+                "type": "Multikey",
+                "controller": document_id,
+                "publicKeyMultibase": public_multibase(key),
+            }
+        ],
+        "assertionMethod": [method_id],
+    }
+
+
 def _signing_input(document: dict[str, Any], options: dict[str, Any]) -> bytes:
     return (
         hashlib.sha256(jcs.canonicalize(options)).digest()

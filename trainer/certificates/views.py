@@ -22,11 +22,13 @@ from flask_login import current_user
 
 from trainer.accounts import roster
 from trainer.accounts.access import learner_required, network_blueprint
-from trainer.certificates import printing, service, signing
-from trainer.certificates.credential import credential
+from trainer.certificates import service, signing
+from trainer.certificates.badge_sheet import badge_sheet_pdf
+from trainer.certificates.credential import signed_credential
 from trainer.certificates.forms import BadgeSheetForm, RevokeForm
+from trainer.certificates.models import Certificate
 from trainer.certificates.pages import (
-    certificate_pdf,
+    certificate_pdf_response,
     pdf_response,
     render_print_view,
     verify_url,
@@ -86,19 +88,13 @@ def credential_json(token: str):
     certificate = service.find_by_token(db.session, token)
     if certificate is None:
         return _private(jsonify(error="not_found", message="確認できません")), 404
-    key = issuer_key()
-    now = utcnow()
-    document = credential(
+    signed = signed_credential(
         certificate,
+        key=issuer_key(),
+        key_document_url=_key_url(),
         base_url=current_app.config["TRAINER_BASE_URL"],
         verify_url=verify_url(certificate),
-        checked_at=now,
-    )
-    signed = signing.sign(
-        document,
-        key,
-        verification_method=f"{_key_url()}#{signing.key_id(key)}",
-        created=now.replace(microsecond=0).isoformat() + "Z",
+        checked_at=utcnow(),
     )
     return _private(jsonify(signed))
 
@@ -107,25 +103,7 @@ def credential_json(token: str):
 @limiter.shared_limit(VERIFY_LIMIT, scope="verify")
 def issuer_key_document():
     """The public key that checks every credential's proof (a controlled identifier document)."""
-    key = issuer_key()
-    document_id = _key_url()
-    method_id = f"{document_id}#{signing.key_id(key)}"
-    return jsonify(
-        {
-            "@context": ["https://www.w3.org/ns/cid/v1"],
-            "id": document_id,
-            "name": "見守りトレーナー 修了証の発行者鍵",
-            "verificationMethod": [
-                {
-                    "id": method_id,
-                    "type": "Multikey",
-                    "controller": document_id,
-                    "publicKeyMultibase": signing.public_multibase(key),
-                }
-            ],
-            "assertionMethod": [method_id],
-        }
-    )
+    return jsonify(signing.issuer_document(issuer_key(), _key_url()))
 
 
 # --- the learner's own ---------------------------------------------------------------------------
@@ -155,7 +133,7 @@ def show(certificate_id: int):
 @learner_bp.get("/<int:certificate_id>.pdf")
 @learner_required
 def pdf(certificate_id: int):
-    return certificate_pdf(service.for_learner(db.session, current_user, certificate_id))
+    return certificate_pdf_response(service.for_learner(db.session, current_user, certificate_id))
 
 
 # --- the secretariat -----------------------------------------------------------------------------
@@ -222,7 +200,9 @@ def print_view(certificate_id: int):
 
 @bp.get("/<int:certificate_id>.pdf")
 def staff_pdf(certificate_id: int):
-    return certificate_pdf(service.get_certificate(db.session, g.network.id, certificate_id))
+    return certificate_pdf_response(
+        service.get_certificate(db.session, g.network.id, certificate_id)
+    )
 
 
 @bp.route("/badges", methods=["GET", "POST"])
@@ -236,8 +216,23 @@ def badges():
         form.organisation_id.data = query_id("organisation_id") or 0
         form.course_id.data = query_id("course_id") or (courses[0].id if courses else 0)
     valid = form.validate() if request.method == "POST" else True
+    # A valid form names one of the courses (its choices are their ids).
     course = next((c for c in courses if c.id == form.course_id.data), None)
     organisation = next((o for o in organisations if o.id == form.organisation_id.data), None)
+    if request.method == "POST" and valid and course is not None:
+        try:
+            data = service.badge_sheet(
+                db.session,
+                network_id=g.network.id,
+                course=course,
+                organisation=organisation,
+                actor=current_user,
+                make_pdf=_badges_pdf,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return pdf_response(data, "member-badges.pdf", download=True)
     selected = (
         service.badge_certificates(
             db.session,
@@ -248,20 +243,10 @@ def badges():
         if valid and course
         else []
     )
-    if request.method == "POST" and valid:
-        if not selected:
-            flash("修了証が有効な構成員がいないため、構成員証を作れません。", "error")
-        else:
-            data = printing.badge_sheet_pdf([service.printed(c, verify_url(c)) for c in selected])
-            service.record_badge_print(
-                db.session,
-                network_id=g.network.id,
-                actor=current_user,
-                course=course,
-                organisation=organisation,
-                count=len(selected),
-            )
-            return pdf_response(data, "member-badges.pdf", download=True)
     return render_template(
         "certificates/badges.html", form=form, selected=selected, course=course
     ), (422 if form.errors else 200)
+
+
+def _badges_pdf(chosen: list[Certificate]) -> bytes:
+    return badge_sheet_pdf([service.printed(c, verify_url(c)) for c in chosen])
