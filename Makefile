@@ -55,7 +55,7 @@ lint: $(STAMP)
 
 ## The documentation site (mkdocs.yml, docs/); --strict fails on a broken link.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	$(BIN)/mkdocs build --strict --site-dir build/site
 
 format: $(STAMP)
 	$(BIN)/ruff format .
