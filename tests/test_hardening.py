@@ -22,7 +22,7 @@ from tests.conftest import BASE_URL
 from tests.quizzes.helpers import load_repository_content
 from tests.workshops.helpers import make_room
 from trainer import create_app
-from trainer.accounts import invitations, users
+from trainer.accounts import invitations, passwords
 from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent
 from trainer.certificates.badge_sheet import badge_sheet_pdf
@@ -83,7 +83,7 @@ def test_pages_with_personal_reset_invitation_and_projector_links_are_never_cach
         "invitation link again (admin)",
         admin_client.post(f"/admin/invitations/{invitation.id}/reissue"),
     )
-    token = users.issue_password_reset(db.session, user=trainer, issuer=None)
+    token = passwords.issue_password_reset(db.session, user=trainer, issuer=None)
     seen("reset page", anyone.get(f"/reset/{token}"))
     seen("reset page, wrong token", anyone.get("/reset/not-a-token-xxxxxxxx"), 404)
     link = invitations.invite(

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from tests.conftest import BASE_URL, PASSWORD, sign_in
 from trainer import create_app
-from trainer.accounts import invitations, users
+from trainer.accounts import invitations, passwords
 from trainer.accounts.models import (
     Member,
     Network,
@@ -422,7 +422,7 @@ def route_values(world) -> dict[str, dict[str, object]]:
     module = db.session.scalar(
         select(CourseModule).where(CourseModule.course_id == course.id).order_by(CourseModule.id)
     )
-    reset_token = users.issue_password_reset(db.session, user=world["trainer"], issuer=None)
+    reset_token = passwords.issue_password_reset(db.session, user=world["trainer"], issuer=None)
     # A real invitation of an account without a password: without CSRF, a cross-site form
     # must not be able to choose its password, accept it or decline it.
     invite_token = invitations.invite(

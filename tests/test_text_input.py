@@ -25,7 +25,7 @@ from tests.conftest import BASE_URL, sign_in
 from tests.tools import postgresql_server, throwaway_postgresql
 from tests.workshops.helpers import answer_test, join, make_room, move_to, phone
 from trainer import create_app
-from trainer.accounts import roster
+from trainer.accounts import roster, roster_search
 from trainer.accounts.models import Member, Network, Organisation, Role, StaffInvitation, User
 from trainer.audit.models import AuditEvent
 from trainer.certificates.models import Certificate
@@ -598,7 +598,7 @@ def test_migration_0011_cleans_what_was_stored(empty_app):
     assert event.actor_label == "システム（データベースの更新 0011）"
     assert event.details["構成員の氏名（member.name）"] == f"1件 ID {member_id}"
     # The key follows the name: the roster search finds the person by what people type again.
-    found = roster.search_members(db.session, network_id=network_id, query="山田 太郎")
+    found = roster_search.search_members(db.session, network_id=network_id, query="山田 太郎")
     assert [m.id for m in found.members] == [member_id]
 
 

@@ -13,7 +13,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from trainer.accounts import roster, users
+from trainer.accounts import passwords, roster, users
 from trainer.accounts.models import Network, Role
 from trainer.database import restrict_sqlite_files
 from trainer.errors import DomainError
@@ -146,7 +146,7 @@ def user_create(email: str, name: str, admin: bool, password: str | None) -> Non
         return
     click.echo(f"アカウント {user.email} を作成しました。")
     if password is None:
-        token = users.issue_password_reset(db.session, user=user, issuer=None)
+        token = passwords.issue_password_reset(db.session, user=user, issuer=None)
         click.echo("パスワード設定用リンク（1回限り）:")
         click.echo(_link("auth.reset_password", token=token))
 
@@ -176,7 +176,7 @@ def user_reset_link(email: str) -> None:
     user = users.user_by_email(db.session, email)
     if user is None:
         raise click.ClickException(f"{email} のアカウントはありません。")
-    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    token = passwords.issue_password_reset(db.session, user=user, issuer=None)
     click.echo(_link("auth.reset_password", token=token))
 
 

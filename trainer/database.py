@@ -10,13 +10,21 @@ from typing import Any, TypeAlias
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
 # What a service takes: a plain ORM session (the CLI, tests, a worker) or Flask-SQLAlchemy's
 # request-scoped `db.session`, a scoped_session that proxies every Session method.
 Session: TypeAlias = OrmSession | scoped_session[Any]
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed. Session.execute is typed as returning a Result;
+    for those statements it is a CursorResult, which has the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

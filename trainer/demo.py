@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import url_for
 from sqlalchemy import select
 
-from trainer.accounts import roster, users
+from trainer.accounts import passwords, roster, users
 from trainer.accounts.models import (
     AgeBand,
     JobType,
@@ -112,23 +112,38 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
     logins_path = Path(instance_path) / LOGINS_FILE
     network = demo_network(session)
     if network is not None:
-        if not logins_path.exists():
-            return False, (
-                "（ログイン情報のファイルがありません。"
-                "`trainer user reset-link --email ...` で再設定できます。）"
-            )
-        saved = dict(re.findall(r"^(\S+@\S+)\t(\S+)$", logins_path.read_text(), re.MULTILINE))
-        return False, _logins_text(session, network, saved)
+        return False, _saved_logins_text(session, network, logins_path)
+    _check_addresses_free(session)
+    logins = {email: "demo-" + secrets.token_urlsafe(9) for email, _, _ in STAFF}
+    network = _create_network_and_staff(session, logins)
+    _create_roster(session, network)
+    _save_logins(logins_path, logins)
+    return True, _logins_text(session, network, logins)
 
+
+def _saved_logins_text(session: Session, network: Network, logins_path: Path) -> str:
+    if not logins_path.exists():
+        return (
+            "（ログイン情報のファイルがありません。"
+            "`trainer user reset-link --email ...` で再設定できます。）"
+        )
+    saved = dict(re.findall(r"^(\S+@\S+)\t(\S+)$", logins_path.read_text(), re.MULTILINE))
+    return _logins_text(session, network, saved)
+
+
+def _check_addresses_free(session: Session) -> None:
+    """Refuse before creating anything: half a demo, or a real account's password replaced by a
+    demo password, would both be worse than no demo."""
     taken = [email for email, _, _ in STAFF if users.user_by_email(session, email) is not None]
     if taken:
-        # Refuse before creating anything: half a demo, or a real account's password replaced
-        # by a demo password, would both be worse than no demo.
         raise Conflict(
             f"デモ用のメールアドレス（{'、'.join(taken)}）はすでに使われているため、"
             "デモを読み込めません。"
         )
-    passwords = {email: "demo-" + secrets.token_urlsafe(9) for email, _, _ in STAFF}
+
+
+def _create_network_and_staff(session: Session, logins: dict[str, str]) -> Network:
+    """The admin, the network with its secretariat and a trainer, with the given passwords."""
     admin_email, admin_name, _ = STAFF[0]
     secretariat_email, secretariat_name, _ = STAFF[1]
     trainer_email, trainer_name, _ = STAFF[2]
@@ -136,7 +151,7 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         session,
         email=admin_email,
         name=admin_name,
-        password=passwords[admin_email],
+        password=logins[admin_email],
         is_platform_admin=True,
     )
     created = users.operator_create_network(
@@ -153,16 +168,19 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         setattr(network, name, value)
     session.commit()
     # The secretariat gets a password here instead of the setup link, so the demo is ready to use.
-    users.reset_password(
+    passwords.reset_password(
         session,
-        token=users.issue_password_reset(session, user=created.secretariat, issuer=None),
-        new_password=passwords[secretariat_email],
+        token=passwords.issue_password_reset(session, user=created.secretariat, issuer=None),
+        new_password=logins[secretariat_email],
     )
     trainer = users.create_user(
-        session, email=trainer_email, name=trainer_name, password=passwords[trainer_email]
+        session, email=trainer_email, name=trainer_name, password=logins[trainer_email]
     )
     users.operator_grant_role(session, user=trainer, network_id=network.id, role=Role.TRAINER)
+    return network
 
+
+def _create_roster(session: Session, network: Network) -> None:
     orgs = [
         roster.create_organisation(session, network_id=network.id, kind=kind, name=name, actor=None)
         for kind, name in ORGANISATIONS
@@ -184,25 +202,27 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
         if end is not None:
             roster.end_membership(session, member=member, end_date=end, reason="異動", actor=None)
 
-    # Only the passwords are kept: links are built anew from TRAINER_BASE_URL each time.
+
+def _save_logins(logins_path: Path, logins: dict[str, str]) -> None:
+    """Only the passwords are kept: links are built anew from TRAINER_BASE_URL each time."""
     logins_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write("# デモのログイン情報（メールアドレス<TAB>パスワード）\n")
-        fh.writelines(f"{email}\t{password}\n" for email, password in passwords.items())
-    return True, _logins_text(session, network, passwords)
+        fh.writelines(f"{email}\t{password}\n" for email, password in logins.items())
 
 
-def _logins_text(session: Session, network: Network, passwords: dict[str, str]) -> str:
-    first_member = session.scalar(
-        select(Member).where(Member.network_id == network.id).order_by(Member.id)
-    )
-    learner_link = absolute_url(url_for("learning.personal_link", token=first_member.link_token))
+def _logins_text(session: Session, network: Network, logins: dict[str, str]) -> str:
     labels = {"admin": "管理者", Role.SECRETARIAT: "事務局", Role.TRAINER: "講師"}
     lines = ["=== デモのログイン情報 ===", f"ログイン画面: {absolute_url('/login')}"]
     for role in (Role.SECRETARIAT, Role.TRAINER, "admin"):
         email = next(e for e, _, r in STAFF if r == role)
         label = labels[role] + ":"
-        lines.append(f"{label:<8}{email} / {passwords.get(email, '（不明）')}")
-    lines.append(f"受講者（{first_member.name}さん）の個人用リンク: {learner_link}")
+        lines.append(f"{label:<8}{email} / {logins.get(email, '（不明）')}")
+    first_member = session.scalar(
+        select(Member).where(Member.network_id == network.id).order_by(Member.id)
+    )
+    if first_member is not None:  # always, unless the demo's members were deleted since
+        link = absolute_url(url_for("learning.personal_link", token=first_member.link_token))
+        lines.append(f"受講者（{first_member.name}さん）の個人用リンク: {link}")
     return "\n".join(lines) + "\n"

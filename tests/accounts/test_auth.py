@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
-from trainer.accounts import users
+from trainer.accounts import passwords, users
 from trainer.accounts.models import PasswordResetToken, Role, User
 from trainer.audit.models import AuditEvent
 from trainer.extensions import db
@@ -193,7 +193,7 @@ def test_the_known_browser_cookie_cannot_be_forged_or_moved_to_another_account(
 
 def test_a_reset_link_makes_the_browser_known(app, client, make_network, make_user):
     user = make_user(make_network(), email="jimu@example.jp")
-    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    token = passwords.issue_password_reset(db.session, user=user, issuer=None)
     guess_from_many_addresses(app.test_client(), "jimu@example.jp")
     assert post_login(client, "jimu@example.jp", PASSWORD).status_code == 429
     done = client.post(
@@ -274,7 +274,7 @@ def test_change_password_rejects_short_and_wrong_current(client, make_network, m
 
 def test_reset_link_sets_a_password_once(client, make_network, make_user):
     user = make_user(make_network(), email="jimu@example.jp")
-    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    token = passwords.issue_password_reset(db.session, user=user, issuer=None)
     page = client.get(f"/reset/{token}")
     assert page.status_code == 200 and "jimu@example.jp" in page.get_data(as_text=True)
     done = client.post(
@@ -291,8 +291,8 @@ def test_reset_link_sets_a_password_once(client, make_network, make_user):
 
 def test_expired_and_replaced_reset_links_do_not_work(client, make_network, make_user):
     user = make_user(make_network())
-    first = users.issue_password_reset(db.session, user=user, issuer=None)
-    second = users.issue_password_reset(db.session, user=user, issuer=None)
+    first = passwords.issue_password_reset(db.session, user=user, issuer=None)
+    second = passwords.issue_password_reset(db.session, user=user, issuer=None)
     assert client.get(f"/reset/{first}").status_code == 404  # replaced by the second
     row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.used_at.is_(None)))
     row.expires_at = utcnow() - timedelta(minutes=1)
@@ -303,7 +303,7 @@ def test_expired_and_replaced_reset_links_do_not_work(client, make_network, make
 
 def test_reset_token_is_stored_hashed(make_network, make_user):
     user = make_user(make_network())
-    token = users.issue_password_reset(db.session, user=user, issuer=None)
+    token = passwords.issue_password_reset(db.session, user=user, issuer=None)
     stored = db.session.scalars(select(PasswordResetToken.token_hash)).all()
     assert token not in stored and len(stored) == 1 and len(stored[0]) == 64
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from trainer.accounts import users
+from trainer.accounts import passwords
 from trainer.accounts.models import NetworkRole, Role, User
 from trainer.audit.models import AuditEvent
 from trainer.extensions import db
@@ -140,8 +140,8 @@ def test_can_issue_reset_rules(network, make_network, make_user):
     trainer = make_user(network, Role.TRAINER)
     admin = make_user(None, None, admin=True)
     elsewhere = make_user(other, Role.TRAINER)
-    assert users.can_issue_reset(jimu, trainer)
-    assert not users.can_issue_reset(jimu, admin)
-    assert not users.can_issue_reset(jimu, elsewhere)
-    assert not users.can_issue_reset(trainer, jimu)
-    assert users.can_issue_reset(admin, elsewhere)
+    assert passwords.can_issue_reset(jimu, trainer)
+    assert not passwords.can_issue_reset(jimu, admin)
+    assert not passwords.can_issue_reset(jimu, elsewhere)
+    assert not passwords.can_issue_reset(trainer, jimu)
+    assert passwords.can_issue_reset(admin, elsewhere)

@@ -23,7 +23,7 @@ So no role without its holder's say:
   that chose the password of an address it pre-registered can sign in as it, but it never sees
   another network's link, so it never gets that network's role. The real owner, who cannot sign
   in, asks the platform admin for a reset link: using it replaces the password and ends every
-  session of the account (users.reset_password bumps session_version).
+  session of the account (passwords.reset_password bumps session_version).
 * A network never sees anything about an account that has not joined it: the invitation list
   shows the name the inviter typed and the address the inviter typed; the account's creation is
   audited outside the network's log; errors about existing accounts are not reachable from here
@@ -47,7 +47,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from trainer.accounts import users
+from trainer.accounts import passwords, users
 from trainer.accounts.models import (
     Network,
     PasswordResetToken,
@@ -56,7 +56,7 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit import service as audit
-from trainer.database import Session
+from trainer.database import Session, rows_changed
 from trainer.errors import Conflict, DomainError, InvalidToken, NotFound
 from trainer.security import hash_password, new_token, token_digest
 from trainer.text import clean_text
@@ -109,22 +109,8 @@ def _invite(
     field_prefix: str = "",
 ) -> InvitationLink:
     email, name = _checked_input(email, name, field_prefix)
-    user = users.user_by_email(session, email)
+    user = _invitee(session, network=network, email=email, name=name, actor=actor)
     if user is None:
-        # No password: the account can only be entered through a link. Its creation is audited
-        # without the network, so the network's log does not say whether the address was new.
-        user = User(email=email, name=name, password_hash=None)
-        session.add(user)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="user.create",
-            target_type="user",
-            target_id=user.id,
-            target_label=user.email,
-        )
-    elif user.role_in(network.id) is not None:
         raise Conflict(
             "この人はすでにこのネットワークの職員です。役割は一覧から変更できます。",
             field_prefix + "email",
@@ -164,6 +150,31 @@ def _invite(
         details={"role": role.value, "name": name},
     )
     return InvitationLink(invitation=invitation, token=token)
+
+
+def _invitee(
+    session: Session, *, network: Network, email: str, name: str, actor: User | None
+) -> User | None:
+    """The account the address belongs to, made if there is none; None if it is already staff
+    of the network."""
+    user = users.user_by_email(session, email)
+    if user is None:
+        # No password: the account can only be entered through a link. Its creation is audited
+        # without the network, so the network's log does not say whether the address was new.
+        user = User(email=email, name=name, password_hash=None)
+        session.add(user)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="user.create",
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+        )
+    elif user.role_in(network.id) is not None:
+        return None
+    return user
 
 
 def _committed(session: Session, make: Callable[[], InvitationLink]) -> InvitationLink:
@@ -331,7 +342,7 @@ def _close(session: Session, invitation: StaffInvitation, **values: object) -> N
         .where(StaffInvitation.id == invitation.id, _open_clause())
         .values(**values)
     )
-    if closed.rowcount != 1:
+    if rows_changed(closed) != 1:
         session.rollback()
         raise InvalidToken(INVALID_LINK)
 
@@ -369,7 +380,7 @@ def accept_with_new_password(session: Session, *, token: str, new_password: str)
     """For an account without a password: the link's holder chooses it, and joins."""
     invitation = by_token(session, token)
     user = invitation.user
-    users.check_password_policy(new_password, email=user.email, field="new_password")
+    passwords.check_password_policy(new_password, email=user.email, field="new_password")
     # Only while there is still no password: two invitations of one new account (from two
     # networks) must not both set it, the second replacing the first holder's choice.
     chosen = session.execute(
@@ -378,7 +389,7 @@ def accept_with_new_password(session: Session, *, token: str, new_password: str)
         .values(password_hash=hash_password(new_password), session_version=User.session_version + 1)
         .execution_options(synchronize_session=False)
     )
-    if chosen.rowcount != 1:
+    if rows_changed(chosen) != 1:
         session.rollback()
         raise Conflict(
             "このアカウントにはすでにパスワードがあります。ログインしてから承諾してください。"

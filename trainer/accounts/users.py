@@ -1,4 +1,4 @@
-"""Staff users, their roles per network, passwords and one-time reset links.
+"""Staff users and their roles per network (passwords and reset links: passwords.py).
 
 Roles reach people from the web only through invitations (trainer/accounts/invitations.py, which
 explains why). The operator_* functions here grant directly: they are for the operator's command
@@ -8,59 +8,30 @@ line and the demo, which run on the server, and no view may call them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import object_session
 
+from trainer.accounts import passwords
 from trainer.accounts.models import (
     Network,
     NetworkRole,
-    PasswordResetToken,
     Role,
-    StaffInvitation,
     User,
 )
 from trainer.audit import service as audit
 from trainer.database import Session
-from trainer.errors import Conflict, DomainError, InvalidToken, NotFound
+from trainer.errors import Conflict, DomainError, NotFound
 from trainer.security import (
     burn_password_check,
     hash_password,
-    new_token,
     password_matches,
-    token_digest,
 )
 from trainer.text import clean_text
 from trainer.timeutil import utcnow
 
-DEFAULT_PASSWORD_MIN_LENGTH = 10
-
 
 def normalise_email(email: str) -> str:
     return clean_text(email).lower()
-
-
-def _min_length() -> int:
-    try:
-        return int(current_app.config["PASSWORD_MIN_LENGTH"])
-    except RuntimeError:  # outside an app context (a plain script)
-        return DEFAULT_PASSWORD_MIN_LENGTH
-
-
-def check_password_policy(password: str, *, email: str = "", field: str = "password") -> None:
-    minimum = _min_length()
-    if len(password) < minimum:
-        raise DomainError(f"パスワードは{minimum}文字以上にしてください。", field)
-    if len(password) > 200:
-        raise DomainError("パスワードは200文字以内にしてください。", field)
-    if email and password.lower() == email.lower():
-        raise DomainError("メールアドレスと同じパスワードは使えません。", field)
-    if len(set(password)) < 4:
-        raise DomainError(
-            "同じ文字の繰り返しが多すぎます。推測されにくいパスワードにしてください。", field
-        )
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -79,7 +50,7 @@ def _create_user(
     if user_by_email(session, email) is not None:
         raise Conflict("このメールアドレスはすでに登録されています。", "email")
     if password is not None:
-        check_password_policy(password, email=email)
+        passwords.check_password_policy(password, email=email)
     user = User(
         email=email,
         name=name,
@@ -128,23 +99,6 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     session.commit()
     return user
-
-
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    if not password_matches(user.password_hash, current):
-        raise DomainError("現在のパスワードが正しくありません。", "current_password")
-    check_password_policy(new, email=user.email, field="new_password")
-    user.password_hash = hash_password(new)
-    user.session_version += 1
-    audit.record(
-        session,
-        actor=user,
-        action="user.password_change",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-    )
-    session.commit()
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -300,7 +254,7 @@ def _operator_add_staff(
             target_label=user.email,
             network_id=network_id,
         )
-        token = _issue_reset(session, user=user, issuer=None, network_id=network_id)
+        token = passwords.add_reset_token(session, user=user, issuer=None, network_id=network_id)
     grant_role(session, user, network_id, role, None)
     return _StaffAdded(user=user, setup_link_token=token)
 
@@ -375,118 +329,6 @@ def staff_member(session: Session, network_id: int, user_id: int) -> User:
     )
     if user is None:
         raise NotFound("職員が見つかりません。")
-    return user
-
-
-# --- password reset links ----------------------------------------------------------------------
-
-
-def can_issue_reset(issuer: User, target: User) -> bool:
-    """Platform admins may reset anyone. A secretariat may reset only users whose every role is in
-    networks where the issuer is secretariat: otherwise a reset link would let one network's
-    secretariat take over an account that has rights in another network. An unanswered
-    invitation from another network counts too: once the platform admin has reset the password
-    of an address that one network pre-registered (for its real owner, invited elsewhere), that
-    network must not take the account back with a reset link of its own before the owner
-    accepts."""
-    if issuer.is_platform_admin:
-        return True
-    if target.is_platform_admin or not target.roles:
-        return False
-    session = object_session(target)
-    if session is None:  # the invitations cannot be checked: refuse rather than guess
-        return False
-    networks = {role.network_id for role in target.roles}
-    networks |= _pending_invitation_networks(session, target.id)
-    return all(issuer.role_in(network_id) is Role.SECRETARIAT for network_id in networks)
-
-
-def _pending_invitation_networks(session: Session, user_id: int) -> set[int]:
-    """Networks that have invited this account and still wait for its answer (unexpired)."""
-    return set(
-        session.scalars(
-            select(StaffInvitation.network_id).where(
-                StaffInvitation.user_id == user_id,
-                StaffInvitation.accepted_at.is_(None),
-                StaffInvitation.cancelled_at.is_(None),
-                StaffInvitation.expires_at > utcnow(),
-            )
-        )
-    )
-
-
-def _issue_reset(
-    session: Session, *, user: User, issuer: User | None, network_id: int | None
-) -> str:
-    token = new_token()
-    hours = int(current_app.config.get("PASSWORD_RESET_HOURS", 72))
-    # A new link replaces any earlier unused one: only the latest handed-over link works.
-    for old in session.scalars(
-        select(PasswordResetToken).where(
-            PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
-        )
-    ):
-        old.used_at = utcnow()
-    session.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_hash=token_digest(token),
-            issued_by_id=issuer.id if issuer else None,
-            expires_at=utcnow() + timedelta(hours=hours),
-        )
-    )
-    audit.record(
-        session,
-        actor=issuer,
-        action="user.password_reset_issue",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        network_id=network_id,
-    )
-    return token
-
-
-def issue_password_reset(
-    session: Session, *, user: User, issuer: User | None, network_id: int | None = None
-) -> str:
-    """A one-time link token for `user` to set a new password. Shown once; stored hashed."""
-    if issuer is not None and not can_issue_reset(issuer, user):
-        raise DomainError(
-            "この職員のパスワード再設定リンクは発行できません。管理者に依頼してください。"
-        )
-    token = _issue_reset(session, user=user, issuer=issuer, network_id=network_id)
-    session.commit()
-    return token
-
-
-def valid_reset_token(session: Session, token: str) -> PasswordResetToken:
-    row = session.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
-    )
-    if row is None or row.used_at is not None or row.expires_at < utcnow():
-        raise InvalidToken(
-            "このリンクは使えません（使用済み・期限切れ・または誤り）。発行した人に新しいリンクを依頼してください。"
-        )
-    return row
-
-
-def reset_password(session: Session, *, token: str, new_password: str) -> User:
-    row = valid_reset_token(session, token)
-    user = row.user
-    check_password_policy(new_password, email=user.email, field="new_password")
-    user.password_hash = hash_password(new_password)
-    user.session_version += 1
-    row.used_at = utcnow()
-    audit.record(
-        session,
-        actor=user,
-        action="user.password_reset_use",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-    )
-    session.commit()
     return user
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from trainer.accounts import invitations, users
+from trainer.accounts import invitations, passwords, users
 from trainer.accounts.access import admin_required
 from trainer.accounts.models import User
 from trainer.accounts.pages import invitation_link_page, reset_link_page
@@ -81,5 +81,5 @@ def reset_link(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("職員が見つかりません。")
-    token = users.issue_password_reset(db.session, user=user, issuer=current_user)
+    token = passwords.issue_password_reset(db.session, user=user, issuer=current_user)
     return reset_link_page(user, token)

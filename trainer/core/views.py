@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from trainer.accounts import roster, users
+from trainer.accounts import roster_search, users
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.extensions import db, limiter
@@ -49,7 +49,7 @@ def dashboard():
     secretariat = g.role is Role.SECRETARIAT
     return render_template(
         "core/network/dashboard.html",
-        counts=roster.network_counts(db.session, g.network.id),
+        counts=roster_search.network_counts(db.session, g.network.id),
         pending_review=review.pending_count(db.session, g.network.id),
         completion_course=course,
         completion_summary=(

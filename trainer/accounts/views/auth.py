@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from trainer.accounts import invitations, sign_in_trust, users
+from trainer.accounts import invitations, passwords, sign_in_trust, users
 from trainer.accounts.access import staff_required
 from trainer.accounts.forms import (
     ChangePasswordForm,
@@ -142,7 +142,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            users.change_password(
+            passwords.change_password(
                 db.session, current_user, form.current_password.data, form.new_password.data
             )
         except DomainError as error:
@@ -159,13 +159,13 @@ def change_password():
 @limiter.limit(TOKEN_LINK_LIMIT)
 def reset_password(token: str):
     try:
-        reset = users.valid_reset_token(db.session, token)
+        reset = passwords.valid_reset_token(db.session, token)
     except InvalidToken as error:
         return render_template("accounts/auth/reset_invalid.html", message=error.message), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = users.reset_password(
+            user = passwords.reset_password(
                 db.session, token=token, new_password=form.new_password.data
             )
         except DomainError as error:

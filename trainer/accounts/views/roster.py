@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from trainer.accounts import roster
+from trainer.accounts import roster, roster_search
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.forms import EndMembershipForm, MemberForm, OrganisationForm
 from trainer.accounts.models import Role
@@ -80,9 +80,9 @@ def organisation_edit(organisation_id: int):
 def members():
     organisation_id = query_id("organisation")
     status = request.args.get("status", "active")
-    if status not in roster.MEMBER_STATUSES:
+    if status not in roster_search.MEMBER_STATUSES:
         status = "active"
-    result = roster.search_members(
+    result = roster_search.search_members(
         db.session,
         network_id=g.network.id,
         query=request.args.get("q", "")[:100],
@@ -95,7 +95,7 @@ def members():
         "accounts/roster/members.html",
         result=result,
         organisations=roster.organisations(db.session, g.network.id),
-        statuses=roster.MEMBER_STATUSES,
+        statuses=roster_search.MEMBER_STATUSES,
         query=request.args.get("q", ""),
         organisation_id=organisation_id,
         status=status,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from trainer.accounts import invitations, users
+from trainer.accounts import invitations, passwords, users
 from trainer.accounts.access import network_blueprint
 from trainer.accounts.forms import RoleForm, StaffAddForm
 from trainer.accounts.models import Role
@@ -25,7 +25,7 @@ def index():
         staff=users.staff_of_network(db.session, g.network.id),
         invited=invitations.open_invitations(db.session, g.network.id),
         role_form=RoleForm(),
-        can_reset=lambda target: users.can_issue_reset(current_user, target),
+        can_reset=lambda target: passwords.can_issue_reset(current_user, target),
     )
 
 
@@ -104,7 +104,7 @@ def remove(user_id: int):
 def reset_link(user_id: int):
     user = users.staff_member(db.session, g.network.id, user_id)
     try:
-        token = users.issue_password_reset(
+        token = passwords.issue_password_reset(
             db.session, user=user, issuer=current_user, network_id=g.network.id
         )
     except DomainError as error:
