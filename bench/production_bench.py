@@ -620,7 +620,7 @@ def quiz_length() -> int:
     """Questions in the basic course's pre-quiz attempt: its bank and the attitude survey."""
     from trainer.extensions import db
     from trainer.learning.models import Course
-    from trainer.quizzes import service as quizzes
+    from trainer.quizzes import questions as quizzes
 
     course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
     banks = [quizzes.bank_of(db.session, slug) for slug in (course.pre_quiz, course.survey)]
@@ -633,7 +633,7 @@ def seed_learners(app: Flask, pools: list[int]) -> tuple[list[list[Learner]], li
     question, read from the question pages as a browser would submit them."""
     from trainer.extensions import db
     from trainer.learning.models import Course
-    from trainer.quizzes import service as quizzes
+    from trainer.quizzes import attempts as quizzes
 
     # Test-client requests must run outside any app context: inside one, Flask reuses it, and
     # its g (the signed-in user) and session would leak from one learner's request to the next.
@@ -731,10 +731,10 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
     from trainer.accounts.models import NetworkRole, User
     from trainer.extensions import db
     from trainer.learning.models import Course
-    from trainer.quizzes import service as quizzes
+    from trainer.quizzes import questions as quizzes
     from trainer.security import hash_password
     from trainer.timeutil import today_jst
-    from trainer.workshops import seats, service
+    from trainer.workshops import answering, creating, phases, seats
     from trainer.workshops.models import Phase
 
     with app.app_context():  # the trainer signs in after it is closed (see seed_learners)
@@ -749,10 +749,10 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
         db.session.add_all(members)
         db.session.commit()
         course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
-        workshop = service.create_workshop(
+        workshop = creating.create_workshop(
             db.session,
             network_id=network_id,
-            data=service.WorkshopInput(
+            data=creating.WorkshopInput(
                 course_id=course.id,
                 title="ベンチ研修会",
                 held_on=today_jst(),
@@ -768,7 +768,7 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
         ]
 
         def move(frm: Phase, to: Phase) -> None:
-            service.move_phase(
+            phases.move_phase(
                 db.session,
                 workshop=workshop,
                 from_phase=frm.value,
@@ -778,10 +778,10 @@ def seed_workshop(app: Flask, participants: int) -> Projector:
 
         def answer_all(people, phase: str, submit: bool) -> None:
             for participant in people:
-                attempt = service.workshop_attempt(db.session, participant, phase)
+                attempt = answering.workshop_attempt(db.session, participant, phase)
                 rows = quizzes.attempt_questions(db.session, attempt)
                 form = random_answers(rows, rng)
-                service.answer(
+                answering.answer(
                     db.session, participant=participant, quiz_phase=phase, form=form, submit=submit
                 )
 
@@ -898,7 +898,7 @@ def seed_app(dbs: Databases, args: argparse.Namespace, tmp: Path, insert_rate: f
     from trainer import create_app
     from trainer.extensions import db
 
-    # Production settings as the README's deployment has them, except what wrk cannot do: it
+    # Production settings as docs/operations.md (導入) has them, except what wrk cannot do: it
     # speaks plain http to gunicorn (TLS and nginx are not measured). The base URL only builds
     # links and QR codes; production requires it to be https.
     base_url, secret = f"https://{HOST}", "bench-" + secrets.token_urlsafe(40)

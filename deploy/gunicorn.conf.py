@@ -2,7 +2,7 @@
 
     .venv/bin/gunicorn -c deploy/gunicorn.conf.py 'trainer:create_app()'
 
-Every value can be changed with an environment variable (README, Deployment); gunicorn's own
+Every value can be changed with an environment variable (docs/operations.md, 導入); gunicorn's own
 command-line options still win over this file.
 """
 
