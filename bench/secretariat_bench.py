@@ -112,7 +112,7 @@ def _answer_options(rows) -> dict[int, dict[str, list[tuple[object, float, bool,
     """For each question, a few stored answers (value, score, fully right, likert), graded by the
     app's own grading, so that scores are what the app would have stored: 'right' and 'wrong'."""
     from trainer.quizzes.grading import grade
-    from trainer.quizzes.service import question_of
+    from trainer.quizzes.questions import question_of
 
     options = {}
     for row in rows:

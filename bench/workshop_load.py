@@ -135,7 +135,7 @@ def prepare(tmp: Path, port: int, participants: int) -> Setup:
     from trainer.accounts.models import Member, Network, NetworkRole, User
     from trainer.extensions import db
     from trainer.learning.models import Course
-    from trainer.quizzes.service import bank_of
+    from trainer.quizzes.questions import bank_of
     from trainer.security import hash_password
     from trainer.text import name_key
     from trainer.timeutil import today_jst

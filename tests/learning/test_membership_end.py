@@ -19,6 +19,7 @@ from tests.quizzes.helpers import (
     load_repository_content,
     page_fields,
     read_all_modules,
+    save_answer,
     start,
     submit,
 )
@@ -30,7 +31,7 @@ from trainer.core.template_helpers import jdate
 from trainer.errors import Conflict
 from trainer.extensions import db
 from trainer.learning.models import Course, ModuleRead
-from trainer.quizzes import service as quizzes
+from trainer.quizzes import attempts as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
 from trainer.timeutil import today_jst
 from trainer.workshops.models import Participant
@@ -258,7 +259,7 @@ def test_the_services_refuse_an_ended_member(world):
         lambda: quizzes.start_attempt(  # the key of the attempt opened before the end
             db.session, member=member, course=course(), phase="post", key=attempt.idempotency_key
         ),
-        lambda: quizzes.save_answer(
+        lambda: save_answer(
             db.session,
             attempt=attempt,
             question_id=attempt.question_ids[1],

@@ -12,6 +12,7 @@ from tests.quizzes.helpers import (
     form_for,
     load_repository_content,
     page_fields,
+    save_answer,
     start,
     submit,
 )
@@ -19,7 +20,7 @@ from trainer.accounts.models import Member, Network
 from trainer.errors import Conflict
 from trainer.extensions import db
 from trainer.learning.models import Course
-from trainer.quizzes import result_codes, service
+from trainer.quizzes import attempts, result_codes
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 
 COURSE = "mimamori-basic"
@@ -180,12 +181,12 @@ def test_a_save_that_arrives_after_the_submit_stores_nothing(app, client, attemp
     with app.app_context():
         fresh = db.session.get(Attempt, attempt_id)
         course = db.session.get(Course, fresh.course_id)
-        service.submit(db.session, attempt=fresh, key=fresh.idempotency_key, course=course)
+        attempts.submit(db.session, attempt=fresh, key=fresh.idempotency_key, course=course)
         db.session.remove()
 
     assert stale.status == "open"  # what the late save believes
     with pytest.raises(Conflict, match="すでに提出されています"):
-        service.save_answer(
+        save_answer(
             db.session,
             attempt=stale,
             question_id=first.id,

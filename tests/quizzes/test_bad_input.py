@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.quizzes.helpers import answer_all, load_repository_content, start, submit
+from tests.quizzes.helpers import (
+    answer_all,
+    load_repository_content,
+    save_answer,
+    start,
+    submit,
+)
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
@@ -54,13 +60,11 @@ def test_answers_that_do_not_fit_are_refused(client, attempt_id, question_type, 
 
 
 def test_answer_to_another_quizs_question_is_refused(client, attempt_id):
-    from trainer.quizzes import service
-
     other_bank = db.session.scalar(select(QuizBank).where(QuizBank.slug == "basic-post"))
     foreign = other_bank.question_ids[0]
     attempt = db.session.get(Attempt, attempt_id)
     with pytest.raises(DomainError, match="この問題はこのテストのものではありません。"):
-        service.save_answer(db.session, attempt=attempt, question_id=foreign, form={})
+        save_answer(db.session, attempt=attempt, question_id=foreign, form={})
     assert count(Answer) == 0
 
 

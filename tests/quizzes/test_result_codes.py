@@ -26,7 +26,7 @@ from trainer.quizzes.course_stats import (
 )
 from trainer.quizzes.grading import grade
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
-from trainer.quizzes.service import question_of
+from trainer.quizzes.questions import question_of
 
 
 def every_answer(question: QuizQuestion) -> list[object]:

@@ -20,7 +20,7 @@ from trainer.certificates.models import Certificate
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.extensions import db
 from trainer.learning.models import Course
-from trainer.quizzes import service as quizzes
+from trainer.quizzes import attempts as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
 from trainer.secretariat import exports
 from trainer.secretariat.views.exports import XLSX

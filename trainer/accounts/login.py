@@ -52,7 +52,7 @@ class SessionMember:
 def session_member() -> SessionMember | None:
     """The member this request's session is signed in as ('m:<id>:<selector>', see
     load_principal), without loading them: for the answer save, whose one statement checks the
-    selector itself (quizzes/service.py save_answer_quickly). None for anything else (staff, a
+    selector itself (quizzes/answers.py save_answer_quickly). None for anything else (staff, a
     session restored from the remember cookie only, none at all): the usual sign-in decides."""
     raw = session.get("_user_id")
     if not isinstance(raw, str):

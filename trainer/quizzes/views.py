@@ -15,7 +15,7 @@ from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.learning.models import Course
-from trainer.quizzes import service
+from trainer.quizzes import answers, attempts, questions, results
 from trainer.quizzes.models import PHASES
 
 bp = Blueprint("quizzes", __name__, url_prefix="/learn")
@@ -41,11 +41,11 @@ def start_page(course_slug: str, phase: str):
         course=course,
         phase=phase,
         phase_label=PHASE_LABELS[phase],
-        needs_attributes=service.needs_attributes(current_user),
-        open_attempt=service.open_attempt(db.session, current_user, course, phase),
-        done=service.submitted_attempts(db.session, current_user, course, phase),
-        reason=service.can_start(db.session, current_user, course, phase),
-        key=service.new_idempotency_key(),
+        needs_attributes=attempts.needs_attributes(current_user),
+        open_attempt=attempts.open_attempt(db.session, current_user, course, phase),
+        done=attempts.submitted_attempts(db.session, current_user, course, phase),
+        reason=attempts.can_start(db.session, current_user, course, phase),
+        key=attempts.new_idempotency_key(),
         choices={"age_band": AgeBand, "gender": Gender, "job_type": JobType},
     )
 
@@ -55,7 +55,7 @@ def start_page(course_slug: str, phase: str):
 def attributes(course_slug: str, phase: str):
     _course_and_phase(course_slug, phase)
     try:
-        service.save_attributes(
+        attempts.save_attributes(
             db.session,
             member=current_user,
             age_band=request.form.get("age_band", ""),
@@ -72,7 +72,7 @@ def attributes(course_slug: str, phase: str):
 def start(course_slug: str, phase: str):
     course = _course_and_phase(course_slug, phase)
     try:
-        attempt = service.start_attempt(
+        attempt = attempts.start_attempt(
             db.session,
             member=current_user,
             course=course,
@@ -82,7 +82,7 @@ def start(course_slug: str, phase: str):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".start_page", course_slug=course_slug, phase=phase))
-    missing = service.missing_positions(db.session, attempt)
+    missing = questions.missing_positions(db.session, attempt)
     return redirect(url_for(".question", attempt_id=attempt.id, n=missing[0] if missing else 1))
 
 
@@ -98,7 +98,7 @@ def save_answer(attempt_id: int, n: int):
     session's sign-in itself (save_answer_quickly); anything else takes the checked path."""
     signed_in = session_member()
     if signed_in is not None:
-        saved = service.save_answer_quickly(
+        saved = answers.save_answer_quickly(
             db.session, signed_in=signed_in, attempt_id=attempt_id, position=n, form=request.form
         )
         if saved is not None:
@@ -108,7 +108,7 @@ def save_answer(attempt_id: int, n: int):
 
 @learner_required
 def _save_answer_checked(attempt_id: int, n: int):
-    saved = service.save_answer_at(
+    saved = answers.save_answer_at(
         db.session, member=current_user, attempt_id=attempt_id, position=n, form=request.form
     )
     if saved.outcome == "invalid":
@@ -116,7 +116,7 @@ def _save_answer_checked(attempt_id: int, n: int):
     return _after_save(attempt_id, n, saved)
 
 
-def _after_save(attempt_id: int, n: int, saved: service.SavedAnswer):
+def _after_save(attempt_id: int, n: int, saved: answers.SavedAnswer):
     if saved.outcome == "submitted":
         return redirect(url_for(".result", attempt_id=attempt_id))
     if saved.outcome == "saved" and not saved.last:
@@ -125,21 +125,21 @@ def _after_save(attempt_id: int, n: int, saved: service.SavedAnswer):
 
 
 def _question_page(attempt_id: int, n: int, error: str | None = None):
-    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    attempt = attempts.attempt_for(db.session, current_user, attempt_id)
     if attempt.status == "submitted":
         return redirect(url_for(".result", attempt_id=attempt.id))
-    rows = service.attempt_questions(db.session, attempt)
+    rows = questions.attempt_questions(db.session, attempt)
     if not 1 <= n <= len(rows):
         return redirect(url_for(".review", attempt_id=attempt.id))
     row = rows[n - 1]
-    answer = service.answers_by_question(db.session, attempt).get(row.id)
+    answer = questions.answers_by_question(db.session, attempt).get(row.id)
     return render_template(
         "quizzes/question.html",
         attempt=attempt,
         n=n,
         total=len(rows),
         row=row,
-        question=service.question_of(row),
+        question=questions.question_of(row),
         order=attempt.choice_order.get(str(row.id), []),
         scale_labels=LIKERT_SCALES.get(row.body.get("scale") or "", ()),
         answer=answer,
@@ -152,15 +152,15 @@ def _question_page(attempt_id: int, n: int, error: str | None = None):
 @bp.get("/attempts/<int:attempt_id>/review")
 @learner_required
 def review(attempt_id: int):
-    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    attempt = attempts.attempt_for(db.session, current_user, attempt_id)
     if attempt.status == "submitted":
         return redirect(url_for(".result", attempt_id=attempt.id))
     return render_template(
         "quizzes/review.html",
         attempt=attempt,
-        rows=service.attempt_questions(db.session, attempt),
-        answered=service.answers_by_question(db.session, attempt),
-        missing=service.missing_positions(db.session, attempt),
+        rows=questions.attempt_questions(db.session, attempt),
+        answered=questions.answers_by_question(db.session, attempt),
+        missing=questions.missing_positions(db.session, attempt),
         local=_local,
         phase_label=PHASE_LABELS[attempt.phase],
     )
@@ -169,10 +169,10 @@ def review(attempt_id: int):
 @bp.post("/attempts/<int:attempt_id>/submit")
 @learner_required
 def submit(attempt_id: int):
-    attempt = service.attempt_for(db.session, current_user, attempt_id)
-    course = db.session.get(Course, attempt.course_id)
+    attempt = attempts.attempt_for(db.session, current_user, attempt_id)
+    course = db.session.get_one(Course, attempt.course_id)
     try:
-        service.submit(db.session, attempt=attempt, key=request.form.get("key", ""), course=course)
+        attempts.submit(db.session, attempt=attempt, key=request.form.get("key", ""), course=course)
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".review", attempt_id=attempt.id))
@@ -182,14 +182,14 @@ def submit(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @learner_required
 def result(attempt_id: int):
-    attempt = service.attempt_for(db.session, current_user, attempt_id)
+    attempt = attempts.attempt_for(db.session, current_user, attempt_id)
     if attempt.status != "submitted":
         return redirect(url_for(".review", attempt_id=attempt.id))
-    course = db.session.get(Course, attempt.course_id)
+    course = db.session.get_one(Course, attempt.course_id)
     return render_template(
         "quizzes/result.html",
         course=course,
-        outcome=service.result(db.session, current_user, attempt),
+        outcome=results.result(db.session, current_user, attempt),
         certificate=certificates.for_attempt(db.session, attempt.id),
         local=_local,
         phase_label=PHASE_LABELS[attempt.phase],

@@ -21,8 +21,10 @@ from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
-from trainer.quizzes import service as quizzes
+from trainer.quizzes import attempts as quizzes
+from trainer.quizzes.answers import save_answers
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
+from trainer.quizzes.questions import bank_of
 from trainer.text import clean_multiline, clean_text
 from trainer.timeutil import today_jst, utcnow
 from trainer.workshops import codes, seats
@@ -321,7 +323,7 @@ def answer(
         if state.attempt is None:
             raise Conflict(state.reason or "テストを始められません。")
         attempt = state.attempt
-    quizzes.save_answers(session, attempt=attempt, form=form)
+    save_answers(session, attempt=attempt, form=form)
     if submit:
         # Take turns with a confirmation of this participant (seats.py), then flip: the result
         # is marked awaiting confirmation exactly when nobody has confirmed them yet.
@@ -497,8 +499,8 @@ def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
         tests[phase].submitted = int(submitted or 0)
 
     pre_bank, post_bank = (
-        quizzes.bank_of(session, course.pre_quiz),
-        quizzes.bank_of(session, course.post_quiz),
+        bank_of(session, course.pre_quiz),
+        bank_of(session, course.post_quiz),
     )
     ids = (list(post_bank.question_ids) if post_bank else []) + (
         list(pre_bank.question_ids) if pre_bank else []

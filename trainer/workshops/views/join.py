@@ -30,7 +30,8 @@ from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import client_address, db, limiter
-from trainer.quizzes import service as quizzes
+from trainer.quizzes import questions as quizzes
+from trainer.quizzes.attempts import needs_attributes, save_attributes
 from trainer.web import show_error
 from trainer.workshops import codes, seats, service
 from trainer.workshops.forms import JoinForm
@@ -290,7 +291,7 @@ def me(code: str):
         # the report's breakdowns by age band, gender and job type need it.
         ask_attributes=open_test is None
         and phase is not Phase.CLOSED
-        and quizzes.needs_attributes(participant.member),
+        and needs_attributes(participant.member),
         attribute_choices={"age_band": AgeBand, "gender": Gender, "job_type": JobType},
     )
 
@@ -354,7 +355,7 @@ def attributes(code: str):
     workshop = _workshop(code)
     try:
         participant = _seat_of(workshop)
-        quizzes.save_attributes(
+        save_attributes(
             db.session,
             member=participant.member,
             age_band=request.form.get("age_band", ""),
