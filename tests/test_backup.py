@@ -49,10 +49,11 @@ from tests.live_server import (
 )
 from tests.quizzes.helpers import load_repository_content, take
 from tests.tools import postgresql_server, throwaway_postgresql
-from trainer import backup, create_app
+from trainer import create_app
 from trainer.accounts import roster
 from trainer.accounts.models import Member, Network, NetworkRole, Role, User
 from trainer.audit.models import AuditEvent
+from trainer.backup import postgresql as pg_backup
 from trainer.certificates import service as certificates
 from trainer.certificates import signing
 from trainer.cli import main
@@ -615,7 +616,7 @@ def test_the_password_reaches_pg_dump_only_through_the_environment():
     url = make_url(
         "postgresql+psycopg://mimamori:s3cret%21@db.example.jp:5433/trainer?sslmode=require"
     )
-    conninfo, env = backup.libpq_connection(url)
+    conninfo, env = pg_backup.libpq_connection(url)
     assert "s3cret" not in conninfo
     assert env["PGPASSWORD"] == "s3cret!"
     assert set(conninfo.split()) == {
@@ -633,7 +634,7 @@ def test_without_pg_dump_the_operator_is_told_what_to_install(tmp_path, monkeypa
         }
     )
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    monkeypatch.setattr(backup, "PG_BIN_GLOB", str(tmp_path / "no-postgresql" / "*" / "bin"))
+    monkeypatch.setattr(pg_backup, "PG_BIN_GLOB", str(tmp_path / "no-postgresql" / "*" / "bin"))
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")
     result = app.test_cli_runner().invoke(main, ["backup", str(tmp_path / "x.dump")])
     assert result.exit_code == 1
@@ -648,7 +649,7 @@ def postgres_server() -> str:
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
     for tool in ("pg_dump", "pg_restore"):
-        if backup.find_pg_tool(tool) is None:
+        if pg_backup.find_pg_tool(tool) is None:
             pytest.skip(f"{tool} is not installed (Debian: postgresql-client)")
     return server
 
@@ -691,7 +692,7 @@ def test_postgresql_backup_restores_with_pg_restore(postgres_server, tmp_path):
         # The README's restore: pg_restore into an empty database, then `trainer init-db`.
         target = make_url(restored_url)
         restored = subprocess.run(
-            [backup.find_pg_tool("pg_restore"), "--no-owner", "--single-transaction",
+            [pg_backup.find_pg_tool("pg_restore"), "--no-owner", "--single-transaction",
              "--exit-on-error", f"--host={target.host}", f"--port={target.port or 5432}",
              f"--username={target.username}", f"--dbname={target.database}", str(dump)],
             capture_output=True, text=True, timeout=120, check=False,

@@ -280,7 +280,7 @@ def backup_command(path: Path, force: bool, without_signing_key: bool) -> None:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from trainer import backup
+    from trainer.backup import service as backup
 
     key_file = None if without_signing_key else Path(current_app.config["SIGNING_KEY_FILE"])
     try:
