@@ -18,9 +18,10 @@ A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1
    test page a random 0..S s after it sees the phase change, as live.js does with the spread_ms
    that /state returns (20 ms per participant, at most 8 s: 6 s for 300); --reload-spread
    overrides S.
-Throughout, the trainer's projector fetches .../projector/live every 2 s (skipping a tick while a
-fetch is still running, like live.js), and every joined phone polls /join/<code>/state every 3 s,
-also while answering (live.js polls on every page).
+Throughout, the trainer's projector page fetches its live part every 2 s through the projector
+link (/projector/<id>/<token>/live, the page's data-live-url; a tick is skipped while a fetch is
+still running, like live.js), and every joined phone polls /join/<code>/state every 3 s, also
+while answering (live.js polls on every page).
 
 Latency is measured per request in the client: from just before the request is sent on a fresh
 connection to the last byte of the response, so it includes connecting and any wait in the
@@ -75,6 +76,7 @@ PROJECTOR_P99_TARGET = 0.200
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TEST_FORM = re.compile(r"<form[^>]*workshop-test.*?</form>", re.S)
 ANSWER_INPUT = re.compile(r'<input type="(radio|checkbox)" name="(q(\d+)-[\w-]+)" value="([^"]*)"')
+LIVE_URL = re.compile(r'data-live-url="([^"]+)"')
 SUBMITTED = re.compile(r'<span class="pj-big">(\d+)</span> / (\d+)人 提出')
 
 
@@ -139,7 +141,7 @@ def prepare(tmp: Path, port: int, participants: int) -> Setup:
     from trainer.security import hash_password
     from trainer.text import name_key
     from trainer.timeutil import today_jst
-    from trainer.workshops import service
+    from trainer.workshops import creating
 
     app = create_app({"INSTANCE_PATH": str(tmp / "instance")})
     with app.app_context():
@@ -185,10 +187,10 @@ def prepare(tmp: Path, port: int, participants: int) -> Setup:
                 )
             )
         db.session.commit()
-        workshop = service.create_workshop(
+        workshop = creating.create_workshop(
             db.session,
             network_id=network.id,
-            data=service.WorkshopInput(course_id=course.id, title="負荷試験", held_on=today_jst()),
+            data=creating.WorkshopInput(course_id=course.id, title="負荷試験", held_on=today_jst()),
             actor=user,
         )
         result = Setup(
@@ -487,8 +489,19 @@ def phone(run: Run, i: int, start_at: float) -> None:
 
 
 def projector(run: Run, trainer: Client, seen: list[str]) -> None:
-    """The projector's live box: every 2 s, a tick skipped while the last fetch still runs."""
-    path = f"/n/{run.setup.network_id}/workshops/{run.setup.workshop_id}/projector/live"
+    """The projector's live box: the trainer opens the projector page once, then its live part
+    (data-live-url, the projector link) every 2 s, a tick skipped while the last fetch still
+    runs."""
+    page_path = f"/n/{run.setup.network_id}/workshops/{run.setup.workshop_id}/projector"
+    try:
+        page = trainer.request("projector page (GET)", "GET", page_path)
+    except Failed:
+        return
+    found = LIVE_URL.search(page.text)
+    if page.status != 200 or found is None:
+        run.recorder.error(f"projector page: HTTP {page.status}, live URL: {bool(found)}")
+        return
+    path = found.group(1)
     tick = time.monotonic()
     while not run.stop.is_set():
         try:
@@ -651,7 +664,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    if args.reload_spread is None:  # what /state tells live.js (service.reload_spread_ms)
+    if args.reload_spread is None:  # what /state tells live.js (phases.reload_spread_ms)
         args.reload_spread = min(8.0, 0.02 * args.participants)
     n = args.participants
     began = time.monotonic()

@@ -41,7 +41,7 @@ from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.secretariat.models import RosterImport
 from trainer.timeutil import today_jst
-from trainer.workshops import service as workshops
+from trainer.workshops import creating as workshops
 from trainer.workshops.models import Participant, Workshop
 from trainer.workshops.projector_link import page_path
 

@@ -21,8 +21,8 @@ from trainer.learning.models import Course
 from trainer.quizzes.models import QuizQuestion
 from trainer.security import hash_password
 from trainer.timeutil import today_jst
+from trainer.workshops import creating as workshops
 from trainer.workshops import seats
-from trainer.workshops import service as workshops
 
 COURSE = "mimamori-basic"
 PASSWORD = "production-test-password"

@@ -3,6 +3,7 @@ on the repository's real course; participants as separate phones (test clients).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Flask
@@ -15,8 +16,9 @@ from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes.models import Attempt, QuizQuestion
 from trainer.timeutil import today_jst
-from trainer.workshops import service
+from trainer.workshops import creating
 from trainer.workshops.models import Participant, Workshop
+from trainer.workshops.projector import live_fragments
 
 
 @dataclass
@@ -47,10 +49,10 @@ def make_room(make_network, make_user, make_org, make_member, *, members: int = 
         for i in range(1, members + 1)
     ]
     course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
-    workshop = service.create_workshop(
+    workshop = creating.create_workshop(
         db.session,
         network_id=network.id,
-        data=service.WorkshopInput(course_id=course.id, title="見守り研修会", held_on=today_jst()),
+        data=creating.WorkshopInput(course_id=course.id, title="見守り研修会", held_on=today_jst()),
         actor=trainer,
     )
     return Room(network, trainer, orgs, people, workshop, course)
@@ -119,3 +121,24 @@ def answer_test(client: FlaskClient, room: Room, phase: str, *, right: bool = Tr
     response = client.post(f"/join/{room.code}/answers/{phase}", data=data)
     assert response.status_code == 302
     return db.session.get(Attempt, attempt_id)
+
+
+def projector_link(client: FlaskClient, room: Room) -> str:
+    """The link as the trainer's control page shows it (a path on the test site)."""
+    page = client.get(room.base).get_data(as_text=True)
+    found = re.search(r'<a href="http://trainer\.test(/projector/\d+/[\w-]+)"', page)
+    assert found, "the control page shows the projector link"
+    return found.group(1)
+
+
+def a_second_passes() -> None:
+    """What the projector's cache held has expired."""
+    live_fragments().clear()
+
+
+def projector_live(client: FlaskClient, room: Room) -> str:
+    """The projector's live part as its page fetches it (through the projector link), rendered
+    afresh rather than the cached rendering of a moment ago."""
+    link = projector_link(client, room)
+    a_second_passes()
+    return client.get(f"{link}/live").get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.workshops.helpers import answer_test, join, move_to, phone
+from tests.workshops.helpers import answer_test, join, move_to, phone, projector_live
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
 from trainer.quizzes.models import Attempt
@@ -50,6 +50,6 @@ def test_a_small_workshop_from_join_to_certificate(app, client, login, room):
         )
         == 5
     )
-    projector = client.get(f"{room.base}/projector/live").get_data(as_text=True)
+    projector = projector_live(client, room)
     assert "3</span>人 参加" in projector
     assert "2</span> / 3人 提出" in projector

@@ -3,32 +3,23 @@ a new link, and the one rendering per second that every screen is served from.""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.workshops.helpers import answer_test, join, move_to, phone
+from tests.workshops.helpers import (
+    a_second_passes,
+    answer_test,
+    join,
+    move_to,
+    phone,
+    projector_link,
+)
 from trainer.audit.models import AuditEvent
 from trainer.extensions import db
 from trainer.timeutil import today_jst
 from trainer.workshops.live_cache import LiveFragment, LiveFragmentCache
 from trainer.workshops.models import Workshop
-from trainer.workshops.views.projector import live_fragments
-
-
-def projector_link(client, room) -> str:
-    """The link as the trainer's control page shows it (a path on the test site)."""
-    page = client.get(room.base).get_data(as_text=True)
-    found = re.search(r'<a href="http://trainer\.test(/projector/\d+/[\w-]+)"', page)
-    assert found, "the control page shows the projector link"
-    return found.group(1)
-
-
-def a_second_passes(app) -> None:
-    """What the cache held has expired."""
-    with app.test_request_context():
-        live_fragments().clear()
 
 
 def test_the_link_opens_the_projector_without_signing_in(app, client, login, room):
@@ -88,7 +79,7 @@ def test_a_new_link_ends_the_old_one_and_is_audited(app, client, login, room):
     assert "プロジェクター用リンクを新しくしました" in response.get_data(as_text=True)
     new = projector_link(client, room)
     assert new != old
-    a_second_passes(app)
+    a_second_passes()
     assert venue.get(old).status_code == 404
     assert venue.get(f"{old}/live").status_code == 404
     assert venue.get(new).status_code == 200
@@ -112,20 +103,21 @@ def test_the_link_works_until_the_day_after_the_workshop(app, client, login, roo
     assert venue.get(link).status_code == 200
     workshop.held_on = today_jst() - timedelta(days=2)
     db.session.commit()
-    a_second_passes(app)
+    a_second_passes()
     expired = venue.get(link)
     assert expired.status_code == 410
     assert "期限が切れました" in expired.get_data(as_text=True)
     assert venue.get(f"{link}/live").status_code == 410
 
 
-def test_a_signed_in_trainers_refresh_shows_a_phase_change_at_once(app, client, login, room):
+def test_a_phase_change_shows_once_the_cached_rendering_expires(app, client, login, room):
     login(client, room.trainer)
-    first = client.get(f"{room.base}/projector/live").get_data(as_text=True)
-    assert "受付" in first
+    link = projector_link(client, room)
+    venue = app.test_client()
+    assert "受付" in venue.get(f"{link}/live").get_data(as_text=True)
     move_to(client, room, "pre")
-    # Within the cache's second, but the phase read for the access check differs: rendered again.
-    again = client.get(f"{room.base}/projector/live").get_data(as_text=True)
+    a_second_passes()
+    again = venue.get(f"{link}/live").get_data(as_text=True)
     assert "事前テスト" in again and "参加コード" not in again
 
 

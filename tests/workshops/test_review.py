@@ -10,7 +10,18 @@ from trainer.audit.models import AuditEvent
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
 from trainer.quizzes.models import Attempt
+from trainer.workshops import review
 from trainer.workshops.models import Participant
+
+
+def member_owned_columns():
+    """Every column with a foreign key to member, from the schema itself: (table, column)."""
+    return [
+        (table, fk.parent)
+        for table in db.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == Member.__tablename__
+    ]
 
 
 def newcomer_passes(app, client, login, room, name="見守 はな子"):
@@ -77,6 +88,17 @@ def test_merge_moves_everything_to_the_member(app, client, login, room, make_use
     assert "見守 花子1" in verify and "有効" in verify
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "member.merge"))
     assert event.details == {"merged": "見守 はな子", "attempts": 2, "certificates": 1}
+    for table, column in member_owned_columns():
+        left = db.session.scalar(select(func.count()).select_from(table).where(column == entry_id))
+        assert left == 0, f"{table.name}.{column.name} still names the merged entry"
+
+
+def test_a_merge_knows_every_table_that_belongs_to_a_member(app):
+    """A table with a foreign key to member has rows a merge must carry over to the member (or
+    the entry could not be deleted): a new one fails here until review.MERGE_MOVES says how."""
+    owned = {table.name for table, _ in member_owned_columns()}
+    assert owned, "the schema is loaded"
+    assert owned == set(review.MERGE_MOVES)
 
 
 def test_merges_that_would_clash_are_refused(app, client, login, room, make_user):

@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.workshops.helpers import answer_test, join, move_to, phone
+from tests.workshops.helpers import answer_test, join, move_to, phone, projector_live
 from trainer.audit.models import AuditEvent
 from trainer.extensions import db
 from trainer.workshops.models import WorkshopFeedback
@@ -69,7 +69,7 @@ def test_the_trainer_sees_the_survey_summary(app, client, login, room):
     assert "研修の感想</strong>（3人、平均 4.7）" in page
     assert "理解できましたか</strong>（3人、平均 4.0）" in page
     assert "ご意見・ご感想（3件）" in page and "感想43" in page
-    projector = client.get(f"{room.base}/projector/live").get_data(as_text=True)
+    projector = projector_live(client, room)
     assert "研修の感想</strong>（3人、平均 4.7）" in projector
     assert "感想43" not in projector  # comments stay off the wall
 
@@ -82,7 +82,7 @@ def test_the_projector_is_anonymous_and_counts_live(app, client, login, room):
     move_to(client, room, "pre")
     answer_test(phones[0], room, "pre", right=True)
     answer_test(phones[1], room, "pre", right=False, submit=False)  # still answering
-    live = client.get(f"{room.base}/projector/live").get_data(as_text=True)
+    live = projector_live(client, room)
     assert "1</span> / 2人 提出（回答中 1人）" in live
     assert "問1：事前 50%（2人）" in live  # one right, one wrong, both counted as saved
     assert "花子" not in live
@@ -92,7 +92,7 @@ def test_the_projector_is_anonymous_and_counts_live(app, client, login, room):
     assert '<meta http-equiv="refresh" content="10">' in page  # without JavaScript
     move_to(client, room, "post")
     answer_test(phones[0], room, "post", right=True)
-    live = client.get(f"{room.base}/projector/live").get_data(as_text=True)
+    live = projector_live(client, room)
     assert "問1：事前 50%（2人）、事後 100%（1人）" in live
 
 

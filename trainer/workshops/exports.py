@@ -1,15 +1,16 @@
 """A workshop's results as a table: CSV (UTF-8 with a BOM, so Excel opens it in Japanese) and
-xlsx. One row per participant."""
+xlsx. One row per participant. Every export handed out is in the audit log."""
 
 from __future__ import annotations
 
 from trainer import tables
+from trainer.accounts.models import User
+from trainer.audit import service as audit
+from trainer.database import Session
 from trainer.quizzes.models import Attempt
-from trainer.workshops.service import (
-    SATISFACTION_LABELS,
-    UNDERSTANDING_LABELS,
-    ParticipantRow,
-)
+from trainer.workshops.models import Workshop
+from trainer.workshops.participants import ParticipantRow, participant_rows
+from trainer.workshops.survey import SATISFACTION_LABELS, UNDERSTANDING_LABELS
 
 HEADER = (
     "番号",
@@ -77,3 +78,27 @@ def to_xlsx(participants: list[ParticipantRow], *, title: str) -> bytes:
         title=title,
         widths=(6, 16, 18, 24, 20, 14, 10, 10, 10, 10, 10, 18, 14, 18, 40),
     )
+
+
+def export(session: Session, workshop: Workshop, kind: str, actor: User) -> tuple[bytes, str]:
+    """The workshop's table as a file (`kind` is "csv" or "xlsx") and its name, recorded in the
+    audit log as handed out by `actor`."""
+    rows = participant_rows(session, workshop)
+    # The file first: an export that fails (an error page, nothing downloaded) is not recorded
+    # in the audit log as one that was handed out.
+    if kind == "csv":
+        body = to_csv(rows)
+    else:
+        body = to_xlsx(rows, title=f"{workshop.title}（{workshop.held_on:%Y-%m-%d}）")
+    audit.record(
+        session,
+        actor=actor,
+        action="workshop.export",
+        target_type="workshop",
+        target_id=workshop.id,
+        target_label=workshop.title,
+        network_id=workshop.network_id,
+        details={"format": kind, "rows": len(rows)},
+    )
+    session.commit()
+    return body, f"workshop-{workshop.id}-{workshop.held_on.isoformat()}.{kind}"

@@ -33,7 +33,8 @@ class Phase(enum.StrEnum):
         return PHASE_LABELS[self]
 
     @property
-    def index(self) -> int:
+    def position(self) -> int:
+        """Where the phase is in PHASE_ORDER. Not `index`: a str member has that method."""
         return PHASE_ORDER.index(self)
 
 

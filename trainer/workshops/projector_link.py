@@ -19,7 +19,11 @@ import hmac
 from datetime import date, timedelta
 
 from flask import current_app, url_for
+from sqlalchemy import update
 
+from trainer.accounts.models import User
+from trainer.audit import service as audit
+from trainer.database import Session
 from trainer.security import tokens_equal
 from trainer.workshops.models import Workshop
 
@@ -64,3 +68,25 @@ def live_path(workshop: Workshop) -> str:
         workshop_id=workshop.id,
         token=token(workshop.id, workshop.projector_version),
     )
+
+
+def renew(session: Session, *, workshop: Workshop, actor: User) -> Workshop:
+    """A new projector link: every earlier one stops working (its token was signed with the
+    version this raises)."""
+    session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop.id)
+        .values(projector_version=Workshop.projector_version + 1)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="workshop.projector_link",
+        target_type="workshop",
+        target_id=workshop.id,
+        target_label=workshop.title,
+        network_id=workshop.network_id,
+    )
+    session.commit()
+    session.refresh(workshop)
+    return workshop

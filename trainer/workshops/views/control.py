@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from trainer import tables
 from trainer.accounts import roster
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
-from trainer.audit import service as audit
 from trainer.certificates import service as certificates
-from trainer.core.headers import CSV
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
@@ -21,15 +20,19 @@ from trainer.timeutil import today_jst
 from trainer.web import show_error
 from trainer.workshops import (
     codes,
+    confirming,
+    creating,
+    devices,
     exports,
+    participants,
+    phases,
     projector_link,
     review,
-    seats,
-    service,
+    survey,
 )
+from trainer.workshops import projector as wall  # the module; `projector` is a route here
 from trainer.workshops.forms import WorkshopForm
 from trainer.workshops.models import Phase
-from trainer.workshops.views import projector as projector_views
 
 bp = network_blueprint("workshops", __name__, "/workshops")
 
@@ -38,8 +41,8 @@ bp = network_blueprint("workshops", __name__, "/workshops")
 @allow(Role.TRAINER)
 def index():
     return render_template(
-        "workshops/index.html",
-        workshops=service.workshops_of(db.session, g.network.id),
+        "workshops/control/index.html",
+        workshops=creating.workshops_of(db.session, g.network.id),
         pending=review.pending_count(db.session, g.network.id),
     )
 
@@ -53,10 +56,10 @@ def new():
     )
     if form.validate_on_submit():
         try:
-            workshop = service.create_workshop(
+            workshop = creating.create_workshop(
                 db.session,
                 network_id=g.network.id,
-                data=service.WorkshopInput(
+                data=creating.WorkshopInput(
                     course_id=form.course_id.data,
                     title=form.title.data,
                     held_on=form.held_on.data,
@@ -70,39 +73,39 @@ def new():
         else:
             flash("研修会を作成しました。当日はこの画面から進行します。", "success")
             return redirect(url_for(".detail", workshop_id=workshop.id))
-    return render_template("workshops/new.html", form=form), (422 if form.errors else 200)
+    return render_template("workshops/control/new.html", form=form), (422 if form.errors else 200)
 
 
 @bp.get("/<int:workshop_id>")
 @allow(Role.TRAINER)
 def detail(workshop_id: int):
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    url = projector_views.join_url(workshop)
+    workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
+    url = wall.join_url(workshop)
     return render_template(
-        "workshops/detail.html",
+        "workshops/control/detail.html",
         workshop=workshop,
-        moves=service.allowed_moves(workshop.current_phase),
+        moves=phases.allowed_moves(workshop.current_phase),
         Phase=Phase,
         join_url=url,
         spaced=codes.spaced(workshop.join_code),
         qr=qr_svg(url, label="参加用QRコード"),
-        state=service.projector_state(db.session, workshop),
+        state=wall.projector_state(db.session, workshop),
         projector_url=absolute_url(projector_link.page_path(workshop)),
         projector_until=projector_link.last_day(workshop.held_on),
-        rows=service.participant_rows(db.session, workshop),
-        summary=service.feedback_summary(db.session, workshop),
-        waiting=seats.waiting_devices(db.session, workshop),
-        devices=seats.device_counts(db.session, workshop),
+        rows=participants.participant_rows(db.session, workshop),
+        summary=survey.feedback_summary(db.session, workshop),
+        waiting=devices.waiting_devices(db.session, workshop),
+        devices=devices.device_counts(db.session, workshop),
     )
 
 
 @bp.post("/<int:workshop_id>/phase")
 @allow(Role.TRAINER)
 def phase(workshop_id: int):
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
     before = workshop.current_phase
     try:
-        service.move_phase(
+        phases.move_phase(
             db.session,
             workshop=workshop,
             from_phase=request.form.get("from", ""),
@@ -110,16 +113,15 @@ def phase(workshop_id: int):
             actor=current_user,
         )
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         now = workshop.current_phase
-        verb = "戻しました" if now.index < before.index else "進めました"
+        verb = "戻しました" if now.position < before.position else "進めました"
         flash(f"「{now.label}」に{verb}。参加者の画面も切り替わります。", "success")
     return redirect(url_for(".detail", workshop_id=workshop.id))
 
 
-# --- who is who in the room (seats.py) ----------------------------------------------------------
+# --- who is who in the room (confirming.py, devices.py) -----------------------------------------
 
 
 def _decided(act, done: str) -> None:
@@ -130,7 +132,6 @@ def _decided(act, done: str) -> None:
     except NotFound:
         raise
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(done.format(result=result, name=result), "success")
@@ -138,7 +139,7 @@ def _decided(act, done: str) -> None:
 
 def _in_room(workshop_id: int, act, done: str):
     """One decision about a seat, back to the participants."""
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
+    workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
     _decided(lambda: act(workshop), done)
     return redirect(url_for(".detail", workshop_id=workshop.id) + "#participants")
 
@@ -149,7 +150,7 @@ def confirm_participant(workshop_id: int, participant_id: int):
     return _in_room(
         workshop_id,
         lambda w: (
-            seats.confirm_participant(
+            confirming.confirm_participant(
                 db.session, workshop=w, participant_id=participant_id, actor=current_user
             ).entered_name
         ),
@@ -162,7 +163,7 @@ def confirm_participant(workshop_id: int, participant_id: int):
 def confirm_everyone(workshop_id: int):
     return _in_room(
         workshop_id,
-        lambda w: seats.confirm_everyone(db.session, workshop=w, actor=current_user),
+        lambda w: confirming.confirm_everyone(db.session, workshop=w, actor=current_user),
         "{result}人を本人確認済みにしました。",
     )
 
@@ -171,9 +172,9 @@ def confirm_everyone(workshop_id: int):
 @allow(Role.TRAINER)
 def decide_device(workshop_id: int, device_id: int, decision: str):
     decide = {
-        "approve": (seats.approve_device, "同じ方として、この端末での参加を認めました。"),
-        "reject": (seats.reject_device, "この端末での参加を断りました。"),
-        "separate": (seats.seat_separately, "別の方として参加させました（重複の可能性あり）。"),
+        "approve": (devices.approve_device, "同じ方として、この端末での参加を認めました。"),
+        "reject": (devices.reject_device, "この端末での参加を断りました。"),
+        "separate": (devices.seat_separately, "別の方として参加させました（重複の可能性あり）。"),
     }.get(decision)
     if decide is None:
         raise NotFound("ページが見つかりません。")
@@ -188,29 +189,15 @@ def decide_device(workshop_id: int, device_id: int, decision: str):
 @bp.get("/<int:workshop_id>/projector")
 @allow(Role.TRAINER)
 def projector(workshop_id: int):
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    return projector_views.render_projector_page(workshop)
-
-
-@bp.get("/<int:workshop_id>/projector/live")
-@allow(Role.TRAINER)
-def projector_live(workshop_id: int):
-    """The live part for a signed-in trainer (the page itself polls the projector link): the
-    same cached rendering, unless it shows another phase than the one just read."""
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    fragment = projector_views.live_fragments().fetch(
-        workshop.id,
-        lambda: projector_views.render_live(workshop),
-        usable=lambda cached: cached.phase == workshop.phase,
-    )
-    return projector_views.live_response(fragment)
+    workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
+    return wall.render_projector_page(db.session, workshop)
 
 
 @bp.post("/<int:workshop_id>/projector-link")
 @allow(Role.TRAINER)
 def new_projector_link(workshop_id: int):
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    service.renew_projector_link(db.session, workshop=workshop, actor=current_user)
+    workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
+    projector_link.renew(db.session, workshop=workshop, actor=current_user)
     flash(
         "プロジェクター用リンクを新しくしました。前のリンクは使えなくなりました"
         "（開いている画面は、数秒で表示が止まります）。",
@@ -219,32 +206,10 @@ def new_projector_link(workshop_id: int):
     return redirect(url_for(".detail", workshop_id=workshop.id) + "#projector-link")
 
 
-def _export(workshop_id: int, kind: str):
-    workshop = service.get_workshop(db.session, g.network.id, workshop_id)
-    rows = service.participant_rows(db.session, workshop)
-    # The file first: an export that fails (an error page, nothing downloaded) is not recorded
-    # in the audit log as one that was handed out.
-    if kind == "csv":
-        body, content_type = exports.to_csv(rows), CSV
-    else:
-        body = exports.to_xlsx(rows, title=f"{workshop.title}（{workshop.held_on:%Y-%m-%d}）")
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit.record(
-        db.session,
-        actor=current_user,
-        action="workshop.export",
-        target_type="workshop",
-        target_id=workshop.id,
-        target_label=workshop.title,
-        network_id=g.network.id,
-        details={"format": kind, "rows": len(rows)},
-    )
-    db.session.commit()
-    name = f"workshop-{workshop.id}-{workshop.held_on.isoformat()}.{kind}"
-    response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _export(workshop_id: int, kind: str) -> Response:
+    workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
+    body, filename = exports.export(db.session, workshop, kind, current_user)
+    return tables.download(body, kind, filename)
 
 
 @bp.get("/<int:workshop_id>/export.csv")
@@ -266,7 +231,7 @@ def export_xlsx(workshop_id: int):
 def review_list():
     members = review.pending(db.session, g.network.id)
     return render_template(
-        "workshops/review_list.html",
+        "workshops/control/review_list.html",
         entries=[
             {
                 "member": m,

@@ -22,10 +22,8 @@ from flask_login import current_user
 
 from trainer import rate_limits
 from trainer.accounts.models import AgeBand, Gender, JobType
-from trainer.certificates import printing
+from trainer.certificates import pages
 from trainer.certificates import service as certificates
-from trainer.certificates.pages import pdf_response as _pdf
-from trainer.certificates.pages import render_print_view, verify_url
 from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError, NotFound
@@ -33,7 +31,7 @@ from trainer.extensions import client_address, db, limiter
 from trainer.quizzes import questions as quizzes
 from trainer.quizzes.attempts import needs_attributes, save_attributes
 from trainer.web import show_error
-from trainer.workshops import codes, seats, service
+from trainer.workshops import answering, codes, creating, phases, seats, survey
 from trainer.workshops.forms import JoinForm
 from trainer.workshops.models import DeviceStatus, Participant, Phase, Workshop
 
@@ -121,7 +119,7 @@ def _forget_waiting(workshop_id: int) -> None:
 
 def _workshop(code: str) -> Workshop:
     try:
-        return service.by_code(db.session, code)
+        return creating.by_code(db.session, code)
     except NotFound:
         g.unknown_join_code = True  # counted by wrong_code_limit
         raise
@@ -179,8 +177,8 @@ def join(code: str):
             if request.form.get("as_member"):
                 if learner is None:
                     raise DomainError(LINK_AGAIN)
-                joined = seats.Joined(
-                    participant=seats.join_as_member(
+                joined: seats.Joined = seats.Seated(
+                    seats.join_as_member(
                         db.session, workshop=workshop, member=learner, secret=_device_secret()
                     )
                 )
@@ -189,16 +187,15 @@ def join(code: str):
                     db.session,
                     workshop=workshop,
                     organisation_id=form.organisation_id.data,
-                    name=form.name.data,
+                    name=form.name.data or "",  # the form requires it
                     kana=form.kana.data or "",
                     secret=_device_secret(),
                 )
         except DomainError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
-            if joined.waiting is not None:
-                _remember_waiting(workshop, joined.waiting.id)
+            if isinstance(joined, seats.Waiting):
+                _remember_waiting(workshop, joined.device.id)
                 return redirect(url_for(".wait", code=workshop.join_code))
             _remember(joined.participant)
             return redirect(url_for(".me", code=workshop.join_code))
@@ -223,7 +220,7 @@ def state(code: str):
     response = jsonify(
         phase=workshop.phase,
         label=workshop.current_phase.label,
-        spread_ms=service.reload_spread_ms(db.session, workshop),
+        spread_ms=phases.reload_spread_ms(db.session, workshop),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -252,45 +249,28 @@ def me(code: str):
         workshop, participant = _participant(code)
     except NotFound as error:
         return render_template("workshops/join/enter.html", error=error.message, code=code), 404
-    phase = workshop.current_phase
-    tests = {}
-    for quiz_phase, starting in service.STARTING_PHASES.items():
-        if phase is starting:  # starts the test (once) or says why there is none
-            tests[quiz_phase] = service.test_state(db.session, participant, quiz_phase)
-    started = {p: t.attempt for p, t in tests.items() if t.attempt is not None}
-    pre = started.get("pre") or service.workshop_attempt(db.session, participant, "pre")
-    post = started.get("post") or service.workshop_attempt(db.session, participant, "post")
-    if phase is Phase.SURVEY and post is not None and service.has_begun(db.session, post):
-        # finishing a post-test begun in time
-        tests["post"] = service.TestState(attempt=post)
-    open_test = next(
-        (
-            (quiz_phase, t.attempt)
-            for quiz_phase, t in tests.items()
-            if t.attempt is not None and t.attempt.status == "open"
-        ),
-        None,
-    )
-    facts = workshop.network.local_facts()
+    shown = answering.phone_state(db.session, participant)
+    open_test = shown.open_test
+    facts: dict[str, str | None] = dict(workshop.network.local_facts())
     return render_template(
         "workshops/join/me.html",
         workshop=workshop,
         participant=participant,
-        phase=phase,
+        phase=shown.phase,
         Phase=Phase,
-        tests=tests,
+        tests=shown.tests,
         open_test=open_test,
         items=_items(participant, open_test[1]) if open_test else [],
-        pre=pre,
-        post=post,
-        certificate=certificates.for_attempt(db.session, post.id) if post else None,
-        feedback=service.feedback_of(db.session, participant),
-        survey=service,
+        pre=shown.pre,
+        post=shown.post,
+        certificate=certificates.for_attempt(db.session, shown.post.id) if shown.post else None,
+        feedback=survey.feedback_of(db.session, participant),
+        survey=survey,
         local=lambda text: fill_text(text, facts),
         # Asked while waiting (never during a test), once per member, as the learner pages do:
         # the report's breakdowns by age band, gender and job type need it.
         ask_attributes=open_test is None
-        and phase is not Phase.CLOSED
+        and shown.phase is not Phase.CLOSED
         and needs_attributes(participant.member),
         attribute_choices={"age_band": AgeBand, "gender": Gender, "job_type": JobType},
     )
@@ -307,7 +287,7 @@ def answers(code: str, quiz_phase: str):
     try:
         participant = _seat_of(workshop)
         submit = request.form.get("action") == "submit"
-        attempt = service.answer(
+        attempt = answering.answer(
             db.session,
             participant=participant,
             quiz_phase=quiz_phase,
@@ -315,7 +295,6 @@ def answers(code: str, quiz_phase: str):
             submit=submit,
         )
     except DomainError as error:
-        db.session.rollback()
         status = 404 if isinstance(error, NotFound) else 409
         if _wants_json():
             return jsonify(error=error.message), status
@@ -334,7 +313,7 @@ def feedback(code: str):
     workshop = _workshop(code)
     try:
         participant = _seat_of(workshop)
-        service.save_feedback(
+        survey.save_feedback(
             db.session,
             participant=participant,
             satisfaction=request.form.get("satisfaction", ""),
@@ -342,7 +321,6 @@ def feedback(code: str):
             comment=request.form.get("comment", ""),
         )
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".me", code=workshop.join_code))
     flash("アンケートにご協力いただき、ありがとうございました。", "success")
@@ -363,7 +341,6 @@ def attributes(code: str):
             job_type=request.form.get("job_type", ""),
         )
     except DomainError as error:
-        db.session.rollback()
         flash(f"{error.message}（年代・性別・職種）", "error")
         return redirect(url_for(".me", code=workshop.join_code))
     flash("ありがとうございました。", "success")
@@ -430,7 +407,7 @@ def wait_state(code: str):
 
 def _certificate(code: str):
     workshop, participant = _participant(code)
-    post = service.workshop_attempt(db.session, participant, "post")
+    post = answering.workshop_attempt(db.session, participant, "post")
     certificate = certificates.for_attempt(db.session, post.id) if post else None
     # A pending certificate is not handed out as a sheet: printed, it would look valid.
     if certificate is None or certificate.is_pending:
@@ -442,7 +419,7 @@ def _certificate(code: str):
 @wrong_code_limit
 def certificate(code: str):
     workshop, found = _certificate(code)
-    return render_print_view(
+    return pages.render_print_view(
         found,
         url_for(".certificate_pdf", code=workshop.join_code),
         url_for(".me", code=workshop.join_code),
@@ -453,5 +430,4 @@ def certificate(code: str):
 @wrong_code_limit
 def certificate_pdf(code: str):
     _, found = _certificate(code)
-    data = printing.certificate_pdf(certificates.printed(found, verify_url(found)))
-    return _pdf(data, f"certificate-{found.serial:05d}.pdf", download=False)
+    return pages.certificate_pdf_response(found)

@@ -1,0 +1,221 @@
+"""What the projector shows: counts, never names (it is on the wall). Who joined, how far each
+test has got, every scored question's share of right answers before and after, and from the
+survey on, the survey's figures.
+
+The projector link's pages (views/projector.py) and the trainer's control page (views/control.py)
+render it from here. The live part is rendered at most once a second per workshop and process
+(live_cache.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, current_app, render_template, url_for
+from sqlalchemy import case, func, select
+
+from trainer.database import Session
+from trainer.learning.models import Course
+from trainer.qr import absolute_url, qr_svg
+from trainer.quizzes import questions as quizzes
+from trainer.quizzes.models import Answer, Attempt, QuizQuestion
+from trainer.workshops import codes, projector_link
+from trainer.workshops.live_cache import LiveFragment, LiveFragmentCache
+from trainer.workshops.models import Participant, Phase, Workshop, WorkshopFeedback
+from trainer.workshops.survey import feedback_summary
+
+# --- the counts ----------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionBars:
+    """One question's bars. Not quizzes.course_stats.QuestionStats: the wall numbers the
+    questions and shows whole percents rounded from the counts."""
+
+    number: int
+    key: str
+    topic: str
+    text: str
+    pre_n: int = 0
+    pre_right: int = 0
+    post_n: int = 0
+    post_right: int = 0
+
+    @staticmethod
+    def _percent(right: int, n: int) -> int | None:
+        return round(100 * right / n) if n else None
+
+    @property
+    def pre_percent(self) -> int | None:
+        return self._percent(self.pre_right, self.pre_n)
+
+    @property
+    def post_percent(self) -> int | None:
+        return self._percent(self.post_right, self.post_n)
+
+    def count(self, phase: str, n: int, right: int) -> None:
+        if phase == "pre":
+            self.pre_n += n
+            self.pre_right += right
+        else:
+            self.post_n += n
+            self.post_right += right
+
+
+@dataclass
+class TestProgress:
+    started: int = 0
+    submitted: int = 0
+
+
+@dataclass
+class ProjectorState:
+    phase: Phase
+    joined: int
+    tests: dict[str, TestProgress] = field(default_factory=dict)
+    questions: list[QuestionBars] = field(default_factory=list)
+    feedback_count: int = 0
+
+
+def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
+    """Counts only, no names: this is on the wall. Answers count as they are saved, so the bars
+    move while people answer; each question counts each attempt once (one answer per question)."""
+    joined = session.scalar(
+        select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
+    )
+    tests = _test_progress(session, workshop)
+    questions = _question_bars(session, workshop)
+    feedback_count = session.scalar(
+        select(func.count())
+        .select_from(WorkshopFeedback)
+        .join(Participant, Participant.id == WorkshopFeedback.participant_id)
+        .where(Participant.workshop_id == workshop.id)
+    )
+    return ProjectorState(
+        phase=workshop.current_phase,
+        joined=joined or 0,
+        tests=tests,
+        questions=questions,
+        feedback_count=feedback_count or 0,
+    )
+
+
+def _test_progress(session: Session, workshop: Workshop) -> dict[str, TestProgress]:
+    """Started means answered at least one question (attempts are opened for the whole room
+    when the test begins); submitted is the attempt's status."""
+    tests = {"pre": TestProgress(), "post": TestProgress()}
+    answered = (
+        select(Answer.attempt_id).where(Answer.attempt_id == Attempt.id).exists().correlate(Attempt)
+    )
+    for phase, submitted, started in session.execute(
+        select(
+            Attempt.phase,
+            func.sum(case((Attempt.status == "submitted", 1), else_=0)),
+            func.sum(case((answered | (Attempt.status == "submitted"), 1), else_=0)),
+        )
+        .where(Attempt.workshop_id == workshop.id)
+        .group_by(Attempt.phase)
+    ):
+        tests[phase].started = int(started or 0)
+        tests[phase].submitted = int(submitted or 0)
+    return tests
+
+
+def _empty_bars(session: Session, course: Course) -> tuple[dict[str, QuestionBars], dict[int, str]]:
+    """A bar per scored question of the post-test, then of the pre-test, one per key: a question
+    asked before and after (the same key) is one bar with both. With each question's key."""
+    pre_bank, post_bank = (
+        quizzes.bank_of(session, course.pre_quiz),
+        quizzes.bank_of(session, course.post_quiz),
+    )
+    ids = (list(post_bank.question_ids) if post_bank else []) + (
+        list(pre_bank.question_ids) if pre_bank else []
+    )
+    rows = {q.id: q for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
+    scored = [i for i in ids if rows[i].type != "likert"]
+    bars: dict[str, QuestionBars] = {}
+    for qid in scored:
+        q = rows[qid]
+        if q.key not in bars:
+            bars[q.key] = QuestionBars(len(bars) + 1, q.key, q.topic, q.body["text"])
+    return bars, {qid: rows[qid].key for qid in scored}
+
+
+def _question_bars(session: Session, workshop: Workshop) -> list[QuestionBars]:
+    bars, key_of = _empty_bars(session, workshop.course)
+    if key_of:
+        counted = session.execute(
+            select(
+                Attempt.phase,
+                Answer.question_id,
+                func.count(),
+                func.sum(case((Answer.fully_right, 1), else_=0)),
+            )
+            .join(Attempt, Attempt.id == Answer.attempt_id)
+            .where(Attempt.workshop_id == workshop.id, Answer.question_id.in_(list(key_of)))
+            .group_by(Attempt.phase, Answer.question_id)
+        )
+        for phase, question_id, n, right in counted:
+            bars[key_of[question_id]].count(phase, n, int(right or 0))
+    return list(bars.values())
+
+
+# --- the pages -----------------------------------------------------------------------------------
+
+
+def join_url(workshop: Workshop) -> str:
+    """The address on the join QR code (the projector's and the trainer's page)."""
+    return absolute_url(url_for("join.join", code=workshop.join_code))
+
+
+def projector_context(session: Session, workshop: Workshop) -> dict[str, Any]:
+    url = join_url(workshop)
+    return {
+        "workshop": workshop,
+        "Phase": Phase,
+        "join_url": url,
+        "spaced": codes.spaced(workshop.join_code),
+        "qr": qr_svg(url, label="参加用QRコード"),
+        "state": projector_state(session, workshop),
+        # The survey's figures are on the wall only from アンケート on.
+        "summary": feedback_summary(session, workshop)
+        if workshop.current_phase.position >= Phase.SURVEY.position
+        else None,
+    }
+
+
+def render_projector_page(session: Session, workshop: Workshop) -> str:
+    return render_template(
+        "workshops/projector/page.html",
+        live_url=projector_link.live_path(workshop),
+        **projector_context(session, workshop),
+    )
+
+
+def render_live(session: Session, workshop: Workshop) -> LiveFragment:
+    return LiveFragment(
+        html=render_template(
+            "workshops/projector/_live.html", **projector_context(session, workshop)
+        ),
+        phase=workshop.phase,
+        projector_version=workshop.projector_version,
+        held_on=workshop.held_on,
+    )
+
+
+def live_response(fragment: LiveFragment) -> Response:
+    response = Response(fragment.html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def live_fragments() -> LiveFragmentCache:
+    """This process's cache of live fragments, made on first use with the app's settings."""
+    cache = current_app.extensions.get("trainer.live_fragments")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "trainer.live_fragments",
+            LiveFragmentCache(current_app.config["PROJECTOR_CACHE_SECONDS"]),
+        )
+    return cache
