@@ -303,7 +303,6 @@ def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks)
         "workshops.detail",
         "workshops.phase",
         "workshops.projector",
-        "workshops.projector_live",
         "workshops.new_projector_link",
         "workshops.export_csv",
         "workshops.export_xlsx",
