@@ -58,7 +58,11 @@ def register_extensions(app: Flask) -> None:
 
     proxies = int(app.config.get("TRAINER_PROXY_COUNT", 0) or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
+        # Flask's documented way to put WSGI middleware in front of the app; mypy sees wsgi_app
+        # only as the method it replaces.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
+        )
 
 
 def register_url_converters(app: Flask) -> None:

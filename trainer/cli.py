@@ -41,9 +41,9 @@ def _fail(error: DomainError) -> None:
     raise click.ClickException(error.message)
 
 
-def _link(endpoint: str, **values: object) -> str:
+def _link(endpoint: str, *, token: str) -> str:
     with current_app.test_request_context():
-        return absolute_url(url_for(endpoint, **values))
+        return absolute_url(url_for(endpoint, token=token))
 
 
 @click.command("init-db")

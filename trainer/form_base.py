@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, StringField, TextAreaField
@@ -12,6 +12,21 @@ from wtforms.i18n import get_translations
 
 from trainer.parsing import DATE_FORMATS, DATE_OUT_OF_RANGE, date_in_range
 from trainer.text import clean_multiline, clean_text
+
+if TYPE_CHECKING:
+
+    class SelectChoice(NamedTuple):
+        """What the type checker knows of wtforms.SelectChoice (WTForms 3.3, which deprecates
+        plain tuples as choices): the published stubs, types-WTForms 3.2, predate it. A value and
+        its label, as SelectField's choices take them."""
+
+        value: Any
+        label: str
+
+else:
+    from wtforms import SelectChoice as SelectChoice
+
+T = TypeVar("T")
 
 # Plain wording for the built-in messages a user can actually meet; anything else falls back to
 # WTForms' Japanese catalogue, so no English ever reaches the page.
@@ -78,6 +93,14 @@ class JapaneseForm(FlaskForm):
                 own = tuple(unbound_field.kwargs.get("filters", ()))
                 options = {**options, "filters": (text_filter, *own)}
             return unbound_field.bind(form=form, **options)
+
+
+def required(value: T | None) -> T:
+    """The value of a required field once its form has validated: the field's validator
+    (DataRequired, InputRequired, a date that parsed) refused a missing one, so None is a bug."""
+    if value is None:
+        raise ValueError("a required field has no value after validation")
+    return value
 
 
 class JapaneseDateField(DateField):

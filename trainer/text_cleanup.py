@@ -23,7 +23,7 @@ quiz text comes from the repository's files, not from a person typing, and is no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -202,7 +202,9 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
-def _batches(connection: Connection, query: sa.Select, pk: sa.ColumnElement) -> Iterator[list]:
+def _batches(
+    connection: Connection, query: sa.Select, pk: sa.ColumnElement
+) -> Iterator[Sequence[sa.Row[Any]]]:
     """All rows, a batch at a time in primary-key order (the rows of a batch are fetched before
     any of them is updated)."""
     after = None

@@ -23,10 +23,15 @@ class IdConverter(IntegerConverter):
 
     regex = rf"[0-9]{{1,{MAX_DIGITS}}}"
 
-    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = 1,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_login import current_user
@@ -22,6 +22,7 @@ from trainer.accounts.models import Network, Role
 from trainer.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 ALLOWED_ROLES_ATTR = "_network_roles"
 
@@ -73,30 +74,30 @@ def _enforce_network_role() -> Any:
     return None
 
 
-def staff_required(view: F) -> F:
+def staff_required(view: Callable[P, Any]) -> Callable[P, Any]:
     """For staff pages outside any network (own account)."""
 
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not getattr(current_user, "is_staff", False):
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
-def admin_required(view: F) -> F:
+def admin_required(view: Callable[P, Any]) -> Callable[P, Any]:
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not getattr(current_user, "is_platform_admin", False):
             abort(404)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 class MembershipEnded(Exception):
@@ -109,13 +110,13 @@ class MembershipEnded(Exception):
         self.member = member
 
 
-def learner_required(view: F) -> F:
+def learner_required(view: Callable[P, Any]) -> Callable[P, Any]:
     """A learner's page: signed in with a personal link, and a member whose membership has not
     ended. From the end date on every learner page (courses, modules, quizzes, their own
     certificates) is the ended page instead."""
 
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         if not current_user.is_authenticated:
             return render_template("learning/signed_out.html"), 401
         if getattr(current_user, "is_staff", True):
@@ -124,4 +125,4 @@ def learner_required(view: F) -> F:
             raise MembershipEnded(current_user)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped

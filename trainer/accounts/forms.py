@@ -7,7 +7,6 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,7 +19,7 @@ from trainer.accounts.models import (
     JobType,
     Role,
 )
-from trainer.form_base import JapaneseDateField, JapaneseForm
+from trainer.form_base import JapaneseDateField, JapaneseForm, SelectChoice
 from trainer.parsing import form_id
 
 REQUIRED = "入力してください。"

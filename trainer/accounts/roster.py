@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 from sqlalchemy import func, select
 
@@ -161,7 +162,21 @@ def get_member(session: Session, network_id: int, member_id: int) -> Member:
     return member
 
 
-def _validated(session: Session, network_id: int, data: MemberInput) -> dict[str, object]:
+class _MemberValues(TypedDict):
+    """A member's columns from a validated MemberInput."""
+
+    organisation_id: int
+    name: str
+    kana: str
+    name_key: str
+    kana_key: str
+    job_type: str
+    age_band: str
+    email: str | None
+    membership_start: date
+
+
+def _validated(session: Session, network_id: int, data: MemberInput) -> _MemberValues:
     name = clean_text(data.name)
     kana = clean_text(data.kana)
     if not name:
@@ -182,17 +197,17 @@ def _validated(session: Session, network_id: int, data: MemberInput) -> dict[str
         raise DomainError("加入日を入力してください。", "membership_start")
     if not date_in_range(data.membership_start):  # the form checks it too; the CLI does not
         raise DomainError(DATE_OUT_OF_RANGE, "membership_start")
-    return {
-        "organisation_id": data.organisation_id,
-        "name": name,
-        "kana": kana,
-        "name_key": name_key(name),
-        "kana_key": name_key(kana),
-        "job_type": data.job_type,
-        "age_band": data.age_band,
-        "email": email or None,
-        "membership_start": data.membership_start,
-    }
+    return _MemberValues(
+        organisation_id=data.organisation_id,
+        name=name,
+        kana=kana,
+        name_key=name_key(name),
+        kana_key=name_key(kana),
+        job_type=data.job_type,
+        age_band=data.age_band,
+        email=email or None,
+        membership_start=data.membership_start,
+    )
 
 
 def get_organisation_or_field_error(

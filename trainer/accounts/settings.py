@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import String
+
 from trainer.accounts.models import Network, User
 from trainer.audit import service as audit
 from trainer.content.placeholders import LOCAL_FACTS
@@ -11,7 +13,16 @@ from trainer.text import clean_text
 
 # The network's name and municipality are set when it is created; the rest here.
 EDITABLE = tuple(f.name for f in LOCAL_FACTS if f.name not in {"network_name", "municipality"})
-MAX_LENGTH = {name: Network.__table__.c[name].type.length for name in EDITABLE}
+
+
+def _length(name: str) -> int:
+    column_type = Network.__table__.c[name].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"network.{name} is not text of a limited length")
+    return column_type.length
+
+
+MAX_LENGTH = {name: _length(name) for name in EDITABLE}
 
 
 def update_local_facts(

@@ -32,7 +32,10 @@ MAX_ACCOUNTS = 8
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
+    key = current_app.secret_key
+    if key is None:  # the configuration refuses to start without one
+        raise RuntimeError("SECRET_KEY is not set")
+    return URLSafeTimedSerializer(key, salt=SALT)
 
 
 def _account(email: str) -> str:

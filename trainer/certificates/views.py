@@ -35,6 +35,7 @@ from trainer.certificates.pages import (
 )
 from trainer.errors import DomainError
 from trainer.extensions import db, limiter
+from trainer.form_base import required
 from trainer.qr import absolute_url
 from trainer.timeutil import today_jst, utcnow
 from trainer.web import page_number, query_id, show_error
@@ -172,7 +173,10 @@ def detail(certificate_id: int):
     if form.validate_on_submit():
         try:
             service.revoke(
-                db.session, certificate=certificate, reason=form.reason.data, actor=current_user
+                db.session,
+                certificate=certificate,
+                reason=required(form.reason.data),
+                actor=current_user,
             )
         except DomainError as error:
             show_error(form, error)

@@ -25,6 +25,7 @@ from trainer.accounts.forms import (
 )
 from trainer.errors import Conflict, DomainError, InvalidToken
 from trainer.extensions import db, limiter
+from trainer.form_base import required
 from trainer.web import show_error
 
 bp = Blueprint("auth", __name__)
@@ -166,7 +167,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             user = passwords.reset_password(
-                db.session, token=token, new_password=form.new_password.data
+                db.session, token=token, new_password=required(form.new_password.data)
             )
         except DomainError as error:
             show_error(form, error)
@@ -214,7 +215,7 @@ def invitation(token: str):
         if form.validate_on_submit():
             try:
                 user = invitations.accept_with_new_password(
-                    db.session, token=token, new_password=form.new_password.data
+                    db.session, token=token, new_password=required(form.new_password.data)
                 )
             except InvalidToken:
                 return _invitation_invalid()

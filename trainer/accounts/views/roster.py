@@ -12,6 +12,7 @@ from trainer.accounts.models import Role
 from trainer.certificates import service as certificate_service
 from trainer.errors import DomainError
 from trainer.extensions import db
+from trainer.form_base import required
 from trainer.qr import absolute_url, qr_svg
 from trainer.timeutil import today_jst
 from trainer.web import page_number, query_id, show_error
@@ -41,7 +42,7 @@ def organisation_new():
                 db.session,
                 network_id=g.network.id,
                 kind=form.kind.data,
-                name=form.name.data,
+                name=required(form.name.data),
                 actor=current_user,
             )
         except DomainError as error:
@@ -62,7 +63,7 @@ def organisation_edit(organisation_id: int):
                 db.session,
                 organisation=org,
                 kind=form.kind.data,
-                name=form.name.data,
+                name=required(form.name.data),
                 actor=current_user,
             )
         except DomainError as error:
@@ -181,7 +182,7 @@ def member_end(member_id: int):
             roster.end_membership(
                 db.session,
                 member=member,
-                end_date=form.end_date.data,
+                end_date=required(form.end_date.data),
                 reason=form.reason.data or "",
                 actor=current_user,
             )
