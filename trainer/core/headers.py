@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from trainer import tables
-
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -39,10 +37,6 @@ NO_STORE_ENDPOINTS = frozenset(
         "projector.live",
     }
 )
-
-# The CSV content type is defined with the download response that uses it; the views that still
-# build a CSV response by hand import it from here.
-CSV = tables.CSV
 
 
 def add_security_headers(response: Response) -> Response:
