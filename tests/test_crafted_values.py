@@ -39,8 +39,8 @@ from trainer.parsing import (
     parse_int,
 )
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
-from trainer.secretariat import exports
 from trainer.secretariat import report as reports
+from trainer.secretariat.exports import answers as exports
 from trainer.workshops import projector_link
 from trainer.workshops.models import Workshop
 

@@ -25,6 +25,7 @@ from trainer.learning import service as learning
 from trainer.learning.models import Course
 from trainer.quizzes.models import Attempt, QuizQuestion
 from trainer.secretariat import completion
+from trainer.secretariat.exports import members as members_export
 from trainer.timeutil import today_jst, utcnow
 
 
@@ -291,7 +292,7 @@ def test_csv_export_reads_back(world, client, login):
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == list(completion.EXPORT_HEADER)
+    assert rows[0] == list(members_export.EXPORT_HEADER)
     by_name = {row[3]: row for row in rows[1:]}
     counted = set().union(*HOME.values(), *COOP.values())
     assert len(rows) == 17 and set(by_name) == {f"{k}さん" for k in counted}
@@ -316,7 +317,7 @@ def test_xlsx_export_with_filters_reads_back(world, client, login):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == completion.EXPORT_HEADER
+    assert rows[0] == members_export.EXPORT_HEADER
     by_name = {row[3]: row for row in rows[1:]}
     assert set(by_name) == {"o90さん", "o0さん", "o91さん"}
     o91 = by_name["o91さん"]
@@ -332,7 +333,7 @@ def test_export_of_unknown_format_is_not_found(world, client, login):
     login(client, world["secretariat"])
     assert client.get(url(world, "export.pdf")).status_code == 404
     with pytest.raises(DomainError, match="CSV か Excel"):
-        completion.export_members(
+        members_export.export_members(
             db.session,
             network_id=world["network"].id,
             course=world["course"],

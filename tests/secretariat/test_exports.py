@@ -22,8 +22,9 @@ from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes import attempts as quizzes
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
-from trainer.secretariat import exports
-from trainer.secretariat.views.exports import XLSX
+from trainer.secretariat.exports import answers
+from trainer.secretariat.exports import certificates as certificate_export
+from trainer.tables import XLSX
 from trainer.timeutil import today_jst
 
 BOM = b"\xef\xbb\xbf"
@@ -127,7 +128,7 @@ def test_page_lists_the_downloads_with_filters(client, login, world):
 def test_certificates_csv_matches_what_is_stored(client, login, world):
     login(client, world["secretariat"])
     rows = read_csv(client.get(world["url"] + "/certificates.csv"))
-    assert list(rows[0]) == list(exports.CERTIFICATE_HEADER)
+    assert list(rows[0]) == list(certificate_export.CERTIFICATE_HEADER)
     stored = sorted(world["certs"].values(), key=lambda c: c.serial)
     assert [r["通し番号"] for r in rows] == [str(c.serial) for c in stored]
     by_member = {int(r["構成員番号"]): r for r in rows}
@@ -225,7 +226,7 @@ def test_answers_csv_has_one_row_per_answer_of_submitted_attempts(client, login,
     response = client.get(world["url"] + "/answers.csv")
     assert response.is_streamed
     rows = read_csv(response)
-    assert list(rows[0]) == list(exports.ANSWER_HEADER)
+    assert list(rows[0]) == list(answers.ANSWER_HEADER)
     assert len(rows) == _stored_answer_count(world["network"].id) == 6 * 21
     open_attempt = quizzes.open_attempt(
         db.session, world["members"]["pre"], world["course"], "post"
@@ -372,7 +373,7 @@ def test_bad_dates_are_refused_with_a_message(client, login, world):
 
 def test_xlsx_over_the_row_limit_is_refused(client, login, world, monkeypatch):
     login(client, world["secretariat"])
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 100)
+    monkeypatch.setattr(answers, "XLSX_MAX_ROWS", 100)
     response = client.get(world["url"] + "/answers.xlsx")
     assert response.status_code == 422
     page = response.get_data(as_text=True)

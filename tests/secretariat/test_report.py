@@ -27,7 +27,8 @@ from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes.models import QuizQuestion
 from trainer.secretariat import report as report_service
-from trainer.secretariat.report import ReportFilters, ScoreChange, significance
+from trainer.secretariat.report_figures import ScoreChange, significance
+from trainer.secretariat.report_filters import ReportFilters
 from trainer.timeutil import today_jst
 
 

@@ -1,29 +1,8 @@
-"""Completion (受講状況): where each active member stands in a course, counted per organisation.
+"""Completion (受講状況): where each active member stands in a course, counted per organisation;
+the members behind each count; and the QR sheet of those who have not started.
 
-A member's status for a course is exactly one of these, checked in this order (the first that
-holds wins), on today's date in Japan:
-
-1. 90日以内に期限切れ (expiring): a certificate that is not revoked and not expired, and the longest
-   lasting such certificate ends within EXPIRING_DAYS days (valid_until <= today + 90).
-2. 修了証有効 (valid): a certificate that is not revoked and lasts more than 90 days from today.
-3. 失効 (lapsed): certificates exist, but none is valid today (each is expired or revoked).
-4. 確認待ち (pending): passed, but the certificate is pending (確認中): nobody has confirmed yet
-   that the participant who typed this member's name in a workshop was the member. Not 修了.
-5. 学習中 (learning): no certificate, but a module of the course was read, or a post-test was
-   submitted (and not passed: a pass always issues a certificate).
-6. 事前テスト済 (pre_done): only a submitted pre-test.
-7. 未受講 (not_started): nothing submitted and nothing read (an attempt that is started and never
-   submitted does not count as a start).
-
-修了 (completed) is 1 + 2 + 3 together: passed the course at least once. Only members active today
-(roster.active_clause) are counted, so a certificate that lapsed because the membership ended
-never shows up here (the member is not counted at all), and an entry awaiting the
-secretariat's review is not on the roster (not counted either). Results awaiting confirmation
-count for nothing here: an unconfirmed attempt is neither a start nor a pass.
-
-Everything is computed by SQL in a handful of GROUP BY queries over three per-member aggregates
-(attempts, module reads, certificates), never per member in Python: 20,000 members and 200
-organisations stay well under the 500 ms that a weekly page deserves.
+What each status means, and how it is decided, is in completion_status. Everything is counted by
+SQL in a handful of GROUP BY queries, never per member in Python.
 """
 
 from __future__ import annotations
@@ -31,55 +10,42 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import func, select
 
 from trainer.accounts import roster
-from trainer.accounts.models import (
-    AgeBand,
-    JobType,
-    Member,
-    Organisation,
-    OrganisationKind,
-    User,
-)
-from trainer.accounts.roster import active_clause
+from trainer.accounts.models import Member, Organisation, OrganisationKind, User
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.certificates.service import EXPIRING_DAYS, courses_with_certificates
 from trainer.database import Session
 from trainer.errors import DomainError, NotFound
-from trainer.learning.models import Course, CourseModule, ModuleRead
-from trainer.quizzes.models import Attempt
-from trainer.tables import csv_bytes, xlsx_bytes
+from trainer.learning.models import Course
+from trainer.secretariat.completion_status import (
+    ALL,
+    COMPLETED,
+    COMPLETED_STATUSES,
+    EXPIRING,
+    LAPSED,
+    LEARNING,
+    MEMBER_ORDER,
+    NOT_STARTED,
+    PENDING,
+    PRE_DONE,
+    STATUSES,
+    VALID,
+    Filters,
+    certificates_of,
+    member_facts,
+    members_statement,
+)
 from trainer.timeutil import today_jst
 
-NOT_STARTED = "not_started"
-PRE_DONE = "pre_done"
-LEARNING = "learning"
-PENDING = "pending"
-VALID = "valid"
-EXPIRING = "expiring"
-LAPSED = "lapsed"
-COMPLETED = "completed"  # VALID + EXPIRING + LAPSED
-ALL = "all"  # every active member
-
-# The six statuses, in the order a member goes through them.
-STATUSES: dict[str, str] = {
-    NOT_STARTED: "未受講",
-    PRE_DONE: "事前テスト済",
-    LEARNING: "学習中",
-    PENDING: "確認待ち",
-    VALID: "修了証有効",
-    EXPIRING: f"{EXPIRING_DAYS}日以内に期限切れ",
-    LAPSED: "失効",
-}
-COMPLETED_STATUSES = (VALID, EXPIRING, LAPSED)
 # What a drill-down can ask for: a status, 修了 (the three together) or everyone.
 FILTERS: dict[str, str] = {**STATUSES, COMPLETED: "修了", ALL: "在籍者"}
-# The table's columns (short headers; the page's legend explains each), in the issue's order.
+# The table's columns (short headers; the page's legend explains each), in the order a member
+# goes through them, 修了 before the three statuses it is made of.
 COLUMNS: tuple[tuple[str, str], ...] = (
     (NOT_STARTED, "未受講"),
     (PRE_DONE, "事前済"),
@@ -112,15 +78,6 @@ MAX_SLIPS = 500
 # --- choosing what to show ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The query-string filters of every completion page and export (all optional)."""
-
-    kind: str | None = None
-    organisation_id: int | None = None
-    status: str = ALL
-
-
 def courses(session: Session) -> list[Course]:
     """Courses to choose from: the active ones, and retired ones that still have certificates."""
     return courses_with_certificates(session)
@@ -147,6 +104,24 @@ def check_filters(session: Session, network_id: int, filters: Filters) -> Organi
     return None
 
 
+def choices(
+    session: Session,
+    network_id: int,
+    *,
+    course_id: int | None,
+    kind: str | None,
+    organisation_id: int | None,
+    status: str | None,
+) -> tuple[list[Course], Course | None, Filters]:
+    """The course list, the chosen course and the checked filters, from a page's query string.
+    A value no form offers raises: NotFound for a course or organisation, else DomainError."""
+    offered = courses(session)
+    course = choose_course(offered, course_id)
+    filters = Filters(kind=kind or None, organisation_id=organisation_id, status=status or ALL)
+    check_filters(session, network_id, filters)
+    return offered, course, filters
+
+
 def kinds_in_use(session: Session, network_id: int) -> list[tuple[str, str]]:
     """(kind, label) of the kinds the network's organisations have, for the filter's select."""
     used = set(
@@ -155,105 +130,6 @@ def kinds_in_use(session: Session, network_id: int) -> list[tuple[str, str]]:
         )
     )
     return [(k.value, k.label) for k in OrganisationKind if k.value in used]
-
-
-# --- the per-member facts, in SQL --------------------------------------------------------------
-
-
-def _facts(network_id: int, course_id: int, today: date):
-    """One row per active member of the network: id, organisation, status, and the dates of the
-    member's last submitted attempt, last module read and last certificate (for 'last activity').
-
-    Each aggregate is restricted to the network's members before grouping, so its size follows
-    the network, not the whole database."""
-    in_network = Member.network_id == network_id
-    attempts = (
-        select(
-            Attempt.member_id.label("member_id"),
-            func.max(case((Attempt.phase == "pre", 1), else_=0)).label("pre"),
-            func.max(case((Attempt.phase == "post", 1), else_=0)).label("post"),
-            func.max(Attempt.submitted_at).label("last_at"),
-        )
-        .join(Member, Member.id == Attempt.member_id)
-        .where(
-            in_network,
-            Attempt.course_id == course_id,
-            Attempt.status == "submitted",
-            Attempt.awaiting_confirmation.is_(False),
-        )
-        .group_by(Attempt.member_id)
-        .subquery("attempts")
-    )
-    reads = (
-        select(
-            ModuleRead.member_id.label("member_id"),
-            func.max(ModuleRead.read_at).label("last_at"),
-        )
-        .join(CourseModule, CourseModule.id == ModuleRead.module_id)
-        .join(Member, Member.id == ModuleRead.member_id)
-        .where(in_network, CourseModule.course_id == course_id)
-        .group_by(ModuleRead.member_id)
-        .subquery("reads")
-    )
-    in_force = and_(Certificate.revoked_at.is_(None), Certificate.awaiting_confirmation.is_(False))
-    certificates = (
-        select(
-            Certificate.member_id.label("member_id"),
-            # The longest lasting certificate that was neither revoked nor pending decides
-            # valid / expiring.
-            func.max(case((in_force, Certificate.valid_until), else_=None)).label("best_until"),
-            func.max(
-                case(
-                    (
-                        and_(
-                            Certificate.revoked_at.is_(None),
-                            Certificate.awaiting_confirmation.is_(True),
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ).label("pending"),
-            func.max(Certificate.issued_at).label("last_at"),
-        )
-        .where(Certificate.network_id == network_id, Certificate.course_id == course_id)
-        .group_by(Certificate.member_id)
-        .subquery("certificates")
-    )
-    best = certificates.c.best_until
-    status = case(
-        (and_(best >= today, best <= today + timedelta(days=EXPIRING_DAYS)), literal(EXPIRING)),
-        (best > today + timedelta(days=EXPIRING_DAYS), literal(VALID)),
-        (certificates.c.pending == 1, literal(PENDING)),
-        (certificates.c.member_id.is_not(None), literal(LAPSED)),
-        (or_(reads.c.member_id.is_not(None), attempts.c.post == 1), literal(LEARNING)),
-        (attempts.c.pre == 1, literal(PRE_DONE)),
-        else_=literal(NOT_STARTED),
-    )
-    return (
-        select(
-            Member.id.label("member_id"),
-            Member.organisation_id.label("organisation_id"),
-            status.label("status"),
-            attempts.c.last_at.label("attempt_at"),
-            reads.c.last_at.label("read_at"),
-            certificates.c.last_at.label("certificate_at"),
-        )
-        .select_from(Member)
-        .outerjoin(attempts, attempts.c.member_id == Member.id)
-        .outerjoin(reads, reads.c.member_id == Member.id)
-        .outerjoin(certificates, certificates.c.member_id == Member.id)
-        .where(in_network, active_clause(today))
-        .subquery("facts")
-    )
-
-
-def _status_clause(facts, status: str):
-    if status == COMPLETED:
-        return facts.c.status.in_(COMPLETED_STATUSES)
-    if status in STATUSES:
-        return facts.c.status == status
-    return None
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -291,8 +167,10 @@ class CompletionTable:
     total: CompletionRow
 
 
-def _counts(session: Session, network_id: int, course: Course, kind: str | None):
-    facts = _facts(network_id, course.id, today_jst())
+def _counts(
+    session: Session, network_id: int, course: Course, kind: str | None
+) -> dict[int, dict[str, int]]:
+    facts = member_facts(network_id, course.id, today_jst())
     stmt = select(facts.c.organisation_id, facts.c.status, func.count()).group_by(
         facts.c.organisation_id, facts.c.status
     )
@@ -327,7 +205,7 @@ def table(
 def summary(session: Session, network_id: int, course: Course) -> CompletionRow:
     """The network's totals for one course, for the dashboard: row.count(key) / row.rate(key)
     for each key of STATUSES and COMPLETED, row.members for the active members counted."""
-    facts = _facts(network_id, course.id, today_jst())
+    facts = member_facts(network_id, course.id, today_jst())
     rows = session.execute(select(facts.c.status, func.count()).group_by(facts.c.status))
     return CompletionRow(None, {status: int(n) for status, n in rows})
 
@@ -359,56 +237,6 @@ class MemberStatusPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def _members_stmt(network_id: int, course: Course, filters: Filters) -> tuple[Select, object]:
-    facts = _facts(network_id, course.id, today_jst())
-    stmt = (
-        select(Member, facts.c.status, facts.c.attempt_at, facts.c.read_at, facts.c.certificate_at)
-        .join(facts, facts.c.member_id == Member.id)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .options(contains_eager(Member.organisation))
-    )
-    clause = _status_clause(facts, filters.status)
-    if clause is not None:
-        stmt = stmt.where(clause)
-    if filters.kind:
-        stmt = stmt.where(Organisation.kind == filters.kind)
-    if filters.organisation_id:
-        stmt = stmt.where(Member.organisation_id == filters.organisation_id)
-    return stmt, facts
-
-
-_ORDER = (Organisation.kind, Organisation.name_key, Member.kana_key, Member.name_key, Member.id)
-
-
-def _certificates_of(
-    session: Session, course: Course, member_ids: Sequence[int]
-) -> dict[int, Certificate]:
-    """Per member, the certificate to show: valid and longest lasting, else the latest issued."""
-    if not member_ids:
-        return {}
-    today = today_jst()
-    chosen: dict[int, Certificate] = {}
-    rows = session.scalars(
-        select(Certificate)
-        .where(Certificate.course_id == course.id, Certificate.member_id.in_(member_ids))
-        .order_by(Certificate.member_id, Certificate.issued_at, Certificate.id)
-    )
-    for certificate in rows:
-        current = chosen.get(certificate.member_id)
-        if current is None or _rank(certificate, today) >= _rank(current, today):
-            chosen[certificate.member_id] = certificate
-    return chosen
-
-
-def _rank(certificate: Certificate, today: date) -> tuple[bool, date]:
-    valid = (
-        certificate.revoked_at is None
-        and not certificate.awaiting_confirmation
-        and certificate.valid_until >= today
-    )
-    return (valid, certificate.valid_until if valid else date.min)
-
-
 def _last(*moments: datetime | None) -> datetime | None:
     return max((m for m in moments if m is not None), default=None)
 
@@ -423,12 +251,13 @@ def members(
     per_page: int = 50,
 ) -> MemberStatusPage:
     """The active members matching the filters, with their status, a page at a time."""
-    stmt, _facts_sq = _members_stmt(network_id, course, filters)
+    stmt = members_statement(network_id, course, filters)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    rows = session.execute(stmt.order_by(*_ORDER).limit(per_page).offset((page - 1) * per_page))
-    rows = rows.all()
-    certificates = _certificates_of(session, course, [r[0].id for r in rows])
+    rows = session.execute(
+        stmt.order_by(*MEMBER_ORDER).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    certificates = certificates_of(session, course, [r[0].id for r in rows])
     items = [
         MemberStatus(
             member=member,
@@ -450,8 +279,8 @@ def not_started_members(
     """未受講 members for the QR sheet, as the sheet is handed out: by organisation, then kana.
     More than MAX_SLIPS is refused with a Japanese message (choose one organisation)."""
     filters = Filters(organisation_id=organisation_id, status=NOT_STARTED)
-    stmt, _facts_sq = _members_stmt(network_id, course, filters)
-    found = [row[0] for row in session.execute(stmt.order_by(*_ORDER).limit(MAX_SLIPS + 1))]
+    stmt = members_statement(network_id, course, filters)
+    found = [row[0] for row in session.execute(stmt.order_by(*MEMBER_ORDER).limit(MAX_SLIPS + 1))]
     if not found:
         raise DomainError("この条件では、未受講の構成員はいません。")
     if len(found) > MAX_SLIPS:
@@ -494,143 +323,3 @@ def link_sheet(
     )
     session.commit()
     return data, len(chosen)
-
-
-# --- the members export ------------------------------------------------------------------------
-
-# The roster import reads 構成員番号 / 構成団体 / 氏名 / ふりがな / 職種 / 年代 / 加入日 by these
-# names, so an export can be corrected in Excel and imported again (matched by 構成員番号).
-EXPORT_HEADER = (
-    "構成員番号",
-    "構成団体",
-    "種別",
-    "氏名",
-    "ふりがな",
-    "職種",
-    "年代",
-    "加入日",
-    "状況",
-    "事前テスト得点",
-    "事後テスト得点",
-    "修了証番号",
-    "有効期限",
-)
-EXPORT_WIDTHS = (10, 28, 20, 16, 18, 24, 10, 12, 18, 14, 14, 12, 12)
-EXPORT_FORMATS = ("csv", "xlsx")
-
-
-def _percent(score: float | None, max_score: int | None) -> int | None:
-    if score is None or not max_score:
-        return None
-    return round(100 * score / max_score)
-
-
-def _scores(
-    session: Session, network_id: int, course: Course
-) -> dict[int, tuple[int | None, int | None]]:
-    """Per member: the first submitted pre-test's percent, and the best submitted post-test's."""
-    submitted = (
-        select(Attempt.id, Attempt.member_id, Attempt.phase)
-        .join(Member, Member.id == Attempt.member_id)
-        .where(
-            Member.network_id == network_id,
-            Attempt.course_id == course.id,
-            Attempt.status == "submitted",
-        )
-        .subquery()
-    )
-    first_pre = (
-        select(func.min(submitted.c.id))
-        .where(submitted.c.phase == "pre")
-        .group_by(submitted.c.member_id)
-    )
-    pre = aliased(Attempt)
-    scores: dict[int, tuple[int | None, int | None]] = {}
-    for member_id, score, max_score in session.execute(
-        select(pre.member_id, pre.score, pre.max_score).where(pre.id.in_(first_pre))
-    ):
-        scores[member_id] = (_percent(score, max_score), None)
-    post = (
-        select(
-            Attempt.member_id,
-            func.max(Attempt.score * 100.0 / func.nullif(Attempt.max_score, 0)),
-        )
-        .where(Attempt.id.in_(select(submitted.c.id).where(submitted.c.phase == "post")))
-        .group_by(Attempt.member_id)
-    )
-    for member_id, best in session.execute(post):
-        before = scores.get(member_id, (None, None))[0]
-        scores[member_id] = (before, None if best is None else round(best))
-    return scores
-
-
-def _export_rows(
-    session: Session, network_id: int, course: Course, filters: Filters, *, for_csv: bool
-) -> list[list[object]]:
-    stmt, _facts_sq = _members_stmt(network_id, course, filters)
-    rows = session.execute(stmt.order_by(*_ORDER)).all()
-    certificates = _certificates_of(session, course, [r[0].id for r in rows])
-    scores = _scores(session, network_id, course)
-
-    # A CSV cell is text (ISO dates, "" for nothing); an xlsx cell a real date or empty.
-    blank = "" if for_csv else None
-
-    def day(value: date | None) -> object:
-        if value is None:
-            return blank
-        return value.isoformat() if for_csv else value
-
-    out = []
-    for member, status, *_dates in rows:
-        certificate = certificates.get(member.id)
-        pre, post = scores.get(member.id, (None, None))
-        out.append(
-            [
-                member.id,
-                member.organisation.name,
-                member.organisation.kind_label,
-                member.name,
-                member.kana,
-                JobType(member.job_type).label,
-                AgeBand(member.age_band).label,
-                day(member.membership_start),
-                STATUSES[status],
-                blank if pre is None else pre,
-                blank if post is None else post,
-                certificate.serial_label if certificate else blank,
-                day(certificate.valid_until if certificate else None),
-            ]
-        )
-    return out
-
-
-def export_members(
-    session: Session,
-    *,
-    network_id: int,
-    course: Course,
-    filters: Filters,
-    fmt: str,
-    actor: User,
-) -> tuple[bytes, int]:
-    """The active members with their status as CSV or xlsx, logged as export.members."""
-    if fmt not in EXPORT_FORMATS:
-        raise DomainError("書き出しの形式は CSV か Excel を選んでください。")
-    rows = _export_rows(session, network_id, course, filters, for_csv=fmt == "csv")
-    if fmt == "csv":
-        data = csv_bytes(EXPORT_HEADER, rows)
-    else:
-        # No title line: the header stays on row 1, where the roster import looks for it.
-        data = xlsx_bytes(EXPORT_HEADER, rows, sheet_title="構成員と受講状況", widths=EXPORT_WIDTHS)
-    audit.record(
-        session,
-        actor=actor,
-        action="export.members",
-        target_type="course",
-        target_id=course.id,
-        target_label=course.title,
-        network_id=network_id,
-        details={"format": fmt, "rows": len(rows), "course": course.title},
-    )
-    session.commit()
-    return data, len(rows)

@@ -1,24 +1,24 @@
-"""受講状況（構成団体×状況）と未受講者のQRシート."""
+"""The completion pages (受講状況): organisations × statuses, the members behind each count, and
+the QR sheet of personal links for the members who have not started.
+
+The members download these pages link to is served by the exports view, with the other files."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from flask_login import current_user
-from wtforms import IntegerField, SelectField
-from wtforms.validators import Optional
 
+from trainer import tables
 from trainer.accounts import roster
 from trainer.accounts.access import network_blueprint
 from trainer.accounts.models import Member
 from trainer.core.error_pages import render_error
-from trainer.core.headers import CSV
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
-from trainer.form_base import JapaneseForm
 from trainer.learning.models import Course
-from trainer.parsing import form_id
 from trainer.qr import absolute_url
 from trainer.secretariat import completion
+from trainer.secretariat.forms import LinkSheetForm
 from trainer.secretariat.link_sheet import LinkSlip, link_sheet_pdf
 from trainer.timeutil import today_jst
 from trainer.web import page_number, query_id
@@ -26,25 +26,17 @@ from trainer.web import page_number, query_id
 bp = network_blueprint("completion", __name__, "/completion")
 
 
-class LinkSheetForm(JapaneseForm):
-    """The QR sheet is a POST (CSRF), so that printing it is a logged action."""
-
-    course = IntegerField(validators=[Optional()])
-    organisation = SelectField("構成団体", coerce=form_id, validate_choice=True)
-
-
-def _choices():
+def _choices() -> tuple[list[Course], Course | None, completion.Filters]:
     """The course list, the chosen course and the checked filters, from the query string.
     A value no form offers raises: NotFound → 404, DomainError → 422 with its message."""
-    courses = completion.courses(db.session)
-    course = completion.choose_course(courses, query_id("course"))
-    filters = completion.Filters(
-        kind=request.args.get("kind") or None,
+    return completion.choices(
+        db.session,
+        g.network.id,
+        course_id=query_id("course"),
+        kind=request.args.get("kind"),
         organisation_id=query_id("organisation"),
-        status=request.args.get("status") or completion.ALL,
+        status=request.args.get("status"),
     )
-    completion.check_filters(db.session, g.network.id, filters)
-    return courses, course, filters
 
 
 @bp.errorhandler(DomainError)
@@ -158,39 +150,4 @@ def link_sheet():
         actor=current_user,
         make_pdf=lambda chosen: _slips(chosen, course.title),
     )
-    return _download(data, "application/pdf", "personal-links.pdf")
-
-
-def _download(data: bytes, content_type: str, filename: str) -> Response:
-    response = Response(data, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a proxy
-    return response
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@bp.get("/export.csv")
-def export_csv():
-    return _export("csv", CSV)
-
-
-@bp.get("/export.xlsx")
-def export_xlsx():
-    return _export("xlsx", XLSX)
-
-
-def _export(fmt: str, content_type: str) -> Response:
-    _courses, course, filters = _choices()
-    if course is None:
-        raise DomainError("研修がまだありません。")
-    data, _rows = completion.export_members(
-        db.session,
-        network_id=g.network.id,
-        course=course,
-        filters=filters,
-        fmt=fmt,
-        actor=current_user,
-    )
-    return _download(data, content_type, f"members-status.{fmt}")
+    return tables.download(data, "pdf", "personal-links.pdf")

@@ -1,4 +1,4 @@
-"""事前・事後の比較レポート（画面と印刷用）.
+"""The before/after report (事前・事後の比較レポート): the page and its print view.
 
 Aggregates only, no names: trainers may see it too. The filters are a GET form, so a filtered
 report is a URL that can be bookmarked, shared with a colleague, and opened as the print view.
@@ -6,29 +6,38 @@ report is a URL that can be bookmarked, shared with a colleague, and opened as t
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, render_template, request
 
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.extensions import db
 from trainer.secretariat import report as service
-from trainer.secretariat.report_forms import ReportFilterForm
+from trainer.secretariat.forms import ReportFilterForm
+from trainer.secretariat.report_figures import SMALL_MARK
+from trainer.secretariat.report_filters import filter_options
 
 bp = network_blueprint("report", __name__, "/report")
 
 
 def _render(template: str):
     """Bind the filters from the query string; a bad filter is shown, with 422 and no figures."""
-    options = service.filter_options(db.session, g.network.id)
+    options = filter_options(db.session, g.network.id)
     first = options.courses[0].id if options.courses else None
     form = ReportFilterForm(request.args, course=first)
     form.set_options(options)
     if not options.courses:
-        return render_template(template, form=form, report=None, no_courses=True)
+        return render_template(template, form=form, report=None, no_courses=True, **_marks())
     if not form.validate():
-        return render_template(template, form=form, report=None, no_courses=False), 422
+        return render_template(template, form=form, report=None, no_courses=False, **_marks()), 422
     report = service.build_report(db.session, network=g.network, filters=form.filters())
-    return render_template(template, form=form, report=report, no_courses=False)
+    return render_template(template, form=form, report=report, no_courses=False, **_marks())
+
+
+def _marks() -> dict[str, Any]:
+    """What the sections' template marks everywhere: small groups, and the two series."""
+    return {"small_mark": SMALL_MARK, "series_legend": service.series_legend()}
 
 
 @bp.get("/")
