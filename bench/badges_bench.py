@@ -1,7 +1,7 @@
 """Badge sheet benchmark (prints figures; not a pass/fail test).
 
 Renders member badges (構成員証) for 1,000 generated members (made-up names, organisations and
-networks; nobody real) with trainer.certificates.printing.badge_sheet_pdf: 100 sheets of ten
+networks; nobody real) with trainer.certificates.badge_sheet.badge_sheet_pdf: 100 sheets of ten
 cards, fronts and backs, so 200 A4 pages with 1,000 vector QR codes. Three timed runs (median
 and fastest), the PDF's pages and size, and peak memory: the process's maximum resident set size
 and tracemalloc's peak during one extra run (tracemalloc slows Python down, so that run is not
@@ -28,7 +28,8 @@ from datetime import date, timedelta
 
 from pypdf import PdfReader
 
-from trainer.certificates.printing import PrintedCertificate, badge_sheet_pdf
+from trainer.certificates.badge_sheet import badge_sheet_pdf
+from trainer.certificates.certificate_sheet import PrintedCertificate
 
 SURNAMES = [
     ("佐藤", "さとう"), ("鈴木", "すずき"), ("高橋", "たかはし"), ("田中", "たなか"),
