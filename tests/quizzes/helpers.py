@@ -13,6 +13,13 @@ from trainer.errors import Conflict, DomainError
 from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.quizzes import answers, attempts
+from trainer.quizzes.course_stats import (
+    AnswerValueCount,
+    CourseStats,
+    ScoreGroups,
+    StatsFilter,
+    counted_attempts,
+)
 from trainer.quizzes.models import Attempt, QuizQuestion
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,3 +134,33 @@ def save_answer(session, *, attempt: Attempt, question_id: int, form) -> None:
         session, attempt_id=attempt.id, member_id=attempt.member_id, answers=[answer]
     ):
         raise answers.not_stored(session, attempt.member_id)
+
+
+# The report's figures for one course, each from its own counting of the attempts (the report
+# counts once and asks for every figure: trainer/secretariat/report.py).
+
+
+def course_statistics(
+    session, *, network_id: int, course, filters: StatsFilter | None = None
+) -> CourseStats:
+    counted = counted_attempts(session, network_id=network_id, course=course, filters=filters)
+    return counted.statistics(session, course)
+
+
+def paired_scores(
+    session, *, network_id: int, course, filters: StatsFilter | None = None
+) -> ScoreGroups:
+    counted = counted_attempts(session, network_id=network_id, course=course, filters=filters)
+    return counted.score_groups()
+
+
+def answer_value_counts(
+    session,
+    *,
+    network_id: int,
+    course,
+    question_ids: list[int],
+    filters: StatsFilter | None = None,
+) -> list[AnswerValueCount]:
+    counted = counted_attempts(session, network_id=network_id, course=course, filters=filters)
+    return counted.value_counts(session, question_ids)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.quizzes.helpers import load_repository_content, take
+from tests.quizzes.helpers import course_statistics, load_repository_content, take
 from trainer.extensions import db
 from trainer.learning.models import Course
-from trainer.quizzes.course_stats import StatsFilter, course_statistics
+from trainer.quizzes.course_stats import StatsFilter
 from trainer.quizzes.models import QuizBank, QuizQuestion
 
 

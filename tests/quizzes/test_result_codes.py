@@ -12,18 +12,18 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from tests.quizzes.helpers import load_repository_content, take
+from tests.quizzes.helpers import (
+    answer_value_counts,
+    course_statistics,
+    load_repository_content,
+    paired_scores,
+    take,
+)
 from trainer.accounts.models import Member
 from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes import result_codes
-from trainer.quizzes.course_stats import (
-    StatsFilter,
-    answer_value_counts,
-    counted_attempts,
-    course_statistics,
-    paired_scores,
-)
+from trainer.quizzes.course_stats import StatsFilter, counted_attempts
 from trainer.quizzes.grading import grade
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 from trainer.quizzes.questions import question_of

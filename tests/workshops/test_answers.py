@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.quizzes.helpers import course_statistics
 from tests.workshops.helpers import (
     answer_test,
     join,
@@ -15,7 +16,6 @@ from tests.workshops.helpers import (
 )
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
-from trainer.quizzes.course_stats import course_statistics
 from trainer.quizzes.models import Answer, Attempt
 from trainer.workshops.models import Participant, ParticipantDevice
 

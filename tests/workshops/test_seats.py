@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.quizzes.helpers import course_statistics
 from tests.workshops.helpers import (
     answer_test,
     join,
@@ -22,7 +23,6 @@ from trainer.audit.models import AuditEvent
 from trainer.certificates import service as certificates
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
-from trainer.quizzes.course_stats import course_statistics
 from trainer.quizzes.models import Answer, Attempt
 from trainer.secretariat import completion
 from trainer.workshops.models import Participant, ParticipantDevice

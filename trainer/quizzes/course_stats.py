@@ -15,33 +15,22 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, Select, String, cast, select
+from sqlalchemy import select
 
-from trainer.accounts.models import Member, Organisation
 from trainer.content.quizzes import LIKERT_SCALES, TOPICS
 from trainer.database import Session
 from trainer.learning.models import Course
-from trainer.parsing import clamp_date
 from trainer.quizzes import result_codes
-from trainer.quizzes.models import Attempt, QuizBank, QuizQuestion
+from trainer.quizzes.models import QuizQuestion
+from trainer.quizzes.questions import bank_of
 from trainer.quizzes.statistics import PairedTable
-from trainer.timeutil import JST
-
-
-@dataclass(frozen=True)
-class StatsFilter:
-    organisation_id: int | None = None
-    organisation_kind: str | None = None
-    job_type: str | None = None
-    age_band: str | None = None
-    date_from: date | None = None  # attempts submitted on or after this JST day
-    date_to: date | None = None  # … and on or before this JST day
+from trainer.quizzes.stats_query import CountedAttempt, StatsFilter, first_attempts
 
 
 @dataclass
@@ -116,84 +105,51 @@ class CourseStats:
     likert: list[LikertStats]
 
 
-def _submitted_attempts(network_id: int, course_id: int, filters: StatsFilter) -> Select:
-    """Every submitted attempt of the course under the filters, oldest first, with what the
-    report needs of it and of its learner (the columns of CountedAttempt, in order)."""
-    stmt = (
-        select(
-            Attempt.member_id,
-            Attempt.phase,
-            Attempt.result_layout,
-            Attempt.result_codes,
-            Attempt.score,
-            Attempt.max_score,
-            # As text: parsing 40,000 datetimes would cost more than the rest of a row; only the
-            # earliest and the latest are parsed (ISO text sorts in time order).
-            cast(Attempt.submitted_at, String).label("submitted_at"),
-            Member.job_type,
-            Member.age_band,
-            Member.gender,
-            Organisation.kind.label("organisation_kind"),
-        )
-        .join(Member, Member.id == Attempt.member_id)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(
-            Attempt.course_id == course_id,
-            Attempt.status == "submitted",
-            Member.network_id == network_id,
-            # Only results someone has vouched for: not those awaiting the trainer's or the
-            # secretariat's confirmation, and nobody who is not on the roster.
-            Attempt.awaiting_confirmation.is_(False),
-            Member.needs_review.is_(False),
-        )
-        .order_by(Attempt.id)
-    )
-    if filters.organisation_id:
-        stmt = stmt.where(Member.organisation_id == filters.organisation_id)
-    if filters.organisation_kind:
-        stmt = stmt.where(Organisation.kind == filters.organisation_kind)
-    if filters.job_type:
-        stmt = stmt.where(Member.job_type == filters.job_type)
-    if filters.age_band:
-        stmt = stmt.where(Member.age_band == filters.age_band)
-    # Clamped: the report's form refuses dates out of range, but these filters are built without
-    # it too, and 9999-12-31 has no next day (nor 0001-01-01 a UTC midnight) to compare with.
-    if filters.date_from:
-        stmt = stmt.where(Attempt.submitted_at >= _utc_midnight(clamp_date(filters.date_from)))
-    if filters.date_to:
-        end = clamp_date(filters.date_to) + timedelta(days=1)
-        stmt = stmt.where(Attempt.submitted_at < _utc_midnight(end))
-    return stmt
+@dataclass
+class ScoreGroup:
+    """The learners who share one combination of attributes: how many answered before, after,
+    and both (paired), and the paired learners' scores (as sums of 0..1 fractions, so groups can
+    be added up into any breakdown in Python without another query)."""
+
+    job_type: str
+    age_band: str
+    gender: str
+    organisation_kind: str
+    pre_n: int = 0
+    post_n: int = 0
+    paired_n: int = 0
+    pre_sum: float = 0.0
+    post_sum: float = 0.0
+    improved: int = 0
+    same: int = 0
+    worse: int = 0
 
 
-def _utc_midnight(day: date) -> datetime:
-    """The start of a Japanese calendar day as the naive UTC the columns store (a quiz taken at
-    08:00 JST on 1 April belongs to 1 April, although it is still 31 March in UTC)."""
-    return datetime.combine(day, time.min, tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
+@dataclass
+class ScoreGroups:
+    groups: list[ScoreGroup]
+    first_submitted: datetime | None  # the counted attempts' span (naive UTC)
+    last_submitted: datetime | None
+
+
+# Scores are fractions of float points (partial credit): two scores this close are the same.
+_SAME = 1e-9
+
+
+_group_order = attrgetter("job_type", "age_band", "gender", "organisation_kind")
+
+
+@dataclass(frozen=True)
+class AnswerValueCount:
+    question_id: int
+    phase: str
+    value: Any  # as stored: "a" (single), {"1": true, …} (truefalse)
+    n: int  # learners who gave exactly this answer (first attempt per phase)
 
 
 def _bank_ids(session: Session, slug: str | None) -> list[int]:
-    bank = session.scalar(select(QuizBank).where(QuizBank.slug == slug)) if slug else None
+    bank = bank_of(session, slug)
     return list(bank.question_ids) if bank else []
-
-
-# The columns counted_attempts() reads, one row per learner and phase (SQLAlchemy rows, used as
-# they come: building 40,000 objects of our own would cost more than the counting).
-CountedAttempt = Row[
-    tuple[
-        int,  # member_id
-        str,  # phase
-        str | None,  # result_layout
-        str | None,  # result_codes
-        float | None,  # score
-        int | None,  # max_score
-        str | None,  # submitted_at, as ISO text (naive UTC)
-        str,  # job_type
-        str,  # age_band
-        str,  # gender
-        str,  # organisation_kind
-    ]
-]
 
 
 _member_of = itemgetter(0)
@@ -266,18 +222,37 @@ class CountedAttempts:
                 )
             )
         }
-        # Rows per question key, in the order of the post-quiz (falling back to the pre-quiz).
-        # A key's current versions in either bank count for it, in either phase.
+        questions = self._question_stats([rows[qid] for qid in ids["post"] + ids["pre"]])
+        phases: dict[int, int] = defaultdict(int)
+        for row in self.rows:
+            phases[row.member_id] |= 1 if row.phase == "pre" else 2
+        topics = [
+            TopicStats(topic=t, label=label, questions=[q for q in questions if q.topic == t])
+            for t, label in TOPICS.items()
+            if any(q.topic == t for q in questions)
+        ]
+        return CourseStats(
+            learners_pre=sum(p & 1 for p in phases.values()),
+            learners_post=sum(p >> 1 for p in phases.values()),
+            learners_paired=sum(p == 3 for p in phases.values()),
+            questions=questions,
+            topics=topics,
+            likert=self._likert_stats([rows[qid] for qid in survey_ids]),
+        )
+
+    def _question_stats(self, banked: list[QuizQuestion]) -> list[QuestionStats]:
+        """Right rates before and after, and the paired table, per question key of the scored
+        questions, in the order of the post-quiz (falling back to the pre-quiz). A key's current
+        versions in either bank count for it, in either phase."""
         by_key: dict[str, QuestionStats] = {}
         versions: dict[str, list[int]] = defaultdict(list)
-        for qid in ids["post"] + ids["pre"]:
-            q = rows[qid]
+        for q in banked:
             if q.type == "likert":
                 continue
             if q.key not in by_key:
                 by_key[q.key] = QuestionStats(key=q.key, topic=q.topic, text=q.body["text"])
-            if qid not in versions[q.key]:
-                versions[q.key].append(qid)
+            if q.id not in versions[q.key]:
+                versions[q.key].append(q.id)
         for key, stats in by_key.items():
             pre_members, pre_codes = self.answers("pre", versions[key])
             post_members, post_codes = self.answers("post", versions[key])
@@ -296,37 +271,22 @@ class CountedAttempts:
                 lost=int(cells[2]),
                 neither=int(cells[0]),
             )
+        return list(by_key.values())
 
+    def _likert_stats(self, survey: list[QuizQuestion]) -> list[LikertStats]:
+        """How many learners chose each point of the scale, per survey item and phase."""
         likert: list[LikertStats] = []
-        for qid in survey_ids:
-            q = rows[qid]
+        for q in survey:
             if q.type != "likert":
                 continue
             labels = LIKERT_SCALES[q.body["scale"]]
             item = LikertStats(q.key, q.body["text"], labels, [0] * 5, [0] * 5)
             for phase in ("pre", "post"):
-                _, packed = self.answers(phase, [qid])
+                _, packed = self.answers(phase, [q.id])
                 values = np.bincount(packed >> 1, minlength=6)
                 getattr(item, phase)[:] = [int(n) for n in values[1:6]]
             likert.append(item)
-
-        phases: dict[int, int] = defaultdict(int)
-        for row in self.rows:
-            phases[row.member_id] |= 1 if row.phase == "pre" else 2
-        questions = list(by_key.values())
-        topics = [
-            TopicStats(topic=t, label=label, questions=[q for q in questions if q.topic == t])
-            for t, label in TOPICS.items()
-            if any(q.topic == t for q in questions)
-        ]
-        return CourseStats(
-            learners_pre=sum(p & 1 for p in phases.values()),
-            learners_post=sum(p >> 1 for p in phases.values()),
-            learners_paired=sum(p == 3 for p in phases.values()),
-            questions=questions,
-            topics=topics,
-            likert=likert,
-        )
+        return likert
 
     # -- paired scores per attribute combination -----------------------------------------------
 
@@ -402,84 +362,6 @@ def paused_gc() -> Iterator[None]:
 def counted_attempts(
     session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
 ) -> CountedAttempts:
-    """Each learner's first submitted attempt per phase under the filters, with their
-    attributes: the one query behind the report. The first attempt is picked here rather than
-    with GROUP BY in SQL, which cost as much again as reading the rows."""
-    stmt = _submitted_attempts(network_id, course.id, filters or StatsFilter())
-    # Core rows straight from the connection: the ORM's result processing would double the cost.
-    first: dict[tuple[int, str], CountedAttempt] = {}
-    for row in session.connection().execute(stmt):
-        first.setdefault((row[0], row[1]), row)
-    return CountedAttempts(list(first.values()))
-
-
-def course_statistics(
-    session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
-) -> CourseStats:
-    counted = counted_attempts(session, network_id=network_id, course=course, filters=filters)
-    return counted.statistics(session, course)
-
-
-# --- The before/after report (secretariat): paired scores per person, answer distributions -----
-
-
-@dataclass
-class ScoreGroup:
-    """The learners who share one combination of attributes: how many answered before, after,
-    and both (paired), and the paired learners' scores (as sums of 0..1 fractions, so groups can
-    be added up into any breakdown in Python without another query)."""
-
-    job_type: str
-    age_band: str
-    gender: str
-    organisation_kind: str
-    pre_n: int = 0
-    post_n: int = 0
-    paired_n: int = 0
-    pre_sum: float = 0.0
-    post_sum: float = 0.0
-    improved: int = 0
-    same: int = 0
-    worse: int = 0
-
-
-@dataclass
-class ScoreGroups:
-    groups: list[ScoreGroup]
-    first_submitted: datetime | None  # the counted attempts' span (naive UTC)
-    last_submitted: datetime | None
-
-
-# Scores are fractions of float points (partial credit): two scores this close are the same.
-_SAME = 1e-9
-
-
-def _group_order(group: ScoreGroup) -> tuple[str, str, str, str]:
-    return (group.job_type, group.age_band, group.gender, group.organisation_kind)
-
-
-def paired_scores(
-    session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
-) -> ScoreGroups:
-    counted = counted_attempts(session, network_id=network_id, course=course, filters=filters)
-    return counted.score_groups()
-
-
-@dataclass(frozen=True)
-class AnswerValueCount:
-    question_id: int
-    phase: str
-    value: Any  # as stored: "a" (single), {"1": true, …} (truefalse)
-    n: int  # learners who gave exactly this answer (first attempt per phase)
-
-
-def answer_value_counts(
-    session: Session,
-    *,
-    network_id: int,
-    course: Course,
-    question_ids: list[int],
-    filters: StatsFilter | None = None,
-) -> list[AnswerValueCount]:
-    counted = counted_attempts(session, network_id=network_id, course=course, filters=filters)
-    return counted.value_counts(session, question_ids)
+    """The attempts the report counts (stats_query.first_attempts), ready to be counted."""
+    rows = first_attempts(session, network_id=network_id, course=course, filters=filters)
+    return CountedAttempts(rows)
