@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,9 @@ def check_course(course_dir: Path, quizzes_root: Path | None = None) -> list[Pro
     return sorted(problems)
 
 
+Report = Callable[..., None]  # problem(key, message, line=None): a problem in course.yaml
+
+
 def _read_course(
     course_dir: Path, quizzes_root: Path | None, problems: list[Problem]
 ) -> CourseFile | None:
@@ -100,73 +104,23 @@ def _read_course(
     def problem(key: str | None, message: str, line: int | None = None) -> None:
         problems.append(Problem(shown, line or key_lines.get(key or "", 1), message))
 
-    for key in data:
-        if key not in COURSE_KEYS:
-            allowed = "、".join(sorted(COURSE_KEYS))
-            problem(key, f"知らないキー「{key}」です（使えるキー: {allowed}）")
-    for key in REQUIRED_COURSE_KEYS:
-        if key not in data:
-            problem(None, f"「{key}」がありません")
-
     slug = course_dir.name
     if not SLUG.match(slug):
         problem(None, f"フォルダ名「{slug}」は半角英小文字・数字・ハイフンにしてください")
-    title = data.get("title")
-    if "title" in data and (not isinstance(title, str) or not title.strip()):
-        problem("title", "title は空でない文字列にしてください")
-    summary = data.get("summary", "")
-    if not isinstance(summary, str):
-        problem("summary", "summary は文字列にしてください")
-    pass_mark = data.get("pass_mark")
-    if "pass_mark" in data and not _int_between(pass_mark, 0, 100):
-        problem("pass_mark", "pass_mark は 0〜100 の整数（正答率の%）にしてください")
-    months = data.get("certificate_months")
-    if "certificate_months" in data and not _int_between(months, 1, 120):
-        problem("certificate_months", "certificate_months は 1〜120 の整数（月数）にしてください")
-    for key in ("pre_quiz", "post_quiz", "survey"):
-        _check_quiz_reference(data, key, quizzes_root, problem)
-
+    _check_course_settings(data, quizzes_root, problem)
     modules: list[ModuleFile] = []
-    listed = data.get("modules")
     if "modules" in data:
-        if not isinstance(listed, list) or not listed:
-            problem("modules", "modules にはモジュールのファイル名を1つ以上、順番に並べてください")
-            listed = []
-        seen: set[str] = set()
-        for index, entry in enumerate(listed):
-            lines = item_lines.get("modules", [])
-            line = lines[index] if index < len(lines) else key_lines.get("modules", 1)
-            if not isinstance(entry, str) or not MODULE_FILE.match(entry):
-                problem(
-                    None,
-                    f"モジュール「{entry}」は「01-name.md」の形のファイル名にしてください",
-                    line,
-                )
-                continue
-            if entry in seen:
-                problem(None, f"モジュール「{entry}」が2回あります", line)
-                continue
-            seen.add(entry)
-            module_path = course_dir / entry
-            if not module_path.is_file():
-                problem(None, f"モジュールのファイル「{entry}」がありません", line)
-                continue
-            module = _read_module(module_path, problems)
-            if module is not None:
-                modules.append(module)
-        for extra in sorted(course_dir.glob("*.md")):
-            if extra.name not in seen and extra.name.lower() != "readme.md":
-                problems.append(
-                    Problem(
-                        display_path(extra),
-                        1,
-                        "course.yaml の modules に載っていないため使われません",
-                        warning=True,
-                    )
-                )
-
+        lines = item_lines.get("modules", [])
+        list_line = key_lines.get("modules", 1)
+        modules = _read_listed_modules(
+            course_dir, data["modules"], lines, list_line, problem, problems
+        )
     if any(not p.warning for p in problems):
         return None
+    title, summary = data["title"], data.get("summary", "")
+    pass_mark, months = data["pass_mark"], data["certificate_months"]
+    # What _check_course_settings made sure of, since no problem was found.
+    assert isinstance(title, str) and isinstance(pass_mark, int) and isinstance(months, int)
     return CourseFile(
         slug=slug,
         title=title.strip(),
@@ -175,17 +129,85 @@ def _read_course(
         pre_quiz=data.get("pre_quiz"),
         post_quiz=data.get("post_quiz"),
         survey=data.get("survey"),
-        pass_mark=int(pass_mark),
-        certificate_months=int(months),
+        pass_mark=pass_mark,
+        certificate_months=months,
         source_hash=hashlib.sha256(text.encode()).hexdigest(),
     )
+
+
+def _check_course_settings(data: dict, quizzes_root: Path | None, problem: Report) -> None:
+    """Every key of course.yaml but the module list: known keys, required ones, and values."""
+    for key in data:
+        if key not in COURSE_KEYS:
+            allowed = "、".join(sorted(COURSE_KEYS))
+            problem(key, f"知らないキー「{key}」です（使えるキー: {allowed}）")
+    for key in REQUIRED_COURSE_KEYS:
+        if key not in data:
+            problem(None, f"「{key}」がありません")
+    title = data.get("title")
+    if "title" in data and (not isinstance(title, str) or not title.strip()):
+        problem("title", "title は空でない文字列にしてください")
+    if not isinstance(data.get("summary", ""), str):
+        problem("summary", "summary は文字列にしてください")
+    if "pass_mark" in data and not _int_between(data["pass_mark"], 0, 100):
+        problem("pass_mark", "pass_mark は 0〜100 の整数（正答率の%）にしてください")
+    if "certificate_months" in data and not _int_between(data["certificate_months"], 1, 120):
+        problem("certificate_months", "certificate_months は 1〜120 の整数（月数）にしてください")
+    for key in ("pre_quiz", "post_quiz", "survey"):
+        _check_quiz_reference(data, key, quizzes_root, problem)
+
+
+def _read_listed_modules(
+    course_dir: Path,
+    listed: object,
+    lines: list[int],
+    list_line: int,
+    problem: Report,
+    problems: list[Problem],
+) -> list[ModuleFile]:
+    """The modules course.yaml lists, in its order; each entry's problems point at its line
+    (`lines`, or the list's own line for an entry without one). A Markdown file in the folder
+    that is not listed is a warning: it would silently not be shown."""
+    if not isinstance(listed, list) or not listed:
+        problem("modules", "modules にはモジュールのファイル名を1つ以上、順番に並べてください")
+        listed = []
+    modules: list[ModuleFile] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(listed):
+        line = lines[index] if index < len(lines) else list_line
+        if not isinstance(entry, str) or not MODULE_FILE.match(entry):
+            message = f"モジュール「{entry}」は「01-name.md」の形のファイル名にしてください"
+            problem(None, message, line)
+            continue
+        if entry in seen:
+            problem(None, f"モジュール「{entry}」が2回あります", line)
+            continue
+        seen.add(entry)
+        module_path = course_dir / entry
+        if not module_path.is_file():
+            problem(None, f"モジュールのファイル「{entry}」がありません", line)
+            continue
+        module = _read_module(module_path, problems)
+        if module is not None:
+            modules.append(module)
+    for extra in sorted(course_dir.glob("*.md")):
+        if extra.name not in seen and extra.name.lower() != "readme.md":
+            problems.append(
+                Problem(
+                    display_path(extra),
+                    1,
+                    "course.yaml の modules に載っていないため使われません",
+                    warning=True,
+                )
+            )
+    return modules
 
 
 def _int_between(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _check_quiz_reference(data: dict, key: str, quizzes_root: Path | None, problem) -> None:
+def _check_quiz_reference(data: dict, key: str, quizzes_root: Path | None, problem: Report) -> None:
     if key not in data:
         return
     value = data[key]
@@ -193,14 +215,6 @@ def _check_quiz_reference(data: dict, key: str, quizzes_root: Path | None, probl
         problem(key, f"{key} は問題集のID（quizzes/<ID>.yaml の <ID>）にしてください")
     elif quizzes_root is not None and not (quizzes_root / f"{value}.yaml").is_file():
         problem(key, f"{key} の問題集「{value}」がありません（{quizzes_root.name}/{value}.yaml）")
-
-
-def read_module(path: Path) -> ModuleFile:
-    problems: list[Problem] = []
-    module = _read_module(path, problems)
-    if module is None or any(not p.warning for p in problems):
-        raise ContentError(sorted(problems))
-    return module
 
 
 def check_module(path: Path) -> list[Problem]:
@@ -229,7 +243,21 @@ def _read_module(path: Path, problems: list[Problem]) -> ModuleFile | None:
     except StopIteration:
         problems.append(Problem(shown, 1, "前書きの終わり「---」がありません"))
         return None
-    front_text = "\n".join(lines[1:end])
+    front = _read_front_matter(shown, "\n".join(lines[1:end]), problems)
+    if front is None:
+        return None
+    body_start = end + 1  # 0-based index of the first body line
+    body_lines = lines[body_start:]
+    for offset, line in enumerate(body_lines):
+        problems.extend(_body_line_problems(shown, body_start + offset + 1, line))
+    if any(not p.warning for p in problems[before:]):
+        return None
+    return _module(path, front, body_lines, raw)
+
+
+def _read_front_matter(shown: str, front_text: str, problems: list[Problem]) -> dict | None:
+    """The module's front matter (title, minutes), its problems counted from the file's first
+    line; None if it is not YAML at all."""
     try:
         front, key_lines, _ = load_mapping(front_text)
     except YamlProblem as error:
@@ -248,48 +276,43 @@ def _read_module(path: Path, problems: list[Problem]) -> ModuleFile | None:
             "title" if "title" in front else None,
             "前書きに title（モジュールの題名）を書いてください",
         )
-    minutes = front.get("minutes")
-    if not _int_between(minutes, 1, 60):
+    if not _int_between(front.get("minutes"), 1, 60):
         problem(
             "minutes" if "minutes" in front else None,
             "前書きに minutes（読む時間の目安・1〜60の整数）を書いてください",
         )
+    return front
 
-    body_start = end + 1  # 0-based index of the first body line
-    body_lines = lines[body_start:]
-    for offset, line in enumerate(body_lines):
-        number = body_start + offset + 1
-        for name in placeholders.unknown_names(line):
-            known = "、".join(sorted(placeholders.NAMES))
-            problems.append(
-                Problem(
-                    shown,
-                    number,
-                    f"知らない差し込み項目「{{{{ {name} }}}}」です（使える項目: {known}）",
-                )
+
+def _body_line_problems(shown: str, number: int, line: str) -> list[Problem]:
+    """One line of a module's Markdown: unknown placeholders and callouts are errors; a level-1
+    heading is a warning (the page's title is the only one)."""
+    found = []
+    for name in placeholders.unknown_names(line):
+        known = "、".join(sorted(placeholders.NAMES))
+        found.append(
+            Problem(
+                shown,
+                number,
+                f"知らない差し込み項目「{{{{ {name} }}}}」です（使える項目: {known}）",
             )
-        callout = CALLOUT.match(line)
-        kind = callout.group(1).strip() if callout else ""
-        if callout and kind not in KNOWN_CALLOUTS:
-            problems.append(
-                Problem(
-                    shown,
-                    number,
-                    f"囲み「!!! {kind}」は使えません（!!! 注意 か !!! ポイント）",
-                )
+        )
+    callout = CALLOUT.match(line)
+    kind = callout.group(1).strip() if callout else ""
+    if callout and kind not in KNOWN_CALLOUTS:
+        found.append(
+            Problem(shown, number, f"囲み「!!! {kind}」は使えません（!!! 注意 か !!! ポイント）")
+        )
+    if line.startswith("# "):
+        found.append(
+            Problem(
+                shown,
+                number,
+                "見出しは ## から使ってください（# はページの題名に使われます）",
+                warning=True,
             )
-        if line.startswith("# "):
-            problems.append(
-                Problem(
-                    shown,
-                    number,
-                    "見出しは ## から使ってください（# はページの題名に使われます）",
-                    warning=True,
-                )
-            )
-    if any(not p.warning for p in problems[before:]):
-        return None
-    return _module(path, front, body_lines, raw)
+        )
+    return found
 
 
 def _module(path: Path, front: dict, body_lines: list[str], raw: bytes) -> ModuleFile:
