@@ -9,7 +9,6 @@ accepts. Only what people see is asserted; axe-core checks every page (tests/e2e
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -17,10 +16,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.axe import Finding, check_page
-from tests.e2e.conftest import LiveServer, Seeded
-from trainer.accounts.models import Network, NetworkRole, Role, User
+from tests.e2e.conftest import Pages
+from tests.e2e.driver.actions import fill_sign_in, sign_in
+from tests.e2e.driver.seed import Seeded, new_staff
+from tests.live_server import LiveServer
+from trainer.accounts.models import Network, Role
 from trainer.extensions import db
-from trainer.security import hash_password
 
 
 @dataclass
@@ -35,27 +36,16 @@ class Office:
 @pytest.fixture
 def office(live_server: LiveServer, seed_network) -> Office:
     room = seed_network()
-    password = "e2e-" + secrets.token_urlsafe(12)
-    email = f"secretariat-{uuid.uuid4().hex[:10]}@example.jp"
-    other_password = "e2e-" + secrets.token_urlsafe(12)
-    other_email = f"elsewhere-{uuid.uuid4().hex[:10]}@example.jp"
     with live_server.app_context():
         other = Network(
             name="となり町見守りネットワーク", prefecture="さくら県", municipality="となり町"
         )
         db.session.add(other)
-        db.session.flush()
-        for mail, name, secret, network_id in (
-            (email, "事務局 一子", password, room.network_id),
-            (other_email, "隣町 二郎", other_password, other.id),
-        ):
-            user = User(email=mail, name=name, password_hash=hash_password(secret))
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(
-                NetworkRole(user_id=user.id, network_id=network_id, role=Role.SECRETARIAT.value)
-            )
         db.session.commit()
+        email, password = new_staff(room.network_id, "事務局 一子", Role.SECRETARIAT, "secretariat")
+        other_email, other_password = new_staff(
+            other.id, "隣町 二郎", Role.SECRETARIAT, "elsewhere"
+        )
     return Office(room, email, password, other_email, other_password)
 
 
@@ -75,7 +65,7 @@ def invite(page: Page, email: str, name: str) -> str:
 
 
 def test_the_secretariat_invites_a_new_person_and_someone_with_an_account(
-    live_server: LiveServer, office: Office, pages, screenshot
+    live_server: LiveServer, office: Office, pages: Pages, screenshot
 ) -> None:
     room = office.room
     findings: list[Finding] = []
@@ -84,10 +74,7 @@ def test_the_secretariat_invites_a_new_person_and_someone_with_an_account(
         findings.extend(check_page(page, label))
 
     desk = pages.desktop("secretariat")
-    desk.goto(live_server.url("/login"))
-    desk.get_by_label("メールアドレス").fill(office.email)
-    desk.get_by_label("パスワード").fill(office.password)
-    desk.get_by_role("button", name="ログイン").click()
+    sign_in(desk, live_server.base_url, office.email, office.password)
     expect(desk.get_by_text("事務局 一子（事務局）")).to_be_visible()
 
     # A new person: the link page, then the person's phone.
@@ -124,9 +111,7 @@ def test_the_secretariat_invites_a_new_person_and_someone_with_an_account(
     expect(phone.get_by_text("管理者にパスワード再設定用リンクの発行を依頼")).to_be_visible()
     check(phone, "invitation: sign in first")
     phone.get_by_role("link", name="ログインする").click()
-    phone.get_by_label("メールアドレス").fill(office.elsewhere_email)
-    phone.get_by_label("パスワード").fill(office.elsewhere_password)
-    phone.get_by_role("button", name="ログイン").click()
+    fill_sign_in(phone, office.elsewhere_email, office.elsewhere_password)
     # Back on the invitation, as that account.
     expect(phone.get_by_text("隣町 二郎さん")).to_be_visible()
     check(phone, "invitation: accept")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,8 +21,13 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-from tests.e2e.axe import AXE_JS, check_page
-from tests.e2e.conftest import TIMEOUT_MS, LiveServer, Seeded
+from tests.e2e.axe import check_page, with_axe
+from tests.e2e.conftest import Pages
+from tests.e2e.driver.browser import device
+from tests.e2e.driver.files import read_qr
+from tests.e2e.driver.quiz import COURSE_SLUG, ROOT, question_of
+from tests.e2e.driver.seed import Seeded
+from tests.live_server import LiveServer
 from tests.quizzes.helpers import take
 from tests.tools import need
 from trainer.accounts.models import Member, Network, User
@@ -36,8 +41,6 @@ from trainer.learning import service as learning
 from trainer.quizzes.models import QuizQuestion
 from trainer.timeutil import today_jst
 
-ROOT = Path(__file__).resolve().parents[2]
-COURSE_SLUG = "mimamori-basic"
 COURSE: CourseFile = load_course(ROOT / "courses" / COURSE_SLUG)
 PRE = load_bank(ROOT / "quizzes" / "basic-pre.yaml").questions
 POST = load_bank(ROOT / "quizzes" / "basic-post.yaml").questions
@@ -69,13 +72,10 @@ LOCAL_FACTS = {
 # A 180 × 370 viewport at device scale factor 2 is exactly that, and its screenshots are the
 # phone's 360 pixels wide. (CSS `zoom` on the root would leave media queries and vw at 360 px
 # and change what getComputedStyle reports, which no browser zoom does.)
-ZOOM_200 = {
-    "viewport": {"width": 180, "height": 370},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
+ZOOM_200 = device(180, 370, 2)
 MIN_TEXT_PX = 16  # the main text at 100 % (CSS px are the same at any zoom)
+
+Shoot = Callable[..., None]  # (page, name[, width]): a picture for people, never compared
 
 
 @dataclass
@@ -105,29 +105,6 @@ def learner(live_server: LiveServer, seed_network) -> Learner:
         return Learner(room, live_server.url(f"/m/{member.link_token}"), network.local_facts())
 
 
-# --- devices -------------------------------------------------------------------------------------
-
-
-def with_axe(page: Page) -> Page:
-    """axe-core put into every document of this device before the page's own scripts, through
-    the DevTools protocol as check_page() does (the app's CSP does not apply to it), so that
-    check_page() finds it and does not send its 650 kB again on each page: 0.15 s a page."""
-    if AXE_JS.exists():
-        page.context.add_init_script(path=str(AXE_JS))
-    return page
-
-
-def zoomed_phone(pages, who: str) -> Page:
-    """A 360-px phone at 200 % zoom (see ZOOM_200), closed with the test's other devices."""
-    context = pages.browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", **ZOOM_200)
-    pages.contexts.append(context)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    pages.watch(page, who)
-    return with_axe(page)
-
-
 # --- what every page shows ------------------------------------------------------------------------
 
 
@@ -149,17 +126,6 @@ def percent(right: float, total: int) -> str:
 
 
 # --- answering a question page with the pointer (journey 1) ---------------------------------------
-
-
-def question_on(page: Page, learner: Learner, bank: tuple[Question, ...]) -> Question:
-    """The question on this page, found by its text in the quiz files."""
-    form = page.locator("form.quiz-form")
-    shown = " ".join(
-        form.locator("p.question-text, fieldset.choices > legend").first.inner_text().split()
-    )
-    found = [q for q in bank if shown.startswith(learner.shown(q.text))]
-    assert len(found) == 1, f"{shown[:60]!r} matched {len(found)} questions"
-    return found[0]
 
 
 def answer(page: Page, learner: Learner, question: Question, *, right: bool, likert: int) -> None:
@@ -190,13 +156,14 @@ def take_quiz(
     bank: tuple[Question, ...],
     right: frozenset[str],
     likert: int,
-    shoot,
+    shoot: Shoot,
 ) -> None:
-    """From the first question page to the review page, one question per page."""
+    """From the first question page to the review page, one question per page. The question is
+    found by its text with the network's own facts filled in, as the learner reads it."""
     for n in range(1, QUESTIONS_PER_QUIZ + 1):
         title(page, f"{phase} 問{n}")
         expect(page.locator("p.where")).to_have_text(f"問{n} / {QUESTIONS_PER_QUIZ}")
-        question = question_on(page, learner, bank + SURVEY)
+        question = question_of(page.locator("form.quiz-form"), bank + SURVEY, learner.shown)
         check_page(page, f"learner {phase} 問{n} ({question.type})")
         answer(page, learner, question, right=question.id in right, likert=likert)
         if n == 1:
@@ -224,28 +191,48 @@ def qr_target(page: Page, tmp: Path) -> str | None:
     None on a laptop without zbar; CI installs it (.ci/run), so there it must be found."""
     if shutil.which("zbarimg") is None and not os.environ.get("CI"):
         return None
-    zbar = need("zbarimg")
-    picture = tmp / "certificate-qr.png"
-    page.locator(".check svg").screenshot(path=str(picture))
-    done = subprocess.run(
-        [zbar, "--raw", "-q", str(picture)], capture_output=True, text=True, timeout=30
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    need("zbarimg")
+    scanned = read_qr(page.locator(".check svg"), tmp / "certificate-qr.png")
+    assert scanned is not None, "zbarimg found no QR code on the certificate"
+    return scanned
 
 
 # --- journey 1: a learner on their phone, from the personal link to the certificate ---------------
 
 
 def test_a_learner_from_the_personal_link_to_a_valid_certificate(
-    live_server: LiveServer, learner: Learner, pages, screenshot, tmp_path: Path
+    live_server: LiveServer, learner: Learner, pages: Pages, screenshot, tmp_path: Path
 ) -> None:
     phone = with_axe(pages.phone("learner"))
 
     def shoot(page: Page, name: str, width: int = 360) -> None:
         screenshot(page, f"learner-{name}-{width}")
 
-    # The personal link signs them in: their name, their network, the course not started.
+    opens_the_personal_link(phone, learner, shoot)
+    takes_the_pre_quiz(phone, learner, shoot)
+    reads_the_modules(phone, shoot)
+    passes_the_post_quiz(phone, learner, shoot)
+    issued = today_jst()
+    valid_until = valid_until_for(issued, COURSE.certificate_months)
+    verify_url = opens_the_certificate(phone, learner, issued, valid_until, shoot)
+    assert re.fullmatch(re.escape(live_server.url("/verify/")) + r"[\w-]{22}", verify_url)
+    scanned = qr_target(phone, tmp_path)
+    assert scanned in (None, verify_url), f"the QR code reads {scanned!r}"
+
+    for device_, width in ((pages.phone("verifier"), 360), (pages.desktop("verifier"), 1280)):
+        with_axe(device_).goto(verify_url)
+        sees_a_valid_certificate(device_, learner, issued, valid_until)
+        check_page(device_, f"verify {width}")
+        shoot(device_, "verify", width)
+
+    back_on_the_phone(phone)
+    at_the_office_pc(
+        with_axe(pages.desktop("learner at a PC")), learner, issued, valid_until, shoot
+    )
+
+
+def opens_the_personal_link(phone: Page, learner: Learner, shoot: Shoot) -> None:
+    """The personal link signs them in: their name, their network, the course not started."""
     phone.goto(learner.link)
     title(phone, f"{learner.name}さんのページ")
     expect(phone.locator(".site-header .who")).to_have_text(f"{learner.name}さん")
@@ -265,7 +252,9 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     expect(phone.get_by_text("すべてのモジュールを読むと受けられます。")).to_be_visible()
     check_page(phone, "learner course (new)")
 
-    # 事前テスト: three questions about themselves first (only once), then 21 pages.
+
+def takes_the_pre_quiz(phone: Page, learner: Learner, shoot: Shoot) -> None:
+    """事前テスト: three questions about themselves first (only once), then 21 pages."""
     phone.get_by_role("link", name="事前テストへ").click()
     title(phone, f"事前テスト（{COURSE.title}）")
     check_page(phone, "learner pre-quiz attributes")
@@ -286,7 +275,10 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     check_page(phone, "learner pre-quiz result")
     shoot(phone, "pre-result")
 
-    # The modules in order: 「次へ →」 and 「← 前へ」 only move; 「読みました」 marks and moves on.
+
+def reads_the_modules(phone: Page, shoot: Shoot) -> None:
+    """The modules in order: 「次へ →」 and 「← 前へ」 only move; 「読みました」 marks and moves
+    on."""
     phone.get_by_role("link", name="研修を読む").click()
     title(phone, COURSE.title)
     expect(status_badge(phone)).to_have_text("事前テスト済")
@@ -308,12 +300,9 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
             expect(phone.locator("p.where .badge")).to_have_count(0)
         if n == 2:
             # Their own consumer centre, from 地域の窓口, in the module's table.
-            expect(phone.locator(".module-body")).to_contain_text(
-                LOCAL_FACTS["consumer_centre_name"]
-            )
-            expect(phone.locator(".module-body")).to_contain_text(
-                LOCAL_FACTS["consumer_centre_phone"]
-            )
+            body = phone.locator(".module-body")
+            expect(body).to_contain_text(LOCAL_FACTS["consumer_centre_name"])
+            expect(body).to_contain_text(LOCAL_FACTS["consumer_centre_phone"])
             shoot(phone, "module")
         last = n == len(COURSE.modules)
         phone.get_by_role(
@@ -327,7 +316,9 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     expect(phone.locator(".module-list .badge")).to_have_text(["読了"] * len(COURSE.modules))
     check_page(phone, "learner course (all read)")
 
-    # 事後テスト, every answer right: passed, with before vs after per topic.
+
+def passes_the_post_quiz(phone: Page, learner: Learner, shoot: Shoot) -> None:
+    """事後テスト, every answer right: passed, with before vs after per topic."""
     phone.get_by_role("link", name="事後テストへ").click()
     title(phone, f"事後テスト（{COURSE.title}）")
     check_page(phone, "learner post-quiz start")
@@ -348,9 +339,12 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     check_page(phone, "learner post-quiz result")
     shoot(phone, "post-result")
 
-    # The certificate, then its public check as anyone who scans the QR code sees it.
-    issued = today_jst()
-    valid_until = valid_until_for(issued, COURSE.certificate_months)
+
+def opens_the_certificate(
+    phone: Page, learner: Learner, issued: date, valid_until: date, shoot: Shoot
+) -> str:
+    """The certificate sheet; returns the /verify address printed under its QR code, which
+    anyone who scans the code opens."""
     phone.get_by_role("link", name="修了証を開く（第00001号）").click()
     sheet = phone.locator("main.sheet")
     expect(sheet.get_by_role("heading", level=1)).to_have_text("修了証")
@@ -364,18 +358,11 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     expect(sheet.locator(".dates")).to_contain_text(f"有効期限{jdate(valid_until)}まで")
     check_page(phone, "learner certificate")
     shoot(phone, "certificate")
-    verify_url = sheet.locator(".check .url").inner_text().strip()
-    assert re.fullmatch(re.escape(live_server.url("/verify/")) + r"[\w-]{22}", verify_url)
-    scanned = qr_target(phone, tmp_path)
-    assert scanned in (None, verify_url), f"the QR code reads {scanned!r}"
+    return sheet.locator(".check .url").inner_text().strip()
 
-    for device, width in ((pages.phone("verifier"), 360), (pages.desktop("verifier"), 1280)):
-        with_axe(device).goto(verify_url)
-        sees_a_valid_certificate(device, learner, issued, valid_until)
-        check_page(device, f"verify {width}")
-        shoot(device, "verify", width)
 
-    # Back on the learner's phone: their certificates, and the course is 修了.
+def back_on_the_phone(phone: Page) -> None:
+    """Back on the learner's phone: their certificates, and the course is 修了."""
     phone.get_by_role("link", name="← 戻る").click()
     title(phone, "修了証")
     expect(phone.locator(".course-list .status-line")).to_contain_text("有効")
@@ -386,8 +373,12 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     expect(phone.locator(".course-list .badge")).to_have_text("修了")
     check_page(phone, "learner home (done)")
 
-    # The same link on the office PC (1280 px): the course 修了, the certificate list, the sheet.
-    desk = with_axe(pages.desktop("learner at a PC"))
+
+def at_the_office_pc(
+    desk: Page, learner: Learner, issued: date, valid_until: date, shoot: Shoot
+) -> None:
+    """The same link on the office PC (1280 px): the course 修了, the certificate list, the
+    sheet."""
     desk.goto(learner.link)
     title(desk, f"{learner.name}さんのページ")
     expect(desk.locator(".course-list .badge")).to_have_text("修了")
@@ -576,17 +567,40 @@ def answer_by_keyboard(page: Page, focus: FocusCheck) -> Chosen:
     return chosen
 
 
-def test_the_pre_quiz_with_the_keyboard_alone(learner: Learner, pages, screenshot) -> None:
+def test_the_pre_quiz_with_the_keyboard_alone(learner: Learner, pages: Pages, screenshot) -> None:
     """From the personal link on an office PC to the pre-quiz's result with the keyboard only
     (Tab, Shift+Tab, Space, arrows, Enter): every control reachable, its focus visible, and the
     answers chosen with keys are the ones saved."""
     page = with_axe(pages.desktop("keyboard"))
     focus = FocusCheck()
+    keys_to_the_pre_quiz(page, learner, focus)
+    answers_attributes_by_keyboard(page, focus)
+
+    answers: dict[int, Chosen] = {}
+    for n in range(1, QUESTIONS_PER_QUIZ + 1):
+        title(page, f"事前テスト 問{n}")
+        check_page(page, f"keyboard 問{n}")
+        answers[n] = answer_by_keyboard(page, focus)
+        if n == 1:
+            screenshot(page, "learner-keyboard-question-1280")  # the focus outline in the picture
+        last = n == QUESTIONS_PER_QUIZ
+        tab_to(page, name="答えて確認へ" if last else "答えて次へ")
+        press(page, "Enter")
+    assert set(focus.seen) >= {"single", "multi", "truefalse", "likert", "link", "button"}, (
+        focus.seen
+    )
+
+    reviews_and_submits_by_keyboard(page, answers[QUESTIONS_PER_QUIZ])
+    sees_the_answers_chosen_by_keyboard(page, answers)
+    screenshot(page, "learner-keyboard-result-1280")
+
+
+def keys_to_the_pre_quiz(page: Page, learner: Learner, focus: FocusCheck) -> None:
+    """The first Tab shows the skip link; Enter moves on to the page's own content, then to the
+    course and its 事前テストへ."""
     page.goto(learner.link)
     title(page, f"{learner.name}さんのページ")
     check_page(page, "keyboard home")
-
-    # The first Tab shows the skip link; Enter moves on to the page's own content.
     skip = page.get_by_role("link", name="本文へ移動")
     unfocused = rings_of(skip)[0]
     press(page, "Tab")
@@ -601,7 +615,9 @@ def test_the_pre_quiz_with_the_keyboard_alone(learner: Learner, pages, screensho
     tab_to(page, name="事前テストへ")
     press(page, "Enter")
 
-    # 年代, 性別, 職種: one radio group each; ↓ moves through a group and chooses.
+
+def answers_attributes_by_keyboard(page: Page, focus: FocusCheck) -> None:
+    """年代, 性別, 職種: one radio group each; ↓ moves through a group and chooses."""
     title(page, f"事前テスト（{COURSE.title}）")
     check_page(page, "keyboard attributes")
     tab_to(page, name="20代以下")
@@ -628,28 +644,16 @@ def test_the_pre_quiz_with_the_keyboard_alone(learner: Learner, pages, screensho
     tab_to(page, name="事前テストを始める")
     press(page, "Enter")
 
-    answers: dict[int, Chosen] = {}
-    for n in range(1, QUESTIONS_PER_QUIZ + 1):
-        title(page, f"事前テスト 問{n}")
-        check_page(page, f"keyboard 問{n}")
-        answers[n] = answer_by_keyboard(page, focus)
-        if n == 1:
-            screenshot(page, "learner-keyboard-question-1280")  # the focus outline in the picture
-        last = n == QUESTIONS_PER_QUIZ
-        tab_to(page, name="答えて確認へ" if last else "答えて次へ")
-        press(page, "Enter")
-    assert set(focus.seen) >= {"single", "multi", "truefalse", "likert", "link", "button"}, (
-        focus.seen
-    )
 
-    # The review lists every question as answered; back to the last one, the choice is kept.
+def reviews_and_submits_by_keyboard(page: Page, likert: Chosen) -> None:
+    """The review lists every question as answered; back to the last one (`likert`), the choice
+    is kept; then 提出する."""
     title(page, "事前テストの確認")
     expect(page.locator(".review-list .badge")).to_have_text(["回答済み"] * QUESTIONS_PER_QUIZ)
     check_page(page, "keyboard review")
     tab_to(page, selector=".review-list li:last-child a")
     press(page, "Enter")
     title(page, f"事前テスト 問{QUESTIONS_PER_QUIZ}")
-    likert = answers[QUESTIONS_PER_QUIZ]
     expect(page.get_by_role("radio", name=likert.labels[0], exact=True)).to_be_checked()
     check_page(page, "keyboard 問21 again")
     tab_to(page, name="答えて確認へ")
@@ -658,7 +662,9 @@ def test_the_pre_quiz_with_the_keyboard_alone(learner: Learner, pages, screensho
     tab_to(page, name="提出する")
     press(page, "Enter")
 
-    # The result lists the learner's answers: exactly the ones chosen with the keys.
+
+def sees_the_answers_chosen_by_keyboard(page: Page, answers: dict[int, Chosen]) -> None:
+    """The result lists the learner's answers: exactly the ones chosen with the keys."""
     title(page, "事前テストの結果")
     for n, chosen in answers.items():
         if chosen.kind == "likert":
@@ -677,7 +683,6 @@ def test_the_pre_quiz_with_the_keyboard_alone(learner: Learner, pages, screensho
             for line, label in zip(mine.all(), chosen.labels, strict=True):
                 expect(line).to_contain_text(label)
     check_page(page, "keyboard result")
-    screenshot(page, "learner-keyboard-result-1280")
 
 
 # --- journey 3: 200 % zoom on a phone -------------------------------------------------------------
@@ -729,24 +734,10 @@ def reflows(page: Page, label: str, key_texts: list[Locator]) -> None:
 
 
 def test_quiz_module_and_certificate_at_200_percent_zoom(
-    live_server: LiveServer, learner: Learner, pages, screenshot
+    live_server: LiveServer, learner: Learner, pages: Pages, screenshot
 ) -> None:
-    # Through the services: the pre-quiz taken, every module read, the post-quiz answered (all
-    # right) but not yet submitted, so the learner has quiz pages, modules and a result to come.
-    with live_server.app_context():
-        member = db.session.scalar(
-            select(Member).where(Member.network_id == learner.room.network_id)
-        )
-        course = learning.get_course(db.session, COURSE_SLUG)
-        take(member, course, "pre", right=set())
-        attempt = take(member, course, "post", right={q.id for q in POST}, submit=False)
-        kinds = [db.session.get(QuizQuestion, qid).type for qid in attempt.question_ids]
-        attempt_id = attempt.id
-    # One page of each kind; the last question's page leads on to the review.
-    positions = {kind: kinds.index(kind) + 1 for kind in ("truefalse", "single", "multi")}
-    positions["likert"] = len(kinds)
-
-    page = zoomed_phone(pages, "zoomed phone")
+    attempt_id, positions = post_quiz_under_way(live_server, learner)
+    page = with_axe(pages.open("zoomed phone", ZOOM_200))
 
     def shoot(name: str) -> None:
         screenshot(page, f"learner-zoom200-{name}-360")
@@ -759,8 +750,47 @@ def test_quiz_module_and_certificate_at_200_percent_zoom(
     title(page, COURSE.title)
     reflows(page, "course", [page.locator(".lead"), page.locator(".module-list a").first])
     check_page(page, "zoom course")
+    zoomed_modules(page, shoot)
 
-    # Every module, with 「次へ →」: four of them have tables.
+    # One question page of each kind, opened by its address (the learner's own pages; reaching
+    # them by answering would only repeat journey 1).
+    for kind, n in positions.items():
+        page.goto(live_server.url(f"/learn/attempts/{attempt_id}/{n}"))
+        title(page, f"事後テスト 問{n}")
+        form = page.locator("form.quiz-form")
+        question = form.locator("p.question-text, fieldset.choices > legend").first
+        reflows(page, f"問{n} ({kind})", [question, *form.locator("label.choice").all()])
+        check_page(page, f"zoom 問{n} ({kind})")
+        shoot(f"quiz-{kind}")
+    page.get_by_role("button", name="答えて確認へ").click()
+    title(page, "事後テストの確認")
+    reflows(page, "review", [page.locator(".lead"), page.locator(".review-list a").first])
+    check_page(page, "zoom review")
+    page.get_by_role("button", name="提出する").click()
+    zoomed_result_and_certificate(page, shoot)
+
+
+def post_quiz_under_way(live_server: LiveServer, learner: Learner) -> tuple[int, dict[str, int]]:
+    """Through the services: the pre-quiz taken, every module read, the post-quiz answered (all
+    right) but not yet submitted, so the learner has quiz pages, modules and a result to come.
+    Returns the attempt and, per kind of question, the number of one page of that kind (likert:
+    the last question's page, which leads on to the review)."""
+    with live_server.app_context():
+        member = db.session.scalar(
+            select(Member).where(Member.network_id == learner.room.network_id)
+        )
+        course = learning.get_course(db.session, COURSE_SLUG)
+        take(member, course, "pre", right=set())
+        attempt = take(member, course, "post", right={q.id for q in POST}, submit=False)
+        kinds = [db.session.get(QuizQuestion, qid).type for qid in attempt.question_ids]
+        attempt_id = attempt.id
+    positions = {kind: kinds.index(kind) + 1 for kind in ("truefalse", "single", "multi")}
+    positions["likert"] = len(kinds)
+    return attempt_id, positions
+
+
+def zoomed_modules(page: Page, shoot: Callable[[str], None]) -> None:
+    """Every module, with 「次へ →」: four of them have tables."""
     page.get_by_role("link", name=COURSE.modules[0].title).click()
     for n, module in enumerate(COURSE.modules, start=1):
         title(page, module.title)
@@ -779,22 +809,8 @@ def test_quiz_module_and_certificate_at_200_percent_zoom(
         if n < len(COURSE.modules):
             page.get_by_role("link", name="次へ →").click()
 
-    # One question page of each kind, opened by its address (the learner's own pages; reaching
-    # them by answering would only repeat journey 1).
-    for kind, n in positions.items():
-        page.goto(live_server.url(f"/learn/attempts/{attempt_id}/{n}"))
-        title(page, f"事後テスト 問{n}")
-        form = page.locator("form.quiz-form")
-        question = form.locator("p.question-text, fieldset.choices > legend").first
-        reflows(page, f"問{n} ({kind})", [question, *form.locator("label.choice").all()])
-        check_page(page, f"zoom 問{n} ({kind})")
-        shoot(f"quiz-{kind}")
-    page.get_by_role("button", name="答えて確認へ").click()
-    title(page, "事後テストの確認")
-    reflows(page, "review", [page.locator(".lead"), page.locator(".review-list a").first])
-    check_page(page, "zoom review")
-    page.get_by_role("button", name="提出する").click()
 
+def zoomed_result_and_certificate(page: Page, shoot: Callable[[str], None]) -> None:
     title(page, "事後テストの結果")
     expect(page.locator(".verdict")).to_have_text("合格です。研修を修了しました。")
     reflows(page, "result", [page.locator(".verdict"), page.locator("table.compare td").first])

@@ -18,12 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import secrets
-import subprocess
 import unicodedata
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -31,22 +28,23 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from tests.e2e.axe import Finding, check_page
-from tests.e2e.conftest import LiveServer, Seeded
+from tests.e2e.conftest import Pages
+from tests.e2e.driver.actions import card, download, fill_sign_in
+from tests.e2e.driver.files import pdf_text
+from tests.e2e.driver.roster import choose_roster_file, roster_csv
+from tests.e2e.driver.seed import Seeded, new_staff
+from tests.live_server import LiveServer
 from tests.quizzes.helpers import take
 from tests.tools import need
-from trainer.accounts.models import Member, NetworkRole, Role, User
+from trainer.accounts.models import Member, Role
 from trainer.certificates import service as certificates
 from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes.models import QuizQuestion
-from trainer.security import hash_password
 
-HEADER = ("構成団体", "氏名", "ふりがな", "職種", "年代", "加入日")
 NEWSPAPER = "みどり新聞販売所"  # not on the roster yet: its kind cannot be guessed from the name
 NEWSPAPER_KIND = "生協・宅配事業者"  # what the secretariat chooses for it
 REVOKE_REASON = "構成員証を紛失したため（再発行の手続き中）"
-
-Check = Callable[[Page, str], None]  # axe-core on the page as it is now, under a label
 
 
 @dataclass
@@ -65,16 +63,8 @@ def office(live_server: LiveServer, seed_network) -> Office:
     one member (見守 花子) passed through the quiz services, so that 修了 is not zero and there
     is a certificate to print and revoke."""
     room = seed_network()
-    password = "e2e-" + secrets.token_urlsafe(12)
-    email = f"secretariat-{uuid.uuid4().hex[:10]}@example.jp"
     with live_server.app_context():
-        user = User(email=email, name="事務局 一子", password_hash=hash_password(password))
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(
-            NetworkRole(user_id=user.id, network_id=room.network_id, role=Role.SECRETARIAT.value)
-        )
-        db.session.commit()
+        email, password = new_staff(room.network_id, "事務局 一子", Role.SECRETARIAT, "secretariat")
         course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
         member = db.session.scalar(
             select(Member).where(
@@ -88,18 +78,48 @@ def office(live_server: LiveServer, seed_network) -> Office:
     return Office(room=room, email=email, password=password, passer=room.member_name)
 
 
+@dataclass
+class Desk:
+    """The secretariat at work: the office, its devices, the folder for files, and the
+    accessibility checks made so far."""
+
+    live: LiveServer
+    office: Office
+    pages: Pages
+    screenshot: Callable[[Page, str], Path]
+    folder: Path
+    findings: list[Finding] = field(default_factory=list)
+    checks: int = 0
+
+    @property
+    def room(self) -> Seeded:
+        return self.office.room
+
+    def check(self, page: Page, label: str) -> None:
+        """axe-core on the page as it is now, under a label."""
+        self.checks += 1
+        self.findings.extend(check_page(page, label))
+
+    def shoot(self, page: Page, name: str) -> None:
+        """The page at 1280 px and at a phone's 360 px (the same page, resized), then back. The
+        width the page was not opened at gets its own axe check: the layouts differ (tables
+        become stacked cards at 360 px)."""
+        size = page.viewport_size
+        for width, height in ((1280, 900), (360, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            if width != size["width"]:
+                self.check(page, f"{name} at {width} px")
+            self.screenshot(page, f"secretariat-{name}-{width}")
+        page.set_viewport_size(size)
+
+
 # --- files the office has -------------------------------------------------------------------------
 
 
 def roster_file(folder: Path, name: str, rows: list[tuple[str, ...]], encoding: str) -> Path:
-    """A roster as Excel saves it: CRLF lines, the header in Japanese, in the given encoding
-    ("utf-8-sig" writes the BOM)."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows)
+    """A roster as Excel saves it (driver.roster.roster_csv), kept as a file in the folder."""
     path = folder / name
-    path.write_bytes(text.getvalue().encode(encoding))
+    path.write_bytes(roster_csv(rows, encoding))
     return path
 
 
@@ -144,17 +164,15 @@ def may_roster(room: Seeded, folder: Path) -> Path:
 # --- what the secretariat does --------------------------------------------------------------------
 
 
-def sign_in(page: Page, server: LiveServer, office: Office, check: Check) -> None:
-    page.goto(server.url("/login"))
+def signs_in(page: Page, desk: Desk) -> None:
+    page.goto(desk.live.url("/login"))
     expect(page.get_by_role("heading", name="職員ログイン")).to_be_visible()
-    check(page, "login")
-    page.get_by_label("メールアドレス").fill(office.email)
-    page.get_by_label("パスワード").fill(office.password)
-    page.get_by_role("button", name="ログイン").click()
+    desk.check(page, "login")
+    fill_sign_in(page, desk.office.email, desk.office.password)
     # One network: straight to its dashboard, named after the municipality.
     expect(page.get_by_role("heading", name="みどり市の見守りネットワーク")).to_be_visible()
     expect(page.get_by_text("事務局 一子（事務局）")).to_be_visible()
-    check(page, "dashboard")
+    desk.check(page, "dashboard")
 
 
 def open_menu(page: Page, item: str, heading: str) -> None:
@@ -164,26 +182,19 @@ def open_menu(page: Page, item: str, heading: str) -> None:
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
 
 
-def card(page: Page, title: str) -> Locator:
-    """The number on a count card (新規, 更新 …): what a person reads, e.g. 「4人」."""
-    heading = page.get_by_role("heading", name=title, exact=True)
-    return page.locator(".card", has=heading).locator(".number")
-
-
 def expect_cards(page: Page, counts: dict[str, str]) -> None:
     for title, text in counts.items():
         expect(card(page, title), title).to_have_text(text)
 
 
-def upload(page: Page, path: Path, check: Check) -> None:
+def upload(page: Page, path: Path, desk: Desk) -> None:
     """構成員 → 名簿を取り込む → choose the file → 内容を確認する: the preview."""
     open_menu(page, "構成員", "構成員")
-    check(page, "members")
+    desk.check(page, "members")
     page.get_by_role("link", name="名簿を取り込む（CSV・Excel）").click()
     expect(page.get_by_role("heading", name="名簿の取り込み", level=1)).to_be_visible()
-    check(page, "import upload")
-    page.get_by_label("名簿のファイル").set_input_files(path)
-    page.get_by_role("button", name="内容を確認する").click()
+    desk.check(page, "import upload")
+    choose_roster_file(page, path.name, path.read_bytes())
     expect(page.get_by_role("heading", name="名簿の取り込み：内容の確認")).to_be_visible()
     expect(page.get_by_text(f"ファイル：{path.name}")).to_be_visible()
     expect(page.get_by_text("まだ名簿は変わっていません。")).to_be_visible()
@@ -215,7 +226,7 @@ def completion_counts(page: Page, organisation: str) -> dict[str, str]:
     return dict(zip(headers, cells, strict=True))
 
 
-def squash(text: str) -> str:
+def without_spaces(text: str) -> str:
     """Without spaces of any width, as a person compares printed names."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
@@ -224,113 +235,118 @@ def squash(text: str) -> str:
 
 
 def test_the_secretariat_imports_the_roster_follows_completion_exports_and_revokes(
-    live_server: LiveServer, office: Office, pages, screenshot, tmp_path: Path
+    live_server: LiveServer, office: Office, pages: Pages, screenshot, tmp_path: Path
 ) -> None:
-    pdftotext = need("pdftotext")
-    room = office.room
-    findings: list[Finding] = []
-    checks = 0
+    need("pdftotext")
+    desk = Desk(live_server, office, pages, screenshot, tmp_path)
+    page = pages.desktop("secretariat")
+    signs_in(page, desk)
+    imports_april(page, desk)
+    imports_may(page, desk)
+    follows_completion(page, desk)
+    serial = exports_the_members(page, desk)
+    prints_the_badges(page, desk, serial)
+    revokes_the_certificate(page, desk, serial)
 
-    def check(page: Page, label: str) -> None:
-        nonlocal checks
-        checks += 1
-        findings.extend(check_page(page, label))
+    # Minor and moderate findings (serious ones have failed the test): shown with `pytest -rP`.
+    print(f"axe-core: {desk.checks} checks, {len(desk.findings)} minor or moderate findings")
+    for finding in desk.findings:
+        print(finding)
 
-    def shoot(page: Page, name: str) -> None:
-        """The page at 1280 px and at a phone's 360 px (the same page, resized), then back. The
-        width the page was not opened at gets its own axe check: the layouts differ (tables
-        become stacked cards at 360 px)."""
-        size = page.viewport_size
-        for width, height in ((1280, 900), (360, 740)):
-            page.set_viewport_size({"width": width, "height": height})
-            if width != size["width"]:
-                check(page, f"{name} at {width} px")
-            screenshot(page, f"secretariat-{name}-{width}")
-        page.set_viewport_size(size)
 
-    desk = pages.desktop("secretariat")
-    sign_in(desk, live_server, office, check)
-
-    # --- 1a. April's roster, UTF-8 with a BOM: four new people and a new organisation -----------
-    upload(desk, april_roster(room, tmp_path), check)
-    expect_cards(desk, {"新規": "4人", "更新": "0人", "変更なし": "1人", "取り込めない": "0行"})
-    expect(desk.get_by_role("heading", name="新規（4人）")).to_be_visible()
-    jiro = row_of(desk, "桜井 次郎")
+def imports_april(page: Page, desk: Desk) -> None:
+    """April's roster, UTF-8 with a BOM: four new people and a new organisation."""
+    room = desk.room
+    upload(page, april_roster(room, desk.folder), desk)
+    expect_cards(page, {"新規": "4人", "更新": "0人", "変更なし": "1人", "取り込めない": "0行"})
+    expect(page.get_by_role("heading", name="新規（4人）")).to_be_visible()
+    jiro = row_of(page, "桜井 次郎")
     expect(jiro).to_contain_text(room.other_organisation)
     expect(jiro).to_contain_text("内勤（窓口・事務）")  # 「窓口」 in the file
     expect(jiro).to_contain_text("40代")
-    expect(row_of(desk, "金子 三恵")).to_contain_text("2026年4月1日")  # 令和8年4月1日 in the file
+    expect(row_of(page, "金子 三恵")).to_contain_text("2026年4月1日")  # 令和8年4月1日 in the file
     # The new organisation, whose kind the secretariat chooses.
-    expect(desk.get_by_role("heading", name="新しく登録する構成団体（1件）")).to_be_visible()
-    new_organisations = desk.locator("table", has=desk.get_by_role("columnheader", name="種別"))
+    expect(page.get_by_role("heading", name="新しく登録する構成団体（1件）")).to_be_visible()
+    new_organisations = page.locator("table", has=page.get_by_role("columnheader", name="種別"))
     expect(row_of(new_organisations, NEWSPAPER)).to_contain_text("1人")
-    check(desk, "import preview (UTF-8)")
-    desk.get_by_label(f"{NEWSPAPER}の種別").select_option(label=NEWSPAPER_KIND)
-    confirm(desk, "新規 4人、更新 0人、退会 0人、構成団体 1件を登録しました。")
-    expect_cards(desk, {"新規": "4人", "更新": "0人", "退会": "0人", "構成団体の登録": "1件"})
-    check(desk, "import result (UTF-8)")
+    desk.check(page, "import preview (UTF-8)")
+    page.get_by_label(f"{NEWSPAPER}の種別").select_option(label=NEWSPAPER_KIND)
+    confirm(page, "新規 4人、更新 0人、退会 0人、構成団体 1件を登録しました。")
+    expect_cards(page, {"新規": "4人", "更新": "0人", "退会": "0人", "構成団体の登録": "1件"})
+    desk.check(page, "import result (UTF-8)")
 
-    desk.get_by_role("link", name="構成員の一覧を見る").click()
-    expect(desk.get_by_role("heading", name="構成員", level=1)).to_be_visible()
-    expect(desk.get_by_role("status")).to_have_text(re.compile(r"^5人"))
-    expect(row_of(desk, "配達 四郎")).to_contain_text(NEWSPAPER)
-    check(desk, "members after April")
+    page.get_by_role("link", name="構成員の一覧を見る").click()
+    expect(page.get_by_role("heading", name="構成員", level=1)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^5人"))
+    expect(row_of(page, "配達 四郎")).to_contain_text(NEWSPAPER)
+    desk.check(page, "members after April")
 
-    # --- 1b. May's roster, Shift_JIS (cp932): one change, two new, one left out -----------------
-    upload(desk, may_roster(room, tmp_path), check)
-    expect_cards(desk, {"新規": "2人", "更新": "1人", "変更なし": "3人", "取り込めない": "0行"})
-    expect(row_of(desk, "髙橋 美﨑")).to_contain_text("20代以下")  # the characters survived
-    expect(row_of(desk, "山﨑 五郎")).to_contain_text(NEWSPAPER)
-    expect(desk.get_by_role("heading", name="更新（1人）")).to_be_visible()
-    expect(row_of(desk, "桜井 次郎")).to_contain_text("年代：40代 → 50代")
+
+def imports_may(page: Page, desk: Desk) -> None:
+    """May's roster, Shift_JIS (cp932): one change, two new, one left out."""
+    room = desk.room
+    upload(page, may_roster(room, desk.folder), desk)
+    expect_cards(page, {"新規": "2人", "更新": "1人", "変更なし": "3人", "取り込めない": "0行"})
+    expect(row_of(page, "髙橋 美﨑")).to_contain_text("20代以下")  # the characters survived
+    expect(row_of(page, "山﨑 五郎")).to_contain_text(NEWSPAPER)
+    expect(page.get_by_role("heading", name="更新（1人）")).to_be_visible()
+    expect(row_of(page, "桜井 次郎")).to_contain_text("年代：40代 → 50代")
     # Left out of the file: listed, and not ticked, so nobody is ended without being chosen.
-    expect(desk.get_by_role("heading", name="ファイルに載っていない構成員（1人）")).to_be_visible()
-    to_end = desk.get_by_role("group", name="退会にする人")
+    expect(page.get_by_role("heading", name="ファイルに載っていない構成員（1人）")).to_be_visible()
+    to_end = page.get_by_role("group", name="退会にする人")
     expect(to_end.get_by_role("checkbox", name=re.compile("金子 三恵"))).not_to_be_checked()
     expect(to_end.get_by_role("checkbox", name=re.compile("一覧の全員"))).not_to_be_checked()
-    check(desk, "import preview (cp932)")
-    shoot(desk, "import-preview")
-    confirm(desk, "新規 2人、更新 1人、退会 0人、構成団体 0件を登録しました。")
-    expect_cards(desk, {"新規": "2人", "更新": "1人", "退会": "0人", "構成団体の登録": "0件"})
-    check(desk, "import result (cp932)")
+    desk.check(page, "import preview (cp932)")
+    desk.shoot(page, "import-preview")
+    confirm(page, "新規 2人、更新 1人、退会 0人、構成団体 0件を登録しました。")
+    expect_cards(page, {"新規": "2人", "更新": "1人", "退会": "0人", "構成団体の登録": "0件"})
+    desk.check(page, "import result (cp932)")
 
-    desk.get_by_role("link", name="構成員の一覧を見る").click()
-    expect(desk.get_by_role("status")).to_have_text(re.compile(r"^7人"))
-    expect(row_of(desk, "髙橋 美﨑")).to_contain_text(room.other_organisation)
-    expect(row_of(desk, "山﨑 五郎")).to_contain_text("在籍")
-    expect(row_of(desk, "金子 三恵")).to_contain_text("在籍")  # left out, still a member
-    check(desk, "members after May")
-    shoot(desk, "members")
+    page.get_by_role("link", name="構成員の一覧を見る").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^7人"))
+    expect(row_of(page, "髙橋 美﨑")).to_contain_text(room.other_organisation)
+    expect(row_of(page, "山﨑 五郎")).to_contain_text("在籍")
+    expect(row_of(page, "金子 三恵")).to_contain_text("在籍")  # left out, still a member
+    desk.check(page, "members after May")
+    desk.shoot(page, "members")
 
-    # --- 2. 受講状況: one passed (見守 花子), the six imported people did nothing -----------------
-    open_menu(desk, "受講状況", "受講状況")
-    lead = desk.locator(".completion-lead")
+
+def follows_completion(page: Page, desk: Desk) -> None:
+    """受講状況: one passed (見守 花子), the six imported people did nothing."""
+    room = desk.room
+    open_menu(page, "受講状況", "受講状況")
+    lead = page.locator(".completion-lead")
     expect(lead).to_contain_text("在籍者 7人のうち、修了 1人（14%）・未受講 6人")
-    care = completion_counts(desk, room.organisation)
+    care = completion_counts(page, room.organisation)
     assert care == {
         "未受講": "1", "事前済": "0", "学習中": "0", "確認待ち": "0", "修了": "1",
         "うち有効": "1", "うち期限近": "0", "うち失効": "0", "在籍者": "2",
     }, care  # fmt: skip
-    bank = completion_counts(desk, room.other_organisation)
+    bank = completion_counts(page, room.other_organisation)
     assert (bank["未受講"], bank["修了"], bank["在籍者"]) == ("3", "0", "3"), bank
-    newspaper = completion_counts(desk, NEWSPAPER)
+    newspaper = completion_counts(page, NEWSPAPER)
     assert (newspaper["未受講"], newspaper["修了"], newspaper["在籍者"]) == ("2", "0", "2")
     # The kind chosen at the import is the one shown under the organisation's name.
-    expect(desk.get_by_role("rowheader", name=re.compile(f"^{NEWSPAPER}"))).to_contain_text(
+    expect(page.get_by_role("rowheader", name=re.compile(f"^{NEWSPAPER}"))).to_contain_text(
         NEWSPAPER_KIND
     )
-    total = completion_counts(desk, "合計")
+    total = completion_counts(page, "合計")
     assert (total["未受講"], total["修了"], total["在籍者"]) == ("6", "1", "7"), total
-    check(desk, "completion")
-    shoot(desk, "completion")
+    desk.check(page, "completion")
+    desk.shoot(page, "completion")
 
-    # --- 3a. 書き出し → 構成員一覧（受講状況つき） as CSV, opened as Excel would -----------
-    open_menu(desk, "書き出し", "書き出し")
-    check(desk, "exports")
-    members_box = desk.get_by_role("region", name="構成員一覧（受講状況つき）")
-    with desk.expect_download() as downloading:
-        members_box.get_by_role("link", name="CSVで書き出す").click()
-    data = Path(downloading.value.path()).read_bytes()
+
+def exports_the_members(page: Page, desk: Desk) -> str:
+    """書き出し → 構成員一覧（受講状況つき） as CSV, opened as Excel would; returns the
+    certificate number it lists for the one who passed."""
+    room, passer = desk.room, desk.office.passer
+    open_menu(page, "書き出し", "書き出し")
+    desk.check(page, "exports")
+    members_box = page.get_by_role("region", name="構成員一覧（受講状況つき）")
+    button = members_box.get_by_role("link", name="CSVで書き出す")
+    members_csv = desk.folder / "members.csv"
+    download(page, button, members_csv)
+    data = members_csv.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf"), data[:20]  # the BOM: Excel reads it as UTF-8
     exported = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     by_name = {row["氏名"]: row for row in exported}
@@ -338,79 +354,80 @@ def test_the_secretariat_imports_the_roster_follows_completion_exports_and_revok
     assert by_name["髙橋 美﨑"]["構成団体"] == room.other_organisation
     assert by_name["髙橋 美﨑"]["状況"] == "未受講"
     assert by_name["桜井 次郎"]["年代"] == "50代"
-    assert by_name[office.passer]["状況"] == "修了証有効"
-    serial = by_name[office.passer]["修了証番号"]
+    assert by_name[passer]["状況"] == "修了証有効"
+    serial = by_name[passer]["修了証番号"]
     assert re.fullmatch(r"第\d{5}号", serial), serial
+    return serial
 
-    # --- 3b. 修了証 → 構成員証を印刷する: the badge PDF names the certified member ----------------
-    open_menu(desk, "修了証", "修了証")
-    expect(row_of(desk, office.passer)).to_contain_text("有効")
-    check(desk, "certificates")
-    desk.get_by_role("link", name="構成員証を印刷する").click()
-    expect(desk.get_by_role("heading", name="構成員証の印刷")).to_be_visible()
-    expect(desk.get_by_text("対象：1人")).to_be_visible()
-    expect(row_of(desk, office.passer)).to_contain_text(serial)
-    check(desk, "badges")
-    with desk.expect_download() as downloading:
-        desk.get_by_role("button", name="PDFをダウンロード").click()
-    badge_pdf = Path(downloading.value.path())
+
+def prints_the_badges(page: Page, desk: Desk, serial: str) -> None:
+    """修了証 → 構成員証を印刷する: the badge PDF names the certified member."""
+    passer = desk.office.passer
+    open_menu(page, "修了証", "修了証")
+    expect(row_of(page, passer)).to_contain_text("有効")
+    desk.check(page, "certificates")
+    page.get_by_role("link", name="構成員証を印刷する").click()
+    expect(page.get_by_role("heading", name="構成員証の印刷")).to_be_visible()
+    expect(page.get_by_text("対象：1人")).to_be_visible()
+    expect(row_of(page, passer)).to_contain_text(serial)
+    desk.check(page, "badges")
+    badge_pdf = desk.folder / "badges.pdf"
+    download(page, page.get_by_role("button", name="PDFをダウンロード"), badge_pdf)
     assert badge_pdf.read_bytes().startswith(b"%PDF"), badge_pdf.read_bytes()[:20]
-    text = subprocess.run(
-        [pdftotext, "-enc", "UTF-8", str(badge_pdf), "-"],
-        capture_output=True, text=True, timeout=30, check=True,
-    ).stdout  # fmt: skip
-    assert squash(office.passer) in squash(text), text
-    assert squash(room.organisation) in squash(text), text
+    text = pdf_text(badge_pdf)
+    assert without_spaces(passer) in without_spaces(text), text
+    assert without_spaces(desk.room.organisation) in without_spaces(text), text
 
-    # --- 4. The certificate: 有効 on a phone, revoked with a reason, then 取消 on the phone ------
-    open_menu(desk, "修了証", "修了証")
-    row_of(desk, office.passer).get_by_role("link", name=serial).click()
-    expect(desk.get_by_role("heading", name=f"修了証 {serial}")).to_be_visible()
-    expect(desk.locator("main .badge")).to_have_text("有効")
+
+def revokes_the_certificate(page: Page, desk: Desk, serial: str) -> None:
+    """The certificate: 有効 on a phone, revoked with a reason, then 取消 on the phone; and
+    受講状況 follows: still 修了 (passed once), now counted as 失効 instead of 有効."""
+    passer = desk.office.passer
+    open_menu(page, "修了証", "修了証")
+    row_of(page, passer).get_by_role("link", name=serial).click()
+    expect(page.get_by_role("heading", name=f"修了証 {serial}")).to_be_visible()
+    expect(page.locator("main .badge")).to_have_text("有効")
     # The address is the link's text; the slashes escaped, as Playwright hands the pattern to JS.
-    verify_url = desk.get_by_role("link", name=re.compile(r"\/verify\/")).get_attribute("href")
-    assert verify_url and verify_url.startswith(live_server.url("/verify/")), verify_url
-    check(desk, "certificate (valid)")
+    verify_url = page.get_by_role("link", name=re.compile(r"\/verify\/")).get_attribute("href")
+    assert verify_url and verify_url.startswith(desk.live.url("/verify/")), verify_url
+    desk.check(page, "certificate (valid)")
 
-    phone = pages.phone("someone checking the badge")
+    phone = desk.pages.phone("someone checking the badge")
     phone.goto(verify_url)
     expect(phone.get_by_role("heading", name="修了証・構成員証の確認")).to_be_visible()
     expect(phone.locator(".check-result-label")).to_have_text("有効")
-    expect(phone.locator(".verify-name")).to_have_text(office.passer)
-    check(phone, "verify (valid)")
-    shoot(phone, "verify-valid")
+    expect(phone.locator(".verify-name")).to_have_text(passer)
+    desk.check(phone, "verify (valid)")
+    desk.shoot(phone, "verify-valid")
 
-    desk.get_by_role("button", name="取り消す").click()  # without a reason: refused
-    expect(desk.get_by_text("取り消す理由を入力してください。")).to_be_visible()
-    expect(desk.locator("main .badge")).to_have_text("有効")
-    check(desk, "certificate (reason missing)")
-    desk.get_by_label("取り消す理由").fill(REVOKE_REASON)
-    desk.get_by_role("button", name="取り消す").click()
+    page.get_by_role("button", name="取り消す").click()  # without a reason: refused
+    expect(page.get_by_text("取り消す理由を入力してください。")).to_be_visible()
+    expect(page.locator("main .badge")).to_have_text("有効")
+    desk.check(page, "certificate (reason missing)")
+    page.get_by_label("取り消す理由").fill(REVOKE_REASON)
+    page.get_by_role("button", name="取り消す").click()
     expect(
-        desk.get_by_role("status").filter(has_text=f"修了証 {serial} を取り消しました。")
+        page.get_by_role("status").filter(has_text=f"修了証 {serial} を取り消しました。")
     ).to_be_visible()
-    expect(desk.locator("main .badge")).to_have_text("取消")
-    expect(desk.get_by_text(f"理由：{REVOKE_REASON}")).to_be_visible()
-    expect(desk.get_by_role("button", name="取り消す")).to_have_count(0)  # cannot be undone
-    check(desk, "certificate (revoked)")
-    shoot(desk, "certificate-revoked")
+    expect(page.locator("main .badge")).to_have_text("取消")
+    expect(page.get_by_text(f"理由：{REVOKE_REASON}")).to_be_visible()
+    expect(page.get_by_role("button", name="取り消す")).to_have_count(0)  # cannot be undone
+    desk.check(page, "certificate (revoked)")
+    desk.shoot(page, "certificate-revoked")
+    revoked_on_the_phone(phone, desk)
 
+    open_menu(page, "受講状況", "受講状況")
+    care = completion_counts(page, desk.room.organisation)
+    assert (care["修了"], care["うち有効"], care["うち失効"]) == ("1", "0", "1"), care
+    desk.check(page, "completion after the revocation")
+
+
+def revoked_on_the_phone(phone: Page, desk: Desk) -> None:
     phone.reload()
     expect(phone.locator(".check-result-label")).to_have_text("取消")
     expect(
         phone.get_by_text("この修了証は、発行した協議会によって取り消されています。")
     ).to_be_visible()
     expect(phone.locator("main")).not_to_contain_text(REVOKE_REASON)  # the reason stays inside
-    check(phone, "verify (revoked)")
-    shoot(phone, "verify-revoked")
-
-    # 受講状況 follows: still 修了 (passed once), now counted as 失効 instead of 有効.
-    open_menu(desk, "受講状況", "受講状況")
-    care = completion_counts(desk, room.organisation)
-    assert (care["修了"], care["うち有効"], care["うち失効"]) == ("1", "0", "1"), care
-    check(desk, "completion after the revocation")
-
-    # Minor and moderate findings (serious ones have failed the test): shown with `pytest -rP`.
-    print(f"axe-core: {checks} checks, {len(findings)} minor or moderate findings")
-    for finding in findings:
-        print(finding)
+    desk.check(phone, "verify (revoked)")
+    desk.shoot(phone, "verify-revoked")
