@@ -87,8 +87,9 @@ def free_port() -> int:
 
 
 def app_spec(instance: Path) -> str:
-    """The app factory with its own instance folder (as scripts/screenshots.py does): the
-    `trainer` command always uses the repository's instance/, which must be left alone."""
+    """The app factory with its own instance folder (the browser tests and the screenshot tour
+    use it too): the `trainer` command always uses the repository's instance/, which must be left
+    alone."""
     return f"trainer:create_app({{'INSTANCE_PATH': {str(instance)!r}}})"
 
 
