@@ -111,7 +111,7 @@ def make_app(database: Path):
 def _answer_options(rows) -> dict[int, dict[str, list[tuple[object, float, bool, int | None]]]]:
     """For each question, a few stored answers (value, score, fully right, likert), graded by the
     app's own grading, so that scores are what the app would have stored: 'right' and 'wrong'."""
-    from trainer.quizzes.grading import grade
+    from trainer.content.question_types import grade
     from trainer.quizzes.questions import question_of
 
     options = {}

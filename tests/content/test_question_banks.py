@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from trainer.content.banks import load_bank
 from trainer.content.courses import check_path
 from trainer.content.problems import ContentError
-from trainer.content.quizzes import load_bank
+from trainer.content.question_types import question_type
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,6 +44,10 @@ questions:
 """
 
 
+def is_scored(question) -> bool:
+    return question_type(question.type).scored
+
+
 def write(tmp_path: Path, text: str, name: str = "basic-pre.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -55,7 +60,7 @@ def test_a_good_bank_loads(tmp_path):
     single, truefalse, likert = bank.questions
     assert [c.key for c in single.choices] == ["a", "b"] and single.choices[1].correct
     assert [(c.key, c.answer) for c in truefalse.cases] == [("1", True), ("2", False)]
-    assert likert.scale == "heed" and not likert.scored
+    assert likert.scale == "heed" and not question_type(likert.type).scored
 
 
 @pytest.mark.parametrize(
@@ -122,7 +127,7 @@ def test_the_repository_banks_are_valid():
 def test_parallel_forms_cover_the_same_topics():
     pre = load_bank(REPO / "quizzes" / "basic-pre.yaml")
     post = load_bank(REPO / "quizzes" / "basic-post.yaml")
-    scored = [q for q in pre.questions if q.scored], [q for q in post.questions if q.scored]
+    scored = [q for q in pre.questions if is_scored(q)], [q for q in post.questions if is_scored(q)]
     assert 12 <= len(scored[0]) <= 15 and 12 <= len(scored[1]) <= 15
     topics = [sorted(q.topic for q in s) for s in scored]
     assert topics[0] == topics[1]
@@ -134,6 +139,6 @@ def test_parallel_forms_cover_the_same_topics():
         "warning-signs",
         "connect",
     } <= set(topics[0])
-    texts = {q.text for q in pre.questions} & {q.text for q in post.questions if q.scored}
+    texts = {q.text for q in pre.questions} & {q.text for q in post.questions if is_scored(q)}
     assert texts == set(), "the post-quiz must not repeat the pre-quiz's wording"
     assert all(q.explanation for s in scored for q in s)

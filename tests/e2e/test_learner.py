@@ -33,9 +33,10 @@ from tests.tools import need
 from trainer.accounts.models import Member, Network, User
 from trainer.accounts.settings import update_local_facts
 from trainer.certificates.service import valid_until_for
+from trainer.content.banks import load_bank
 from trainer.content.courses import CourseFile, load_course
 from trainer.content.placeholders import fill_text
-from trainer.content.quizzes import LIKERT_SCALES, TOPICS, Question, load_bank
+from trainer.content.quizzes import LIKERT_SCALES, TOPICS, Question
 from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.quizzes.models import QuizQuestion

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from trainer.content.question_types import InvalidAnswer, grade, question_type
 from trainer.content.quizzes import Case, Choice, Question
-from trainer.quizzes.grading import InvalidAnswer, grade
 
 SINGLE = Question(
     id="q1", type="single", topic="hotline-188", text="188は？", explanation="…",
@@ -54,7 +54,7 @@ def test_true_false_per_case():
 
 def test_likert_is_not_scored():
     result = grade(LIKERT, 4)
-    assert (result.score, result.parts_total) == (0.0, 0) and not LIKERT.scored
+    assert (result.score, result.parts_total) == (0.0, 0) and not question_type(LIKERT.type).scored
 
 
 @pytest.mark.parametrize(

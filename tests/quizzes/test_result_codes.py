@@ -20,11 +20,11 @@ from tests.quizzes.helpers import (
     take,
 )
 from trainer.accounts.models import Member
+from trainer.content.question_types import grade, question_type
 from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes import result_codes
 from trainer.quizzes.course_stats import StatsFilter, counted_attempts
-from trainer.quizzes.grading import grade
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 from trainer.quizzes.questions import question_of
 
@@ -58,7 +58,7 @@ def test_every_answer_to_every_repository_question_round_trips(app):
     for question in questions:
         for value in every_answer(question):
             right = grade(question_of(question), value).fully_right
-            number = result_codes.answer_number(question.type, question.body, value)
+            number = question_type(question.type).encode(question.body, value)
             code = result_codes.code(number, right)
             assert len(code) == result_codes.WIDTH
             assert set(code) <= set(result_codes.ALPHABET)
@@ -66,7 +66,7 @@ def test_every_answer_to_every_repository_question_round_trips(app):
                 code[1]
             )
             assert result_codes.decode(packed) == (number, right)
-            assert result_codes.answer_value(question.type, question.body, number) == value
+            assert question_type(question.type).decode(question.body, number) == value
             checked += 1
     assert checked > 100
 
@@ -89,7 +89,7 @@ def test_a_submitted_attempt_stores_its_answers_in_its_codes(app, make_network, 
         packed = result_codes.ALPHABET.index(pair[0]) * 64 + result_codes.ALPHABET.index(pair[1])
         number, right = result_codes.decode(packed)
         assert right == answers[question_id].fully_right
-        value = result_codes.answer_value(question.type, question.body, number)
+        value = question_type(question.type).decode(question.body, number)
         assert value == answers[question_id].value
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.content import placeholders
+from trainer.content.banks import bank_paths, check_bank
 from trainer.content.problems import ContentError, Problem, display_path
 from trainer.content.yaml_lines import YamlProblem, load_mapping
 
@@ -328,8 +329,6 @@ def _module(path: Path, front: dict, body_lines: list[str], raw: bytes) -> Modul
 def check_path(path: Path, quizzes_root: Path | None = None) -> list[Problem]:
     """Check a course folder, a folder of courses, a course.yaml, one module, one question bank
     (quizzes/<id>.yaml) or the folder of question banks."""
-    from trainer.content.quizzes import bank_paths, check_bank
-
     if path.is_file():
         if path.name == COURSE_FILE:
             return check_course(path.parent, quizzes_root)

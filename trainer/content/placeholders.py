@@ -7,6 +7,7 @@ as a visible 「未設定」 and to learners as a neutral phrase that still read
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -76,7 +77,7 @@ def to_tokens(source: str) -> str:
     )
 
 
-def fill(html: str, values: dict[str, str | None], *, staff: bool) -> Markup:
+def fill(html: str, values: Mapping[str, str | None], *, staff: bool) -> Markup:
     """Put the network's values into rendered HTML (tokens from to_tokens)."""
 
     def replace(match: re.Match[str]) -> str:
@@ -91,7 +92,7 @@ def fill(html: str, values: dict[str, str | None], *, staff: bool) -> Markup:
     return Markup(_TOKEN_RE.sub(replace, str(html)))
 
 
-def fill_text(text: str, values: dict[str, str | None]) -> str:
+def fill_text(text: str, values: Mapping[str, str | None]) -> str:
     """Placeholders in plain text (quiz questions and choices), for learners."""
 
     def replace(match: re.Match[str]) -> str:
@@ -101,3 +102,9 @@ def fill_text(text: str, values: dict[str, str | None]) -> str:
         return (values.get(fact.name) or "").strip() or fact.learner_fallback
 
     return PLACEHOLDER.sub(replace, text)
+
+
+def report_unknown(text: str, line: int, report: Callable[[int, str], None]) -> None:
+    """Each unknown placeholder in a question bank's text, reported on its line."""
+    for name in unknown_names(text):
+        report(line, f"知らない差し込み項目「{{{{ {name} }}}}」です")

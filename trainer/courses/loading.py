@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from trainer.content.banks import bank_paths, load_bank
 from trainer.content.courses import CourseFile, course_dirs, load_course
 from trainer.content.problems import ContentError, Problem
-from trainer.content.quizzes import Question, QuestionBank, bank_paths, load_bank
+from trainer.content.quizzes import Question, QuestionBank
 from trainer.database import Session
 from trainer.learning.models import Course, CourseModule, ModuleVersion
 from trainer.quizzes.models import QuizBank, QuizQuestion
@@ -186,7 +188,7 @@ def _upsert_bank(session: Session, bank: QuestionBank) -> int:
     return created
 
 
-def question_body(question: Question) -> dict:
+def question_body(question: Question) -> dict[str, Any]:
     return {
         "text": question.text,
         "explanation": question.explanation,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    Table,
     bindparam,
     exists,
     select,
@@ -39,32 +40,15 @@ from sqlalchemy.sql.dml import ReturningInsert
 from trainer.accounts.login import SessionMember
 from trainer.accounts.models import Member
 from trainer.accounts.roster import ended_message, ensure_not_ended
+from trainer.content.question_types import Grade, InvalidAnswer, question_type
 from trainer.content.quizzes import Question
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
-from trainer.parsing import parse_id, parse_int
+from trainer.parsing import parse_id
 from trainer.quizzes.attempts import ALREADY_SUBMITTED, TAMPERED
-from trainer.quizzes.grading import Grade, InvalidAnswer, grade
 from trainer.quizzes.models import Answer, Attempt
 from trainer.quizzes.questions import attempt_questions, cached_question
 from trainer.timeutil import today_jst, utcnow
-
-
-def parse_answer(question: Question, form: Any) -> object:
-    """The submitted form fields as the stored answer for this question type."""
-    if question.type == "single":
-        return form.get("choice")
-    if question.type == "multi":
-        return sorted(form.getlist("choice"))
-    if question.type == "truefalse":
-        values = {c.key: form.get(f"case-{c.key}") for c in question.cases}
-        if any(v not in ("yes", "no") for v in values.values()):
-            raise DomainError("すべての事例に「はい」か「いいえ」で答えてください。")
-        return {k: v == "yes" for k, v in values.items()}
-    raw = form.get("value", "")
-    # A scale's value (1 … 5); anything else stays text, which grading refuses with its message.
-    number = parse_int(raw)
-    return raw if number is None else number
 
 
 @dataclass(frozen=True)
@@ -151,9 +135,10 @@ def grade_answer(session: Session, position: int, question_id: int, form: Any) -
     """The answer on the form to this question version, at this position, graded; DomainError
     (with the message for the learner) when it does not fit the question."""
     question = cached_question(session, question_id)
-    value = parse_answer(question, form)
+    kind = question_type(question.type)
     try:
-        return GradedAnswer(position, question_id, question, value, grade(question, value))
+        value = kind.parse(question, form)
+        return GradedAnswer(position, question_id, question, value, kind.grade(question, value))
     except InvalidAnswer as error:
         raise DomainError(str(error)) from None
 
@@ -191,7 +176,7 @@ def store_answers(
                 "index": answer.position - 1,
                 "question_id": answer.question_id,
                 "value": answer.value,
-                "likert": answer.value if answer.question.type == "likert" else None,
+                "likert": answer.value if _on_a_scale(answer.question) else None,
                 "score": answer.grade.score,
                 "fully_right": answer.grade.fully_right,
                 "answered_at": now,
@@ -202,6 +187,11 @@ def store_answers(
             return False
     session.commit()
     return True
+
+
+def _on_a_scale(question: Question) -> bool:
+    """Whether the answer is a point of a scale, stored as a plain number too (Answer.likert)."""
+    return question_type(question.type).statistics == "scale"
 
 
 def not_stored(session: Session, member_id: int) -> Conflict:
@@ -219,6 +209,8 @@ def _upsert_answer(dialect: str, check_link: bool) -> ReturningInsert:
     than running it)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     answer, attempt = Answer.__table__, Attempt.__table__
+    # A mapped class declares its table as any FromClause; an INSERT needs to know it is a Table.
+    assert isinstance(answer, Table)
     values = {
         "question_id": Integer,
         "value": JSON,
@@ -261,7 +253,7 @@ def _upsert_answer(dialect: str, check_link: bool) -> ReturningInsert:
 
 class PrefixedForm:
     """One question's fields of a page that shows every question (names like q12-choice), as
-    the plain field names parse_answer reads."""
+    the plain field names a question type reads (QuestionType.parse)."""
 
     def __init__(self, form: Any, question_id: int) -> None:
         self._form, self._prefix = form, f"q{question_id}-"
@@ -271,14 +263,6 @@ class PrefixedForm:
 
     def getlist(self, name: str) -> list[Any]:
         return self._form.getlist(self._prefix + name)
-
-    def answered(self, question: Question) -> bool:
-        """Whether the page holds a whole answer (a half-answered 事例 question is not one)."""
-        if question.type == "multi":
-            return bool(self.getlist("choice"))
-        if question.type == "truefalse":
-            return all(self.get(f"case-{c.key}") for c in question.cases)
-        return bool(self.get("choice" if question.type == "single" else "value"))
 
 
 def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
@@ -291,7 +275,8 @@ def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
     answers = []
     for position, row in enumerate(attempt_questions(session, attempt), start=1):
         fields = PrefixedForm(form, row.id)
-        if not fields.answered(cached_question(session, row.id)):
+        question = cached_question(session, row.id)
+        if not question_type(question.type).answered(question, fields):
             continue
         try:
             answers.append(grade_answer(session, position, row.id, fields))

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from trainer.accounts.models import AgeBand, Gender, JobType, Member
 from trainer.accounts.roster import ended_message, ensure_not_ended
 from trainer.certificates import service as certificates
+from trainer.content.question_types import question_type
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
@@ -406,7 +407,7 @@ def _store_result(session: Session, attempt: Attempt, course: Course) -> bool | 
             .execution_options(populate_existing=True)
         )
     }
-    scored = [q for q in questions if q.type != "likert"]
+    scored = [q for q in questions if question_type(q.type).scored]
     score = sum(answered[q.id].score for q in scored if q.id in answered)
     percent = 100 * score / len(scored) if scored else 0
     passed = percent >= course.pass_mark if attempt.phase == "post" else None

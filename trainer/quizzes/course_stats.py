@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from trainer.content.question_types import question_type
 from trainer.content.quizzes import LIKERT_SCALES, TOPICS
 from trainer.database import Session
 from trainer.learning.models import Course
@@ -247,7 +248,7 @@ class CountedAttempts:
         by_key: dict[str, QuestionStats] = {}
         versions: dict[str, list[int]] = defaultdict(list)
         for q in banked:
-            if q.type == "likert":
+            if question_type(q.type).statistics != "rate":
                 continue
             if q.key not in by_key:
                 by_key[q.key] = QuestionStats(key=q.key, topic=q.topic, text=q.body["text"])
@@ -277,7 +278,7 @@ class CountedAttempts:
         """How many learners chose each point of the scale, per survey item and phase."""
         likert: list[LikertStats] = []
         for q in survey:
-            if q.type != "likert":
+            if question_type(q.type).statistics != "scale":
                 continue
             labels = LIKERT_SCALES[q.body["scale"]]
             item = LikertStats(q.key, q.body["text"], labels, [0] * 5, [0] * 5)
@@ -336,7 +337,7 @@ class CountedAttempts:
                 _, packed = self.answers(phase, [q.id])
                 numbers, counts = np.unique(packed >> 1, return_counts=True)
                 for number, n in zip(numbers.tolist(), counts.tolist(), strict=True):
-                    value = result_codes.answer_value(q.type, q.body, number)
+                    value = question_type(q.type).decode(q.body, number)
                     counted.append(AnswerValueCount(q.id, phase, value, n))
         return counted
 

@@ -8,7 +8,8 @@ its answers are also written onto it as two strings, which the statistics read i
 - result_layout: the attempt's question ids, ascending, comma-separated ("12,13,14");
 - result_codes: two characters per id of the layout, in the same order. ".." is a question left
   blank; otherwise the two characters are a 12-bit number in the URL-safe base64 alphabet:
-  (answer << 1) | fully right, where the answer is the chosen option's position (single
+  (answer << 1) | fully right, where the answer is the number its question type makes of it
+  (QuestionType.encode in trainer.content.question_types): the chosen option's position (single
   choice), the ticked options or the cases answered はい as bits in the question's order
   (multiple choice, true/false), or the value 1..5 (Likert).
 
@@ -27,35 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from trainer.content.question_types import question_type
+
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 WIDTH = 2
 BLANK = ".."
-
-
-def answer_number(question_type: str, body: Mapping[str, Any], value: Any) -> int:
-    """The stored answer as a small number (see the module's docstring)."""
-    if question_type == "single":
-        return [c["key"] for c in body["choices"]].index(value)
-    if question_type == "multi":
-        return sum(1 << i for i, c in enumerate(body["choices"]) if c["key"] in value)
-    if question_type == "truefalse":
-        return sum(1 << i for i, c in enumerate(body["cases"]) if value.get(c["key"]))
-    if question_type == "likert":
-        return int(value)
-    raise ValueError(f"unknown question type {question_type!r}")
-
-
-def answer_value(question_type: str, body: Mapping[str, Any], number: int) -> Any:
-    """The stored answer back from its number: answer_value(answer_number(v)) == v."""
-    if question_type == "single":
-        return body["choices"][number]["key"]
-    if question_type == "multi":
-        return [c["key"] for i, c in enumerate(body["choices"]) if number >> i & 1]
-    if question_type == "truefalse":
-        return {c["key"]: bool(number >> i & 1) for i, c in enumerate(body["cases"])}
-    if question_type == "likert":
-        return number
-    raise ValueError(f"unknown question type {question_type!r}")
 
 
 def code(number: int, right: bool) -> str:
@@ -77,8 +54,8 @@ def encode(
             codes.append(BLANK)
             continue
         right, value = answer
-        question_type, body = questions[question_id]
-        codes.append(code(answer_number(question_type, body, value), right))
+        type_name, body = questions[question_id]
+        codes.append(code(question_type(type_name).encode(body, value), right))
     return ",".join(map(str, ids)), "".join(codes)
 
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from trainer.accounts.models import Member
+from trainer.content.question_types import question_type
 from trainer.content.quizzes import TOPICS, Question
 from trainer.database import Session
 from trainer.errors import Conflict
@@ -42,7 +43,7 @@ class Result:
 
     @property
     def scored_items(self) -> list[ReviewItem]:
-        return [i for i in self.items if i.question.scored]
+        return [i for i in self.items if question_type(i.question.type).scored]
 
 
 def _topic_rates(session: Session, attempt: Attempt | None) -> dict[str, float]:
@@ -51,7 +52,7 @@ def _topic_rates(session: Session, attempt: Attempt | None) -> dict[str, float]:
     totals: dict[str, list[float]] = defaultdict(list)
     answered = answers_by_question(session, attempt)
     for row in attempt_questions(session, attempt):
-        if row.type != "likert":
+        if question_type(row.type).scored:
             answer = answered.get(row.id)
             totals[row.topic].append(answer.score if answer else 0.0)
     return {t: sum(v) / len(v) for t, v in totals.items()}

@@ -10,7 +10,7 @@ from trainer.accounts.login import session_member
 from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import service as certificates
 from trainer.content.placeholders import fill_text
-from trainer.content.quizzes import LIKERT_SCALES
+from trainer.content.question_types import question_type
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.learning import service as learning
@@ -20,6 +20,9 @@ from trainer.quizzes.models import PHASES
 
 bp = Blueprint("quizzes", __name__, url_prefix="/learn")
 PHASE_LABELS = {"pre": "事前テスト", "post": "事後テスト"}
+# Templates ask a question's type how to draw it (the question_fields macro of _macros.html, also
+# used by the workshop's one-page test), so the lookup is a global of every template.
+bp.add_app_template_global(question_type)
 
 
 def _local(text: str) -> str:
@@ -141,7 +144,6 @@ def _question_page(attempt_id: int, n: int, error: str | None = None):
         row=row,
         question=questions.question_of(row),
         order=attempt.choice_order.get(str(row.id), []),
-        scale_labels=LIKERT_SCALES.get(row.body.get("scale") or "", ()),
         answer=answer,
         error=error,
         local=_local,

@@ -16,7 +16,8 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page
 
 from tests.e2e.driver.actions import squash, submit
-from trainer.content.quizzes import Question, load_bank
+from trainer.content.banks import load_bank
+from trainer.content.quizzes import Question
 
 ROOT = Path(__file__).resolve().parents[3]
 QUIZZES = ROOT / "quizzes"
