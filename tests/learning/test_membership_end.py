@@ -230,7 +230,7 @@ def test_a_start_date_still_ahead_is_no_reason_to_close(client, make_network, ma
     response = client.get("/learn")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    # One consistent message (review L7): signed in, and from when the membership counts.
+    # One consistent message: signed in, and from when the membership counts.
     assert "ログインしています" in html and "有効ではありません" not in html
     assert f"構成員としての登録は{jdate(start_day)}からです。" in html
     assert "研修とテストは今日から受けられます" in html

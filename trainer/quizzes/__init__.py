@@ -1,1 +1,1 @@
-"""Quizzes: attempts, scoring and pre/post statistics."""
+"""Quizzes: attempts, saving and grading answers, results, and the pre/post statistics."""

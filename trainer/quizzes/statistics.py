@@ -1,5 +1,5 @@
 """Before/after statistics that need no database: the paired table, McNemar's exact test and the
-normalised gain. The SQL that counts answers per question feeds these (quiz issue)."""
+normalised gain. The counting of the answers per question (course_stats.py) feeds these."""
 
 from __future__ import annotations
 
