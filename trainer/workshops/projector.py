@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, current_app, render_template, url_for
 from sqlalchemy import case, func, select
 
+from trainer.content.question_types import question_type
 from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.qr import absolute_url, qr_svg
@@ -133,7 +134,7 @@ def _empty_bars(session: Session, course: Course) -> tuple[dict[str, QuestionBar
         list(pre_bank.question_ids) if pre_bank else []
     )
     rows = {q.id: q for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
-    scored = [i for i in ids if rows[i].type != "likert"]
+    scored = [i for i in ids if question_type(rows[i].type).scored]
     bars: dict[str, QuestionBars] = {}
     for qid in scored:
         q = rows[qid]

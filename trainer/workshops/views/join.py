@@ -25,7 +25,6 @@ from trainer.accounts.models import AgeBand, Gender, JobType
 from trainer.certificates import pages
 from trainer.certificates import service as certificates
 from trainer.content.placeholders import fill_text
-from trainer.content.quizzes import LIKERT_SCALES
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import client_address, db, limiter
 from trainer.quizzes import questions as quizzes
@@ -236,7 +235,6 @@ def _items(participant: Participant, attempt) -> list[dict]:
             "question": quizzes.question_of(row),
             "order": attempt.choice_order.get(str(row.id), []),
             "saved": saved[row.id].value if row.id in saved else None,
-            "scale": LIKERT_SCALES.get(row.body.get("scale") or "", ()),
         }
         for n, row in enumerate(rows, start=1)
     ]
