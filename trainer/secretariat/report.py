@@ -11,7 +11,7 @@ report_figures.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup
@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from trainer.accounts.models import AgeBand, Gender, JobType, Network, OrganisationKind
 from trainer.content.placeholders import fill_text
+from trainer.content.question_types import question_type
 from trainer.content.quizzes import TOPICS
 from trainer.database import Session
 from trainer.errors import NotFound
@@ -58,10 +59,6 @@ from trainer.secretariat.report_filters import (
 from trainer.timeutil import today_jst
 
 PHASE_LABELS = {"pre": "事前", "post": "事後"}
-# The question types whose answers are charted item by item: the cases of a true/false question
-# (the share who answered each right) and the options of a single-choice one (the share who
-# chose each).
-CHARTED_TYPES = ("truefalse", "single")
 
 # The attributes asked of every learner, each charted as who answered (field, title, labels),
 # and the breakdowns of the paired scores by attribute.
@@ -96,8 +93,7 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
             counts.setdefault((row.question_id, row.phase), []).append((row.value, row.n))
         del counted  # the learners' rows go before the collector runs again
 
-    # fill_text also takes facts a network has not set (None); these are all set.
-    facts: dict[str, str | None] = dict(network.local_facts())
+    facts = network.local_facts()
     headline = ScoreChange.of(scores.groups)
     return Report(
         network=network,
@@ -135,8 +131,11 @@ def _course(session: Session, network_id: int, filters: ReportFilters) -> Course
     return course
 
 
-def _charted(question_type: str) -> bool:
-    return question_type in CHARTED_TYPES
+def _charted(type_name: str) -> bool:
+    """Whether a question's answers are charted item by item: its type's distribution, the
+    cases of a true/false question (the share who answered each right) or the options of a
+    single-choice one (the share who chose each). "" is a question with no current version."""
+    return bool(type_name) and question_type(type_name).distribution is not None
 
 
 def _versions(session: Session, course: Course) -> Versions:
@@ -165,7 +164,7 @@ def _current_questions(
 
 
 def _questions(
-    stats: CourseStats, versions: Versions, counts: Counts, facts: dict[str, str | None]
+    stats: CourseStats, versions: Versions, counts: Counts, facts: Mapping[str, str | None]
 ) -> list[QuestionReport]:
     questions = []
     for number, q in enumerate(stats.questions, start=1):
@@ -180,7 +179,7 @@ def _question(
     pre: QuizQuestion | None,
     post: QuizQuestion | None,
     counts: Counts,
-    facts: dict[str, str | None],
+    facts: Mapping[str, str | None],
 ) -> QuestionReport:
     texts = [
         (PHASE_LABELS[phase], fill_text(v.body["text"], facts))
@@ -310,7 +309,7 @@ def _distributions(
     pre: QuizQuestion | None,
     post: QuizQuestion | None,
     counts: Counts,
-    facts: dict[str, str | None],
+    facts: Mapping[str, str | None],
 ) -> list[DistGroup]:
     """Per-case right rates (true/false) or the options chosen (single choice), before and after.
 
@@ -318,10 +317,13 @@ def _distributions(
     the same items they share one chart; otherwise each phase gets its own."""
     question = post or pre
     assert question is not None
-    if question.type == "truefalse":
-        items_key, shares_of, what = "cases", _case_shares, "正解率"
+    items_key = question_type(question.type).distribution
+    if items_key is None:  # no per-item chart for this type; _charted keeps it out
+        return []
+    if items_key == "cases":
+        shares_of, what = _case_shares, "正解率"
     else:
-        items_key, shares_of, what = "choices", _choice_shares, "選んだ人の割合"
+        shares_of, what = _choice_shares, "選んだ人の割合"
     pre_shares = shares_of(pre, _answers(counts, pre, "pre")) if pre else {}
     post_shares = shares_of(post, _answers(counts, post, "post")) if post else {}
     result = []
@@ -374,7 +376,7 @@ def _dist_row(
     what: str,
     pre_share: Share | None,
     post_share: Share | None,
-    facts: dict[str, str | None],
+    facts: Mapping[str, str | None],
 ) -> DistRow:
     text = fill_text(item["text"], facts)
     bars = [

@@ -10,7 +10,7 @@ is made; an xlsx is built in memory, so it has a row limit.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,12 +28,14 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.content.placeholders import fill_text
-from trainer.content.quizzes import LIKERT_SCALES
+from trainer.content.question_types import question_type
+from trainer.content.quizzes import Question
 from trainer.database import Session
 from trainer.errors import DomainError
 from trainer.learning.models import Course
 from trainer.parsing import clamp_date
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
+from trainer.quizzes.questions import question_of
 from trainer.secretariat.exports.common import (
     PHASE_LABELS,
     filter_day,
@@ -225,55 +227,24 @@ def _blocks(lines: Iterator[bytes]) -> Iterator[bytes]:
 # --- the rows ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Question:
-    key: str
-    text: str
-    type: str
-    choices: dict[str, str]
-    cases: list[str]
-    scale: tuple[str, ...]
-
-
-def _questions(session: Session, network_id: int) -> dict[int, _Question]:
+def _questions(session: Session, network_id: int) -> dict[int, Question]:
     """Every stored question version (a few dozen rows), read once per export, with the
-    network's local facts put in as learners see them ("{{ consumer_centre_name }}" → its name)."""
-    # fill_text also takes facts a network has not set (None); these are all set.
-    facts: dict[str, str | None] = dict(session.get_one(Network, network_id).local_facts())
+    network's local facts put in its text and its options' as learners see them
+    ("{{ consumer_centre_name }}" → its name)."""
+    facts = session.get_one(Network, network_id).local_facts()
     out = {}
     for row in session.scalars(select(QuizQuestion)):
-        body = row.body
-        out[row.id] = _Question(
-            key=row.key,
-            text=fill_text(body.get("text", ""), facts),
-            type=row.type,
-            choices={c["key"]: fill_text(c["text"], facts) for c in body.get("choices", [])},
-            cases=[c["key"] for c in body.get("cases", [])],
-            scale=LIKERT_SCALES.get(body.get("scale") or "", ()),
+        question = question_of(row)
+        out[row.id] = replace(
+            question,
+            text=fill_text(question.text, facts),
+            choices=tuple(replace(c, text=fill_text(c.text, facts)) for c in question.choices),
         )
     return out
 
 
-def shown_answer(question: _Question, value: object) -> str:
-    """The answer as the learner saw it: the option's text, not its key."""
-    if question.type == "single":
-        return question.choices.get(str(value), str(value))
-    if question.type == "multi" and isinstance(value, list):
-        # In the order the options are in the file, so equal answers read the same.
-        return "／".join(text for key, text in question.choices.items() if key in value)
-    if question.type == "truefalse" and isinstance(value, dict):
-        return "／".join(
-            f"事例{n}:{'はい' if value[key] else 'いいえ'}"
-            for n, key in enumerate(question.cases, start=1)
-            if key in value
-        )
-    if question.type == "likert" and isinstance(value, int) and 1 <= value <= len(question.scale):
-        return question.scale[value - 1]
-    return "" if value is None else str(value)
-
-
-def _verdict(question: _Question, answer: Any) -> tuple[str, object]:
-    if question.type == "likert":
+def _verdict(question: Question, answer: Any) -> tuple[str, object]:
+    if not question_type(question.type).scored:
         return "—", ""
     if answer.fully_right:
         return "正解", number(answer.score)
@@ -368,8 +339,9 @@ def answer_rows(
                 question = questions[question_id]
                 yield [
                     *head,
-                    question.key,
+                    question.id,
                     question.text,
-                    shown_answer(question, answer.value),
+                    # The answer as the learner saw it: the option's text, not its key.
+                    question_type(question.type).describe(question, answer.value),
                     *_verdict(question, answer),
                 ]
