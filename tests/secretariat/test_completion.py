@@ -297,7 +297,7 @@ def test_csv_export_reads_back(world, client, login):
     counted = set().union(*HOME.values(), *COOP.values())
     assert len(rows) == 17 and set(by_name) == {f"{k}さん" for k in counted}
     for name, expected in expected_rows(world).items():
-        expected[11] = by_name[name][11]  # certificate serials depend on the order they were issued in
+        expected[11] = by_name[name][11]  # serials follow the order certificates were issued in
         assert by_name[name] == expected
     e = by_name["eさん"]
     assert (e[8], e[9], e[10]) == ("修了証有効", "0", "100")
