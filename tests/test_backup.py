@@ -1,5 +1,6 @@
-"""`trainer backup PATH`: a snapshot taken while the app serves and writes, restored the way the
-README tells an office, and the refusals that keep a good backup from being lost.
+"""`trainer backup PATH`: a snapshot taken while the app serves and writes, restored the way
+docs/operations.md (バックアップ, 復元) tells an office, and the refusals that keep a good backup
+from being lost.
 
 The SQLite tests always run on their own SQLite files (also in the PostgreSQL run of the suite):
 they are about SQLite's online backup. The PostgreSQL test needs TEST_DATABASE_URL and pg_dump,
@@ -64,8 +65,8 @@ from trainer.quizzes.models import QuizQuestion
 SECRET_KEY = "backup-test-" + "k" * 32
 KEY_NAME = "issuer_ed25519.pem"
 HTTP_TIMEOUT = 10  # seconds for any one request to a test server
-# The public address stays the same across a restore (README): it is printed on every QR code
-# and names the key in every signed credential.
+# The public address stays the same across a restore (docs/operations.md): it is printed on every
+# QR code and names the key in every signed credential.
 PUBLIC_URL = "http://mimamori.test"
 
 
@@ -275,7 +276,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-# --- SQLite: backup while serving, restore as the README says ------------------------------------
+# --- SQLite: backup while serving, restore as docs/operations.md says ---------------------------
 
 
 def test_a_backup_taken_while_serving_restores_with_its_signing_key(office: Office, tmp_path):
@@ -331,7 +332,7 @@ def test_a_backup_taken_while_serving_restores_with_its_signing_key(office: Offi
         actor=None,
     )
 
-    # The README's restore on a new machine: copy both files into instance/, keep the key
+    # The documented restore on a new machine: copy both files into instance/, keep the key
     # private, `trainer init-db` (migrates a backup older than the code), start the app.
     new_instance = tmp_path / "new-host" / "instance"
     new_instance.mkdir(parents=True)
@@ -689,7 +690,7 @@ def test_postgresql_backup_restores_with_pg_restore(postgres_server, tmp_path):
         assert count_line(done.stdout, "certificate") == 1
         assert re.search(r"pg_restore --list: \d+ 項目を読み戻せました", done.stdout)
 
-        # The README's restore: pg_restore into an empty database, then `trainer init-db`.
+        # The documented restore: pg_restore into an empty database, then `trainer init-db`.
         target = make_url(restored_url)
         restored = subprocess.run(
             [pg_backup.find_pg_tool("pg_restore"), "--no-owner", "--single-transaction",

@@ -1,6 +1,6 @@
 """Settings from environment variables, with safe defaults for a laptop.
 
-Every variable is documented in docs/operations.md (Configuration); keep the two in step.
+Every variable is documented in docs/operations.md (設定（環境変数）); keep the two in step.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "COURSES_DIR": Path(os.environ.get("TRAINER_COURSES_DIR") or PROJECT_ROOT / "courses"),
         "QUIZZES_DIR": Path(os.environ.get("TRAINER_QUIZZES_DIR") or PROJECT_ROOT / "quizzes"),
         # The Ed25519 key that signs /verify/<token>.json; generated here on first use. Several
-        # hosts must share one file (docs/operations.md, Deployment).
+        # hosts must share one file (docs/operations.md, 導入).
         "SIGNING_KEY_FILE": Path(
             os.environ.get("TRAINER_SIGNING_KEY_FILE") or instance_path / "issuer_ed25519.pem"
         ),

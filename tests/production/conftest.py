@@ -114,7 +114,7 @@ def database_url(
 
 
 def production_env(live: LiveServer, database_url: str, **extra: str) -> dict[str, str]:
-    """What an operator sets (README, Deployment), for this test server."""
+    """What an operator sets (docs/operations.md, 導入), for this test server."""
     env = clean_env() | {
         "TRAINER_ENV": "production",
         "SECRET_KEY": live.secret_key,
