@@ -140,6 +140,6 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from trainer.cli import register_commands
+    from trainer.commands import register_commands
 
     register_commands(app)
