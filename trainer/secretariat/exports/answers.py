@@ -42,6 +42,7 @@ from trainer.secretariat.exports.common import (
     id_choice,
     label,
     local_time,
+    named_filters,
     number,
     record_export,
     utc_start_of,
@@ -85,15 +86,7 @@ class AnswerFilter:
 
     def details(self, session: Session) -> dict[str, object]:
         """The filters as an audit event shows them: names and dates, not ids."""
-        details: dict[str, object] = {}
-        course = session.get(Course, self.course_id) if self.course_id else None
-        if course is not None:
-            details["course"] = course.title
-        organisation = (
-            session.get(Organisation, self.organisation_id) if self.organisation_id else None
-        )
-        if organisation is not None:
-            details["organisation"] = organisation.name
+        details = named_filters(session, self.course_id, self.organisation_id)
         if self.submitted_from:
             details["submitted_from"] = self.submitted_from.isoformat()
         if self.submitted_to:

@@ -17,7 +17,7 @@ from trainer.certificates.service import status_clause as certificate_status_cla
 from trainer.database import Session
 from trainer.errors import DomainError
 from trainer.learning.models import Course
-from trainer.secretariat.exports.common import id_choice, record_export
+from trainer.secretariat.exports.common import id_choice, named_filters, record_export
 from trainer.timeutil import to_jst, today_jst
 
 CERTIFICATE_HEADER = (
@@ -46,15 +46,7 @@ class CertificateFilter:
 
     def details(self, session: Session) -> dict[str, object]:
         """The filters as an audit event shows them: names, not ids."""
-        details: dict[str, object] = {}
-        course = session.get(Course, self.course_id) if self.course_id else None
-        if course is not None:
-            details["course"] = course.title
-        organisation = (
-            session.get(Organisation, self.organisation_id) if self.organisation_id else None
-        )
-        if organisation is not None:
-            details["organisation"] = organisation.name
+        details = named_filters(session, self.course_id, self.organisation_id)
         if self.status != "all":
             details["status"] = CERTIFICATE_FILTERS[self.status]
         return details

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from trainer.accounts.models import User
+from trainer.accounts.models import Organisation, User
 from trainer.audit import service as audit
 from trainer.database import Session
 from trainer.errors import DomainError
+from trainer.learning.models import Course
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range, parse_date, parse_id
 from trainer.timeutil import JST, to_jst
 
@@ -44,6 +45,21 @@ def filter_day(raw: str, field: str) -> date | None:
     if not date_in_range(day):  # the day after 9999-12-31 is no date (see answers._filtered)
         raise DomainError(DATE_OUT_OF_RANGE, field)
     return day
+
+
+def named_filters(
+    session: Session, course_id: int | None, organisation_id: int | None
+) -> dict[str, object]:
+    """The course and organisation a download was filtered by, as an audit event shows them:
+    names, not ids."""
+    details: dict[str, object] = {}
+    course = session.get(Course, course_id) if course_id else None
+    if course is not None:
+        details["course"] = course.title
+    organisation = session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is not None:
+        details["organisation"] = organisation.name
+    return details
 
 
 def utc_start_of(day: date) -> datetime:
