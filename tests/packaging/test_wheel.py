@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.live_server import free_port
+from tests.live_server import LiveServer, free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,38 +114,26 @@ def test_the_wheel_installs_creates_its_database_and_serves_pages(tmp_path):
     assert "データベースは最新です" in init.stdout
 
     port = free_port()
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "trainer:create_app()"],
-        cwd=run_dir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    live = LiveServer(
+        base_url=f"http://127.0.0.1:{port}",
+        db_url=env["DATABASE_URL"],
+        instance_path=run_dir,
+        secret_key="",
+        log_path=run_dir / "gunicorn.log",
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        status, body = _wait_for(base + "/healthz", server)
-        assert status == 200, body
-        status, body = _get(base + "/login")
-        assert status == 200
-        assert "ログイン" in body
-        assert 'name="csrf_token"' in body
-    finally:
-        server.terminate()
+    with live.log_path.open("w") as log:
+        server = subprocess.Popen(
+            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "trainer:create_app()"],
+            cwd=run_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-
-
-def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> tuple[int, str]:
-    deadline = time.monotonic() + seconds
-    while True:
-        if server.poll() is not None:
-            raise AssertionError(f"the installed server stopped (exit {server.returncode})")
-        try:
-            return _get(url)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
+            wait_until_up(server, live)
+            status, body = _get(live.url("/login"))
+            assert status == 200
+            assert "ログイン" in body
+            assert 'name="csrf_token"' in body
+        finally:
+            stop(server)
