@@ -23,6 +23,9 @@ ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "code", "pre", "blockquote", "span", "div",
     "h2", "h3", "h4", "h5", "ul", "ol", "li", "a",
     "table", "thead", "tbody", "tr", "th", "td",
+    # Readings for hard kanji (漏<rp>（</rp><rt>も</rt><rp>）</rp>): readers over 50 are the
+    # course's audience. <rp> keeps the reading in brackets where ruby is not drawn.
+    "ruby", "rt", "rp",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href"},

@@ -44,7 +44,8 @@ def test_unknown_key_is_reported_with_its_line(tmp_path):
     folder = write_course(tmp_path, course_yaml=COURSE_YAML + "passmark: 70\n")
     assert messages(check_path(folder)) == [
         f"{folder / 'course.yaml'}:8: 知らないキー「passmark」です（使えるキー: "
-        "certificate_months、modules、pass_mark、post_quiz、pre_quiz、summary、survey、title）"
+        "certificate_months、counterbalance、modules、pass_mark、post_quiz、pre_quiz、"
+        "reviewed_on、sources、summary、survey、title）"
     ]
 
 

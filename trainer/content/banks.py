@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,10 @@ QUESTION_KEYS = {
     "scale",
     "explanation",
     "required",
+    "variants",
 }
+# A variant is another version of the same item: everything but what identifies the question.
+VARIANT_KEYS = {"text", "choices", "cases", "explanation"}
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 
@@ -127,10 +131,31 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem: Report) -
     if not isinstance(required, bool):
         error(source.lines["required"], "required は true か false にしてください")
     body = kind.read_body(source, error) if kind is not None else Body()
+    variants = _read_variants(source, node, kind, error)
     for line, message in errors:
         problem(line, message)
     if errors or qid is None or kind is None or not isinstance(topic, str) or text is None:
         return None
+    main = _version(qid, kind, topic, text, explanation, body, required, 1)
+    return replace(
+        main,
+        variants=tuple(
+            _version(qid, kind, topic, v_text, v_explanation, v_body, required, n)
+            for n, (v_text, v_explanation, v_body) in enumerate(variants, start=2)
+        ),
+    )
+
+
+def _version(
+    qid: str,
+    kind: QuestionType,
+    topic: str,
+    text: str,
+    explanation: str,
+    body: Body,
+    required: bool,
+    variant: int,
+) -> Question:
     return Question(
         id=qid,
         type=kind.name,
@@ -141,7 +166,53 @@ def _read_question(raw: Any, node: yaml.Node, seen: set[str], problem: Report) -
         cases=body.cases,
         scale=body.scale,
         required=required,
+        variant=variant,
     )
+
+
+def _read_variants(
+    source: Source, node: yaml.Node, kind: QuestionType | None, error: Report
+) -> list[tuple[str, str, Body]]:
+    """The question's `variants:`: each a complete other version (text, choices or cases,
+    explanation), checked as the question itself is. Only scored questions have them: a survey
+    item asked in other words would no longer be the same measurement."""
+    raw = source.raw.get("variants")
+    if raw is None:
+        return []
+    line = source.lines["variants"]
+    if kind is not None and not kind.scored:
+        error(line, f"{kind.name} の問題には variants は使えません")
+        return []
+    value_node = children(node).get("variants")
+    if not isinstance(raw, list) or not raw or not isinstance(value_node, yaml.SequenceNode):
+        error(line, "variants には別の版（text・choices か cases・explanation）を並べてください")
+        return []
+    read: list[tuple[str, str, Body]] = []
+    seen = {_shape(source.raw)}
+    for item, item_node in zip(raw, value_node.value, strict=True):
+        start = item_node.start_mark.line + 1
+        if not isinstance(item, dict):
+            error(start, "variants の各項目は「キー: 値」の形で書いてください")
+            continue
+        variant = _source(item, item_node, start)
+        for key in item:
+            if key not in VARIANT_KEYS:
+                allowed = "、".join(sorted(VARIANT_KEYS))
+                error(variant.lines[key], f"variants に使えないキー「{key}」です（{allowed}）")
+        if _shape(item) in seen:
+            error(start, "この版は、ほかの版とまったく同じです")
+        seen.add(_shape(item))
+        text = _read_text(variant, error)
+        explanation = _read_explanation(variant, kind, error)
+        body = kind.read_body(variant, error) if kind is not None else Body()
+        if text is not None:
+            read.append((text, explanation, body))
+    return read
+
+
+def _shape(raw: dict[str, Any]) -> str:
+    """What a learner sees of one version, to recognise a variant that repeats another."""
+    return repr((raw.get("text"), raw.get("choices"), raw.get("cases")))
 
 
 def _source(raw: dict[str, Any], node: yaml.Node, start: int) -> Source:

@@ -10,12 +10,15 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from trainer.content import placeholders
 from trainer.content.banks import bank_paths, check_bank
 from trainer.content.problems import ContentError, Problem, display_path
+from trainer.content.review_date import read_reviewed_on, read_sources
 from trainer.content.yaml_lines import YamlProblem, load_mapping
+from trainer.timeutil import today_jst
 
 COURSE_FILE = "course.yaml"
 COURSE_KEYS = {
@@ -27,6 +30,9 @@ COURSE_KEYS = {
     "survey",
     "pass_mark",
     "certificate_months",
+    "reviewed_on",
+    "sources",
+    "counterbalance",
 }
 REQUIRED_COURSE_KEYS = ("title", "modules", "pass_mark", "certificate_months")
 MODULE_KEYS = {"title", "minutes"}
@@ -57,6 +63,10 @@ class CourseFile:
     pass_mark: int
     certificate_months: int
     source_hash: str  # of course.yaml
+    reviewed_on: date | None = None  # 内容の確認日: when checked against the law
+    sources: tuple[str, ...] = ()  # 法令の出典: what it was checked against
+    # The two banks are parallel forms taken in a per-learner order (A→B or B→A).
+    counterbalance: bool = False
 
     @property
     def minutes(self) -> int:
@@ -84,7 +94,7 @@ def check_course(course_dir: Path, quizzes_root: Path | None = None) -> list[Pro
     return sorted(problems)
 
 
-Report = Callable[..., None]  # problem(key, message, line=None): a problem in course.yaml
+Report = Callable[..., None]  # problem(key, message, line=None, warning=False): in course.yaml
 
 
 def _read_course(
@@ -102,13 +112,17 @@ def _read_course(
         problems.append(Problem(shown, error.line, error.message))
         return None
 
-    def problem(key: str | None, message: str, line: int | None = None) -> None:
-        problems.append(Problem(shown, line or key_lines.get(key or "", 1), message))
+    def problem(
+        key: str | None, message: str, line: int | None = None, warning: bool = False
+    ) -> None:
+        problems.append(Problem(shown, line or key_lines.get(key or "", 1), message, warning))
 
     slug = course_dir.name
     if not SLUG.match(slug):
         problem(None, f"フォルダ名「{slug}」は半角英小文字・数字・ハイフンにしてください")
     _check_course_settings(data, quizzes_root, problem)
+    reviewed_on = read_reviewed_on(data, problem, today_jst())
+    sources = read_sources(data, problem)
     modules: list[ModuleFile] = []
     if "modules" in data:
         lines = item_lines.get("modules", [])
@@ -133,6 +147,9 @@ def _read_course(
         pass_mark=pass_mark,
         certificate_months=months,
         source_hash=hashlib.sha256(text.encode()).hexdigest(),
+        reviewed_on=reviewed_on,
+        sources=sources,
+        counterbalance=data.get("counterbalance", False),
     )
 
 
@@ -156,6 +173,14 @@ def _check_course_settings(data: dict, quizzes_root: Path | None, problem: Repor
         problem("certificate_months", "certificate_months は 1〜120 の整数（月数）にしてください")
     for key in ("pre_quiz", "post_quiz", "survey"):
         _check_quiz_reference(data, key, quizzes_root, problem)
+    counterbalance = data.get("counterbalance", False)
+    if not isinstance(counterbalance, bool):
+        problem("counterbalance", "counterbalance は true か false にしてください")
+    elif counterbalance and not (data.get("pre_quiz") and data.get("post_quiz")):
+        problem(
+            "counterbalance",
+            "counterbalance: true には pre_quiz と post_quiz の両方（2つの並行テスト）が必要です",
+        )
 
 
 def _read_listed_modules(

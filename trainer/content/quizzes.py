@@ -15,6 +15,10 @@ from dataclasses import dataclass
 # in 11 bits (trainer/quizzes/result_codes.py).
 MAX_ITEMS = 10
 
+# The choice a learner takes instead of guessing (scored wrong). Recognised by its exact text:
+# it stays last when choices are shuffled, and the item analysis counts who chose it.
+DONT_KNOW = "わからない"
+
 # Topics group questions in the results (before vs after per topic) and pair parallel forms.
 TOPICS: dict[str, str] = {
     "consumer-centre": "消費生活センターが受ける相談",
@@ -23,6 +27,8 @@ TOPICS: dict[str, str] = {
     "hotline-188": "消費者ホットライン188",
     "warning-signs": "気づきのポイント",
     "connect": "つなぎ先",
+    "remedies": "8日を過ぎてもできること",
+    "confidentiality": "秘密の保持と情報の共有",
     "attitude": "意識",
 }
 
@@ -70,6 +76,15 @@ class Question:
     cases: tuple[Case, ...] = ()
     scale: str | None = None
     required: bool = True
+    # 1 for the question as written; 2, 3, … for its `variants:` (other situations, the same
+    # rule), which a retake serves so that a learner does not meet the same item twice.
+    variant: int = 1
+    variants: tuple[Question, ...] = ()
+
+    @property
+    def versions(self) -> tuple[Question, ...]:
+        """The question itself, then its variants."""
+        return (self, *self.variants)
 
     @property
     def content_hash(self) -> str:
@@ -81,6 +96,8 @@ class Question:
             "cases": [(c.text, c.answer) for c in self.cases],
             "scale": self.scale,
         }
+        if self.variant > 1:  # (the main version's hash is as it was before variants existed)
+            shape["variant"] = self.variant
         return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()
 
 

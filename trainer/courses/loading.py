@@ -144,6 +144,9 @@ def _upsert_course(session: Session, course_file: CourseFile) -> Course:
     course.survey = course_file.survey
     course.pass_mark = course_file.pass_mark
     course.certificate_months = course_file.certificate_months
+    course.reviewed_on = course_file.reviewed_on
+    course.sources = list(course_file.sources)
+    course.counterbalance = course_file.counterbalance
     course.source_hash = course_file.source_hash
     course.is_active = True
     session.flush()
@@ -159,33 +162,47 @@ def _upsert_bank(session: Session, bank: QuestionBank) -> int:
         session.flush()
     created = 0
     ids: list[int] = []
+    variant_ids: dict[str, list[int]] = {}
     for question in bank.questions:
-        version = session.scalar(
-            select(QuizQuestion).where(
-                QuizQuestion.bank_id == row.id,
-                QuizQuestion.key == question.id,
-                QuizQuestion.content_hash == question.content_hash,
-            )
-        )
-        if version is None:
-            version = QuizQuestion(
-                bank_id=row.id,
-                key=question.id,
-                content_hash=question.content_hash,
-                type=question.type,
-                topic=question.topic,
-                body=question_body(question),
-            )
-            session.add(version)
-            session.flush()
-            created += 1
-        elif version.body.get("explanation") != question.explanation:
-            # The explanation is not part of the version: improving it reaches everyone.
-            version.body = {**version.body, "explanation": question.explanation}
-        ids.append(version.id)
+        for version in question.versions:
+            row_id, new = _upsert_question(session, row, version)
+            created += new
+            if version.variant == 1:
+                ids.append(row_id)
+            else:
+                variant_ids.setdefault(question.id, []).append(row_id)
     row.title, row.description, row.shuffle = bank.title, bank.description, bank.shuffle
     row.question_ids, row.source_hash = ids, bank.source_hash
+    row.variant_ids = variant_ids
     return created
+
+
+def _upsert_question(session: Session, bank: QuizBank, question: Question) -> tuple[int, bool]:
+    """The stored version of one question (or one of its variants): the row with its content
+    hash, created if the content is new. Returns (row id, whether it was created)."""
+    version = session.scalar(
+        select(QuizQuestion).where(
+            QuizQuestion.bank_id == bank.id,
+            QuizQuestion.key == question.id,
+            QuizQuestion.content_hash == question.content_hash,
+        )
+    )
+    if version is None:
+        version = QuizQuestion(
+            bank_id=bank.id,
+            key=question.id,
+            content_hash=question.content_hash,
+            type=question.type,
+            topic=question.topic,
+            body=question_body(question),
+        )
+        session.add(version)
+        session.flush()
+        return version.id, True
+    if version.body.get("explanation") != question.explanation:
+        # The explanation is not part of the version: improving it reaches everyone.
+        version.body = {**version.body, "explanation": question.explanation}
+    return version.id, False
 
 
 def question_body(question: Question) -> dict[str, Any]:
@@ -196,4 +213,5 @@ def question_body(question: Question) -> dict[str, Any]:
         "scale": question.scale,
         "choices": [{"key": c.key, "text": c.text, "correct": c.correct} for c in question.choices],
         "cases": [{"key": c.key, "text": c.text, "answer": c.answer} for c in question.cases],
+        "variant": question.variant,
     }

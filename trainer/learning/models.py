@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.extensions import Model
@@ -24,6 +34,12 @@ class Course(Model):
     pass_mark: Mapped[int] = mapped_column(Integer)
     certificate_months: Mapped[int] = mapped_column(Integer)
     source_hash: Mapped[str] = mapped_column(String(64))
+    # 内容の確認日 and 法令の出典: when and against what the content was last checked.
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # pre_quiz and post_quiz are parallel forms, taken A→B or B→A per learner
+    # (trainer.quizzes.forms).
+    counterbalance: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A course whose folder disappeared stays in the database (progress refers to it) but is hidden.
     is_active: Mapped[bool] = mapped_column(default=True)
     loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -19,6 +19,7 @@ from trainer.accounts.models import AgeBand, Gender, JobType, Member
 from trainer.accounts.roster import ended_message, ensure_not_ended
 from trainer.certificates import service as certificates
 from trainer.content.question_types import question_type
+from trainer.content.quizzes import DONT_KNOW
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
@@ -296,13 +297,15 @@ def _choice_order(
 
 def _order_of(bank: QuizBank, rows: Iterable[QuizQuestion]) -> dict[str, list[str]]:
     """Each question's choice keys in the order shown: shuffled for the bank's own questions
-    when the bank says so, as in the file otherwise (the survey's scales never move)."""
+    when the bank says so, as in the file otherwise (the survey's scales never move). A
+    「わからない」 choice stays last, where someone who does not know looks for it."""
     order: dict[str, list[str]] = {}
     for row in rows:
-        keys = [c["key"] for c in row.body.get("choices", [])]
+        choices = row.body.get("choices", [])
+        keys = [c["key"] for c in choices if c["text"] != DONT_KNOW]
         if keys and bank.shuffle and row.bank_id == bank.id:
             random.SystemRandom().shuffle(keys)
-        order[str(row.id)] = keys
+        order[str(row.id)] = keys + [c["key"] for c in choices if c["text"] == DONT_KNOW]
     return order
 
 

@@ -35,6 +35,8 @@ class QuizBank(Model):
     shuffle: Mapped[bool] = mapped_column(default=False)
     # The current versions, in file order: [QuizQuestion.id, …]
     question_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The current versions of each question's other variants, for retakes: {key: [id, …]}.
+    variant_ids: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
     source_hash: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -31,6 +31,7 @@ def question_of(row: QuizQuestion) -> Question:
         cases=tuple(Case(c["key"], c["text"], c["answer"]) for c in body.get("cases", [])),
         scale=body.get("scale"),
         required=body.get("required", True),
+        variant=body.get("variant", 1),
     )
 
 
