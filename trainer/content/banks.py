@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,7 @@ def _read_variants(
     return read
 
 
-def _shape(raw: dict[str, Any]) -> str:
+def _shape(raw: Mapping[str, Any]) -> str:
     """What a learner sees of one version, to recognise a variant that repeats another."""
     return repr((raw.get("text"), raw.get("choices"), raw.get("cases")))
 

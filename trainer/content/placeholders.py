@@ -108,3 +108,24 @@ def report_unknown(text: str, line: int, report: Callable[[int, str], None]) -> 
     """Each unknown placeholder in a question bank's text, reported on its line."""
     for name in unknown_names(text):
         report(line, f"知らない差し込み項目「{{{{ {name} }}}}」です")
+
+
+def names_in(text: str) -> list[str]:
+    """The known local facts a text uses, in order of appearance."""
+    return [m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1) in NAMES]
+
+
+def facts_in_options(body: Mapping[str, object]) -> set[str]:
+    """The local facts a question's answer depends on: those in its choices or cases, which the
+    learner chooses between. (In the stem or the explanation the neutral fallback reads well;
+    as an option, 「事務局にお問い合わせください」 beside 「地域の警察署」 asks nothing.)"""
+    found: set[str] = set()
+    for key in ("choices", "cases"):
+        for item in body.get(key) or ():  # type: ignore[attr-defined]
+            found.update(names_in(str(item["text"])))
+    return found
+
+
+def unset_facts(needed: set[str], values: Mapping[str, str | None]) -> list[LocalFact]:
+    """Of the facts needed, those the network has not filled in, in the settings page's order."""
+    return [f for f in LOCAL_FACTS if f.name in needed and not (values.get(f.name) or "").strip()]

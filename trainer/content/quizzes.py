@@ -89,7 +89,7 @@ class Question:
     @property
     def content_hash(self) -> str:
         """Changes whenever anything a learner sees or is scored on changes: a new version."""
-        shape = {
+        shape: dict[str, object] = {
             "type": self.type,
             "text": self.text,
             "choices": [(c.text, c.correct) for c in self.choices],
