@@ -101,3 +101,13 @@ def test_values_are_text_never_markup():
 def test_every_fact_has_a_label_and_a_fallback():
     for fact in placeholders.LOCAL_FACTS:
         assert fact.label and fact.learner_fallback and "{{" not in fact.learner_fallback
+
+
+def test_readings_over_hard_kanji_are_kept_and_nothing_else_on_them():
+    html = str(
+        render(
+            '秘密を<ruby onclick="x()">漏<rp>（</rp><rt class="big">も</rt><rp>）</rp></ruby>らす'
+        )
+    )
+    assert "<ruby>漏<rp>（</rp><rt>も</rt><rp>）</rp></ruby>らす" in html
+    assert "onclick" not in html and "class" not in html
