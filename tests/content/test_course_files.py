@@ -36,7 +36,7 @@ def test_the_basic_course_in_the_repository_is_valid():
     assert [p for p in problems if not p.warning] == []
     course = load_course(REPO / "courses" / "mimamori-basic")
     assert course.title == "見守りネットワーク 基礎研修"
-    assert len(course.modules) == 6
+    assert len(course.modules) == 13
     assert all(3 <= m.minutes <= 5 for m in course.modules)
 
 

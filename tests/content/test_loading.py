@@ -116,4 +116,4 @@ def test_cli_load_refuses_broken_content_with_the_same_messages(app, tmp_path):
 def test_cli_load_loads_the_repository_courses(app):
     result = app.test_cli_runner().invoke(args=["content", "load"])
     assert result.exit_code == 0, result.output
-    assert "研修 1 件・モジュール 6 件を読み込みました" in result.output
+    assert "研修 1 件・モジュール 13 件を読み込みました" in result.output
