@@ -12,7 +12,7 @@ from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.extensions import db, limiter
 from trainer.learning.service import active_courses
-from trainer.secretariat import completion
+from trainer.secretariat import completion, local_facts_notice
 from trainer.workshops import review
 
 bp = Blueprint("core", __name__)
@@ -55,4 +55,5 @@ def dashboard():
         completion_summary=(
             completion.summary(db.session, g.network.id, course) if course and secretariat else None
         ),
+        withheld=local_facts_notice.banks_of(local_facts_notice.withheld_in(db.session, g.network)),
     )

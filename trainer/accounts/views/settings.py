@@ -10,6 +10,7 @@ from trainer.accounts.access import network_blueprint
 from trainer.accounts.forms import LocalFactsForm
 from trainer.errors import DomainError
 from trainer.extensions import db
+from trainer.secretariat.local_facts_notice import facts_questions_use
 from trainer.web import show_error
 
 bp = network_blueprint("settings", __name__, "/settings")
@@ -31,4 +32,6 @@ def local_facts():
                 "success",
             )
             return redirect(url_for(".local_facts"))
-    return render_template("accounts/settings/local_facts.html", form=form)
+    return render_template(
+        "accounts/settings/local_facts.html", form=form, used=facts_questions_use(db.session)
+    )
