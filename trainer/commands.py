@@ -206,19 +206,27 @@ def content_check(path: Path | None) -> None:
     問題は「ファイル:行: 内容」の形で表示します。
 
     問題集（quizzes/<ID>.yaml）も検査できます。PATH を省略すると courses/ と quizzes/ の全体を
-    検査します。問題（警告を除く）があれば終了コード1。
+    検査します。問題（警告を除く）があれば終了コード1。警告だけなら0です。
+
+    研修フォルダを指定すると、その研修の問題集（pre_quiz・post_quiz・survey）も検査し、
+    2つのテストの警告（正解が最長の選択肢・モジュールと同じ文・前後の対応・別の版・
+    「わからない」・地域の窓口情報で出題が止まる問題）も表示します。
     """
 
     quizzes = current_app.config["QUIZZES_DIR"]
     targets = [path] if path else [current_app.config["COURSES_DIR"], quizzes]
-    problems = [p for t in targets if t.exists() for p in check_path(t, quizzes)]
+    # A course's banks are checked with the course and again in quizzes/: each problem once.
+    problems = list(dict.fromkeys(p for t in targets if t.exists() for p in check_path(t, quizzes)))
     target = "、".join(str(t) for t in targets)
     for problem in problems:
         click.echo(str(problem))
     errors = [p for p in problems if not p.warning]
     if errors:
         raise click.ClickException(f"{len(errors)} 件の問題があります。")
-    click.echo(f"問題はありません（{target}）。")
+    warnings = len(problems)
+    click.echo(
+        f"問題はありません（{target}）。" + (f"警告が {warnings} 件あります。" if warnings else "")
+    )
 
 
 @content_group.command("load")

@@ -121,7 +121,8 @@ def test_the_repository_banks_are_valid():
     banks = sorted((REPO / "quizzes").glob("*.yaml"))
     assert {b.stem for b in banks} >= {"basic-pre", "basic-post", "attitude"}
     for bank_path in banks:
-        assert check_path(bank_path) == [], bank_path
+        # (warnings, such as an item withheld until local facts are set, are not errors)
+        assert [p for p in check_path(bank_path) if not p.warning] == [], bank_path
 
 
 def test_parallel_forms_cover_the_same_topics():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from trainer.content import placeholders
+from trainer.content import form_checks, placeholders
 from trainer.content.banks import bank_paths, check_bank
 from trainer.content.problems import ContentError, Problem, display_path
 from trainer.content.review_date import read_reviewed_on, read_sources
@@ -89,9 +89,13 @@ def load_course(course_dir: Path, quizzes_root: Path | None = None) -> CourseFil
 
 
 def check_course(course_dir: Path, quizzes_root: Path | None = None) -> list[Problem]:
+    """The course's problems; with the folder of banks, also its banks' and the warnings on
+    its test forms (trainer.content.form_checks)."""
     problems: list[Problem] = []
-    _read_course(course_dir, quizzes_root, problems)
-    return sorted(problems)
+    course = _read_course(course_dir, quizzes_root, problems)
+    if course is not None and quizzes_root is not None:
+        problems += form_checks.course_warnings(course_dir, course, quizzes_root)
+    return sorted(set(problems))
 
 
 Report = Callable[..., None]  # problem(key, message, line=None, warning=False): in course.yaml
@@ -360,7 +364,7 @@ def check_path(path: Path, quizzes_root: Path | None = None) -> list[Problem]:
         if path.suffix == ".md":
             return check_module(path)
         if path.suffix == ".yaml":
-            return check_bank(path)
+            return check_bank(path) + form_checks.bank_warnings(path)
         return [
             Problem(
                 display_path(path),
@@ -381,7 +385,7 @@ def check_path(path: Path, quizzes_root: Path | None = None) -> list[Problem]:
                     "研修（course.yaml のあるフォルダ）も問題集も見つかりません",
                 )
             ]
-        return [p for d in dirs for p in check_course(d, quizzes_root)] + [
-            p for b in banks for p in check_bank(b)
-        ]
+        found = [p for d in dirs for p in check_course(d, quizzes_root)]
+        found += [p for b in banks for p in check_bank(b) + form_checks.bank_warnings(b)]
+        return list(dict.fromkeys(found))  # a course's banks may be in the folder too
     return [Problem(display_path(path), 1, "ファイルもフォルダもありません")]
