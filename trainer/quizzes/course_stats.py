@@ -155,6 +155,21 @@ def _bank_ids(session: Session, slug: str | None) -> list[int]:
 
 _member_of = itemgetter(0)
 _codes_of = itemgetter(3)
+_score_of = itemgetter(4)
+_max_score_of = itemgetter(5)
+
+
+@dataclass(frozen=True)
+class LayoutGroup:
+    """The counted attempts of one phase that share a layout, row by row: the whole matrix, for
+    figures that need a learner's other answers or score (the item analysis)."""
+
+    phase: str
+    question_ids: tuple[int, ...]
+    members: np.ndarray
+    packed: np.ndarray  # attempts × questions, -1 where left blank
+    score: np.ndarray  # the attempt's points (float; NaN if it has none)
+    max_score: np.ndarray  # the points possible (float; NaN if unknown)
 
 
 def _phase_layout(row: CountedAttempt) -> tuple[str, str]:
@@ -178,6 +193,7 @@ class CountedAttempts:
             "pre": defaultdict(list),
             "post": defaultdict(list),
         }
+        self.groups: list[LayoutGroup] = []
         for (phase, layout), group in groupby(sorted(rows, key=_phase_layout), key=_phase_layout):
             attempts = list(group)
             ids = result_codes.layout_ids(layout)
@@ -187,6 +203,10 @@ class CountedAttempts:
             members = np.fromiter(map(_member_of, attempts), np.int64, len(attempts))
             for position, question_id in enumerate(ids):
                 self._columns[phase][question_id].append((members, packed[:, position]))
+            # None becomes NaN in a float array.
+            score = np.array(list(map(_score_of, attempts)), dtype=np.float64)
+            max_score = np.array(list(map(_max_score_of, attempts)), dtype=np.float64)
+            self.groups.append(LayoutGroup(phase, ids, members, packed, score, max_score))
 
     def answers(self, phase: str, question_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(member ids, packed codes) of the learners who answered these versions of one

@@ -33,6 +33,7 @@ from trainer.quizzes.course_stats import (
     counted_attempts,
     paused_gc,
 )
+from trainer.quizzes.item_analysis import analyse
 from trainer.quizzes.models import QuizBank, QuizQuestion
 from trainer.secretariat import charts
 from trainer.secretariat.charts import Bar
@@ -56,6 +57,7 @@ from trainer.secretariat.report_filters import (
     label,
     period,
 )
+from trainer.secretariat.report_items import GainReport, item_section
 from trainer.timeutil import today_jst
 
 PHASE_LABELS = {"pre": "事前", "post": "事後"}
@@ -91,10 +93,12 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
         scores = counted.score_groups()
         for row in counted.value_counts(session, charted):
             counts.setdefault((row.question_id, row.phase), []).append((row.value, row.n))
+        items = analyse(session, counted, course)
         del counted  # the learners' rows go before the collector runs again
 
     facts = network.local_facts()
     headline = ScoreChange.of(scores.groups)
+    questions = _questions(stats, versions, counts, facts)
     return Report(
         network=network,
         course=course,
@@ -112,11 +116,13 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
                 _rate_bar("post", _fraction(headline.post_percent), headline.n),
             ],
         ),
-        questions=_questions(stats, versions, counts, facts),
+        questions=questions,
         topics=[_topic_row(t) for t in stats.topics],
         likert=[_likert(number, item) for number, item in enumerate(stats.likert, start=1)],
         attributes=[_attribute_table(scores.groups, *a) for a in ATTRIBUTES],
         breakdowns=[_change_table(scores.groups, *b) for b in BREAKDOWNS],
+        items=item_section(items, {q.key: q.number for q in questions}, facts),
+        gain=GainReport(items.gain),
     )
 
 

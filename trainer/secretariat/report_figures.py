@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -23,6 +24,9 @@ from trainer.learning.models import Course
 from trainer.quizzes.course_stats import QuestionStats, ScoreGroup, TopicStats
 from trainer.quizzes.statistics import mcnemar_exact_p
 from trainer.secretariat import charts
+
+if TYPE_CHECKING:  # report_items uses this module's wording
+    from trainer.secretariat.report_items import GainReport, ItemSection
 
 SIGNIFICANCE_LEVEL = 0.05
 SMALL_GROUP = 5
@@ -251,6 +255,8 @@ class Report:
     likert: list[LikertReport]
     attributes: list[Breakdown]
     breakdowns: list[Breakdown]
+    items: ItemSection  # 問題ごとの分析 (report_items)
+    gain: GainReport  # the gain corrected for the forms' difficulty
 
     @property
     def pre_only(self) -> int:
