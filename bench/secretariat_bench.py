@@ -1,11 +1,13 @@
 """Secretariat benchmark (prints figures; not a pass/fail test).
 
 Builds, on SQLite, one network with 200 organisations, 20,000 members and 40,000 submitted
-attempts of the basic course, each with its 21 answers (13 questions + 8 survey items, from the
-real quizzes/), inserted in bulk. The mix is meant to look like a network a year or two in: some
-members have done nothing, some only the pre-test, some failed the post-test (and some of those
-passed it again), most passed and hold a certificate, some of which expire within 90 days, some
-have expired, a few are revoked, and a few members have left. A share of the attempts were taken
+attempts of the basic course, each with its answers (the scored questions and the survey items of
+the real quizzes/), inserted in bulk. When the course is counterbalanced, half the members take
+form B before and form A after (the serving rule's stable hash), as they would. The mix is meant
+to look like a network a year or two in: some members have done nothing, some only the pre-test,
+some failed the post-test (and some of those passed it again), most passed and hold a
+certificate, some of which expire within 90 days, some have expired, a few are revoked, and a few
+members have left. A share of the attempts were taken
 in workshops. Names are made up.
 
 Then, with the Flask test client signed in as the secretariat, each page is asked for --runs
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import os
 import platform
@@ -269,14 +272,17 @@ def build(app, members_n: int, attempts_n: int, organisations_n: int) -> None:
     options = _answer_options(questions)
     scored = {q.id for q in questions if q.type != "likert"}
     asked = {q.id: (q.type, q.body) for q in questions}
-    ids = {
-        "pre": banks[course.pre_quiz].question_ids + banks[course.survey].question_ids,
-        "post": banks[course.post_quiz].question_ids + banks[course.survey].question_ids,
-    }
+    survey = banks[course.survey].question_ids
+    forms = (banks[course.pre_quiz].question_ids, banks[course.post_quiz].question_ids)
     plans = _categories(members_n, attempts_n, rng)
     attempt_rows, answer_rows, certificate_rows = [], [], []
     serial = 0
     for member, plan in zip(member_rows, plans, strict=True):
+        # Form order: A→B, or B→A for half the members of a counterbalanced course (the lowest
+        # bit of the serving rule's hash).
+        digest = hashlib.sha256(f"form-order:{course.slug}:{member['id']}".encode()).digest()
+        swap = digest[-1] & 1 if course.counterbalance else 0
+        ids = {"pre": forms[swap] + survey, "post": forms[1 - swap] + survey}
         # The first attempt some time in the last two years; each next one a little later.
         moment = datetime.now(UTC).replace(tzinfo=None) - timedelta(
             days=rng.randrange(40, 760), minutes=rng.randrange(1440)
@@ -445,6 +451,33 @@ def roster_csv(app, network_id: int, rng: random.Random) -> tuple[bytes, dict[st
     return out.getvalue().encode("cp932"), counts
 
 
+def time_item_analysis(app, network_id: int, runs: int) -> None:
+    """The report's item analysis alone, over the attempts the report has already read."""
+    from trainer.extensions import db
+    from trainer.learning.models import Course
+    from trainer.quizzes.course_stats import counted_attempts, paused_gc
+    from trainer.quizzes.item_analysis import analyse
+
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
+        counted = counted_attempts(db.session, network_id=network_id, course=course)
+        times = []
+        for _ in range(runs):
+            with paused_gc():
+                t0 = time.perf_counter()
+                analysis = analyse(db.session, counted, course)
+                times.append((time.perf_counter() - t0) * 1000)
+        rows = sum(len(f.phases) for item in analysis.items for f in item.forms)
+        gain = analysis.gain
+        print(
+            f"  {'問題ごとの分析（集計のみ）':<44} min {min(times):6.0f}  median "
+            f"{statistics.median(times):6.0f}  max {max(times):6.0f} ms  ({len(analysis.items)} "
+            f"keys, {rows} key × form × phase rows; pre on A {gain.pre_n['A']:,}, on B "
+            f"{gain.pre_n['B']:,}; paired {gain.paired_n:,})"
+        )
+        db.session.remove()
+
+
 def time_pages(app, runs: int, parts: set[str]) -> None:
     from trainer.accounts.models import Network, User
     from trainer.extensions import db
@@ -472,6 +505,7 @@ def time_pages(app, runs: int, parts: set[str]) -> None:
         print(f"pages ({runs} runs each, SQLite, test client as the secretariat):")
         for label, url in pages:
             _line(label, *_timed(client, "get", url, runs), target)
+        time_item_analysis(app, network_id, runs)
     downloads = [
         ("修了証 CSV", f"{base}/exports/certificates.csv"),
         ("修了証 xlsx", f"{base}/exports/certificates.xlsx"),

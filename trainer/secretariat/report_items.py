@@ -109,7 +109,7 @@ def _form(item: FormItem, facts: Mapping[str, str | None]) -> FormReport:
         else:
             note = "正解" if option.right else ""
         shown = {p.phase: p.options[i] for p in item.phases}
-        flags = sorted({f for o in shown.values() for f in o.flags})
+        flags = [f"{PHASE_LABELS[phase]}：{f}" for phase, o in shown.items() for f in o.flags]
         rows.append(OptionRow(fill_text(option.text, facts), note, shown, flags))
     return FormReport(
         form=item.form,
