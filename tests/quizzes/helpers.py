@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from trainer.content.placeholders import LOCAL_FACTS
 from trainer.courses.loading import load_courses
 from trainer.errors import Conflict, DomainError
 from trainer.extensions import db
@@ -27,6 +28,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def load_repository_content() -> None:
     load_courses(db.session, REPO / "courses", REPO / "quizzes")
+
+
+def set_local_facts(network) -> None:
+    """Every local fact of the network set (a sample value each), so that no question of the
+    repository's banks is withheld (trainer/quizzes/withheld.py) whatever facts they use."""
+    for fact in LOCAL_FACTS:
+        if fact.name not in ("network_name", "municipality"):  # the network's own columns
+            setattr(network, fact.name, f"テスト用の{fact.label}")
+    db.session.commit()
 
 
 def form_for(question: QuizQuestion, *, right: bool) -> dict[str, object]:

@@ -17,6 +17,7 @@ from tests.quizzes.helpers import (
     course_statistics,
     load_repository_content,
     paired_scores,
+    set_local_facts,
     take,
 )
 from trainer.accounts.models import Member
@@ -214,6 +215,7 @@ def test_an_attempt_without_codes_counts_as_a_learner_with_no_answers(
     course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
     keys = {q.key for q in db.session.scalars(select(QuizQuestion))}
     network = make_network()
+    set_local_facts(network)  # every question asked, so every one has its answer
     take(make_member(network), course, "post", right=keys)
     bare = make_member(network)
     db.session.add(

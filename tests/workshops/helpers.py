@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.quizzes.helpers import form_for, load_repository_content
+from tests.quizzes.helpers import form_for, load_repository_content, set_local_facts
 from trainer.accounts.models import Member, Network, Organisation, User
 from trainer.extensions import db
 from trainer.learning.models import Course
@@ -42,6 +42,7 @@ class Room:
 def make_room(make_network, make_user, make_org, make_member, *, members: int = 3) -> Room:
     load_repository_content()
     network = make_network()
+    set_local_facts(network)  # no question withheld: the room answers every one
     trainer = make_user(network, "trainer")
     orgs = [make_org(network, "みどり居宅介護支援事業所"), make_org(network, "さくら信用金庫")]
     people = [

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.workshops.helpers import answer_test, join, move_to, phone, projector_live
 from trainer.audit.models import AuditEvent
 from trainer.extensions import db
+from trainer.quizzes.models import Attempt
 from trainer.workshops.models import WorkshopFeedback
 
 
@@ -109,8 +110,9 @@ def test_exports_read_back_as_the_trainer_saw_them(app, client, login, room):
     assert len(body) == 3
     first = dict(zip(header, body[0], strict=True))
     assert first["氏名"] == "見守 花子1" and first["名簿との照合"] == "名簿と一致"
-    assert first["事前テスト正答数"] == "0" and first["事前テスト問題数"] == "13"
-    assert first["事後テスト正答数"] == "13" and first["事後テスト合否"] == "合格"
+    scored = str(db.session.scalar(select(Attempt.max_score).where(Attempt.phase == "pre")))
+    assert first["事前テスト正答数"] == "0" and first["事前テスト問題数"] == scored
+    assert first["事後テスト正答数"] == scored and first["事後テスト合否"] == "合格"
     assert first["修了証番号"] == "第00001号（確認中）"  # a typed name nobody confirmed
     assert first["本人確認"] == "未確認"
     assert first["研修の感想"] == "とても良かった" and first["感想（自由記述）"] == "感想55"
@@ -126,7 +128,7 @@ def test_exports_read_back_as_the_trainer_saw_them(app, client, login, room):
     sheet = book["参加者"]
     values = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
     assert values[0] == header
-    assert values[1][:2] == [1, "見守 花子1"] and values[1][7] == 13
+    assert values[1][:2] == [1, "見守 花子1"] and values[1][7] == int(scored)
     assert values[3][1] == "'=HYPERLINK(1)"
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "workshop.export")

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import random
 import secrets
-from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import false, select, update
@@ -19,14 +17,13 @@ from trainer.accounts.models import AgeBand, Gender, JobType, Member
 from trainer.accounts.roster import ended_message, ensure_not_ended
 from trainer.certificates import service as certificates
 from trainer.content.question_types import question_type
-from trainer.content.quizzes import DONT_KNOW
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.learning.service import has_read_every_module
-from trainer.quizzes import result_codes
-from trainer.quizzes.models import PHASES, Answer, Attempt, QuizBank, QuizQuestion
-from trainer.quizzes.questions import attempt_questions, bank_of, missing_positions
+from trainer.quizzes import forms, result_codes
+from trainer.quizzes.models import PHASES, Answer, Attempt
+from trainer.quizzes.questions import attempt_questions, missing_positions
 from trainer.security import tokens_equal
 from trainer.timeutil import utcnow
 
@@ -125,8 +122,7 @@ def can_start(
         return "テストが見つかりません。"
     if member.membership_ended:
         return ended_message(member)
-    slug = course.pre_quiz if phase == "pre" else course.post_quiz
-    if bank_of(session, slug) is None:
+    if forms.bank_for(session, member, course, phase) is None:
         return "この研修にはテストがありません。"
     done = submitted_attempts(session, member, course, phase)
     if phase == "pre" and done:
@@ -222,25 +218,18 @@ def open_workshop_attempts(
             )
         )
     )
-    bank = bank_of(session, course.pre_quiz if phase == "pre" else course.post_quiz)
-    if bank is None:
-        return 0
-    survey = bank_of(session, course.survey)
-    question_ids = list(bank.question_ids) + (list(survey.question_ids) if survey else [])
-    rows = list(session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(question_ids))))
+    planned = forms.new_attempts(session, [m for m in members if m.id not in busy], course, phase)
     opened = 0
-    for member in members:
-        if member.id in busy:
-            continue
+    for member_id, plan in planned.items():
         session.add(
             Attempt(
-                member_id=member.id,
+                member_id=member_id,
                 course_id=course.id,
                 workshop_id=workshop_id,
                 phase=phase,
-                idempotency_key=f"ws:{workshop_id}:{member.id}:{phase}",
-                question_ids=question_ids,
-                choice_order=_order_of(bank, rows),
+                idempotency_key=f"ws:{workshop_id}:{member_id}:{phase}",
+                question_ids=plan.question_ids,
+                choice_order=plan.choice_order,
             )
         )
         opened += 1
@@ -261,19 +250,17 @@ def _open_new(
     key: str,
     workshop_id: int | None = None,
 ) -> Attempt:
-    bank = bank_of(session, course.pre_quiz if phase == "pre" else course.post_quiz)
-    if bank is None:  # can_start said there is one; the content was reloaded since
+    plan = forms.new_attempt(session, member, course, phase)
+    if plan is None:  # can_start said there is one; the content was reloaded since
         raise Conflict("この研修にはテストがありません。")
-    survey = bank_of(session, course.survey)
-    question_ids = list(bank.question_ids) + (list(survey.question_ids) if survey else [])
     attempt = Attempt(
         member_id=member.id,
         course_id=course.id,
         workshop_id=workshop_id,
         phase=phase,
         idempotency_key=key,
-        question_ids=question_ids,
-        choice_order=_choice_order(session, bank, question_ids),
+        question_ids=plan.question_ids,
+        choice_order=plan.choice_order,
     )
     session.add(attempt)
     try:
@@ -286,27 +273,6 @@ def _open_new(
             raise
         return current
     return attempt
-
-
-def _choice_order(
-    session: Session, bank: QuizBank, question_ids: list[int]
-) -> dict[str, list[str]]:
-    rows = session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(question_ids)))
-    return _order_of(bank, rows)
-
-
-def _order_of(bank: QuizBank, rows: Iterable[QuizQuestion]) -> dict[str, list[str]]:
-    """Each question's choice keys in the order shown: shuffled for the bank's own questions
-    when the bank says so, as in the file otherwise (the survey's scales never move). A
-    「わからない」 choice stays last, where someone who does not know looks for it."""
-    order: dict[str, list[str]] = {}
-    for row in rows:
-        choices = row.body.get("choices", [])
-        keys = [c["key"] for c in choices if c["text"] != DONT_KNOW]
-        if keys and bank.shuffle and row.bank_id == bank.id:
-            random.SystemRandom().shuffle(keys)
-        order[str(row.id)] = keys + [c["key"] for c in choices if c["text"] == DONT_KNOW]
-    return order
 
 
 def attempt_for(session: Session, member: Member, attempt_id: int) -> Attempt:

@@ -9,17 +9,19 @@ render it from here. The live part is rendered at most once a second per worksho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, render_template, url_for
 from sqlalchemy import case, func, select
 
+from trainer.content.placeholders import fill_text
 from trainer.content.question_types import question_type
 from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.qr import absolute_url, qr_svg
-from trainer.quizzes import questions as quizzes
+from trainer.quizzes import forms
 from trainer.quizzes.models import Answer, Attempt, QuizQuestion
 from trainer.workshops import codes, projector_link
 from trainer.workshops.live_cache import LiveFragment, LiveFragmentCache
@@ -77,6 +79,9 @@ class ProjectorState:
     tests: dict[str, TestProgress] = field(default_factory=dict)
     questions: list[QuestionBars] = field(default_factory=list)
     feedback_count: int = 0
+    # Half the room answers form A, half the parallel form B (course.counterbalance): the bars
+    # pool both, the text is form A's.
+    parallel_forms: bool = False
 
 
 def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
@@ -99,6 +104,7 @@ def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
         tests=tests,
         questions=questions,
         feedback_count=feedback_count or 0,
+        parallel_forms=workshop.course.counterbalance,
     )
 
 
@@ -123,28 +129,41 @@ def _test_progress(session: Session, workshop: Workshop) -> dict[str, TestProgre
     return tests
 
 
-def _empty_bars(session: Session, course: Course) -> tuple[dict[str, QuestionBars], dict[int, str]]:
-    """A bar per scored question of the post-test, then of the pre-test, one per key: a question
-    asked before and after (the same key) is one bar with both. With each question's key."""
-    pre_bank, post_bank = (
-        quizzes.bank_of(session, course.pre_quiz),
-        quizzes.bank_of(session, course.post_quiz),
-    )
-    ids = (list(post_bank.question_ids) if post_bank else []) + (
-        list(pre_bank.question_ids) if pre_bank else []
-    )
-    rows = {q.id: q for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
-    scored = [i for i in ids if question_type(rows[i].type).scored]
+def _empty_bars(
+    session: Session, course: Course, facts: Mapping[str, str | None]
+) -> tuple[dict[str, QuestionBars], dict[int, str]]:
+    """A bar per scored question key, with the key of every version that counts toward it: both
+    banks, each question as written and its variants (a retake asks another version).
+
+    The text shown is the one most of the room reads: the post-test's for a course whose
+    before and after tests differ (as it always was), form A's for a counterbalanced course,
+    where half the room answers form A's question and half the parallel one of form B at the
+    same time (the page says so: ProjectorState.parallel_forms). Both forms' answers to a key
+    count toward one bar: the halves are assigned at random, so the pooled share is the
+    room's, and one bar per form would halve each bar's people and double the bars on the
+    wall. Placeholders in the text read as on the phones (the network's own facts)."""
+    a, b = forms.course_banks(session, course)
+    first, second = (a, b) if course.counterbalance else (b, a)
+    banks = [bank for bank in (first, second) if bank is not None]
+    shown = [i for bank in banks for i in bank.question_ids]
+    as_written = set(shown)
+    counted = [i for bank in banks for ids in bank.variant_ids.values() for i in ids]
+    rows = {
+        q.id: q
+        for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(shown + counted)))
+    }
+    scored = [i for i in shown + counted if question_type(rows[i].type).scored]
     bars: dict[str, QuestionBars] = {}
     for qid in scored:
         q = rows[qid]
-        if q.key not in bars:
-            bars[q.key] = QuestionBars(len(bars) + 1, q.key, q.topic, q.body["text"])
-    return bars, {qid: rows[qid].key for qid in scored}
+        if q.key not in bars and qid in as_written:
+            text = fill_text(q.body["text"], facts)
+            bars[q.key] = QuestionBars(len(bars) + 1, q.key, q.topic, text)
+    return bars, {qid: rows[qid].key for qid in scored if rows[qid].key in bars}
 
 
 def _question_bars(session: Session, workshop: Workshop) -> list[QuestionBars]:
-    bars, key_of = _empty_bars(session, workshop.course)
+    bars, key_of = _empty_bars(session, workshop.course, workshop.network.local_facts())
     if key_of:
         counted = session.execute(
             select(
