@@ -255,3 +255,20 @@ def test_a_workshop_room_splits_by_the_same_rule(course, network, make_user, mak
             select(Attempt).where(Attempt.member_id == member.id, Attempt.phase == "post")
         )
         assert {form_of(post), form_of(pre[member.id])} == {a.id, b.id}
+
+
+def test_the_projector_has_no_bar_for_a_question_nobody_is_asked(
+    course, make_network, make_user, make_member
+):
+    network = make_network()  # no consumer_centre_address: our-centre is withheld in both forms
+    workshop = creating.create_workshop(
+        db.session,
+        network_id=network.id,
+        data=creating.WorkshopInput(course_id=course.id, title="研修会", held_on=today_jst()),
+        actor=make_user(network, "trainer"),
+    )
+    assert [q.key for q in projector_state(db.session, workshop).questions] == ["where-188"]
+    network.consumer_centre_address = "みどり市中央1-2-3"
+    db.session.commit()
+    keys = [q.key for q in projector_state(db.session, workshop).questions]
+    assert keys == ["where-188", "our-centre"]

@@ -22,7 +22,8 @@ from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.qr import absolute_url, qr_svg
 from trainer.quizzes import forms
-from trainer.quizzes.models import Answer, Attempt, QuizQuestion
+from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
+from trainer.quizzes.withheld import withheld_keys
 from trainer.workshops import codes, projector_link
 from trainer.workshops.live_cache import LiveFragment, LiveFragmentCache
 from trainer.workshops.models import Participant, Phase, Workshop, WorkshopFeedback
@@ -153,13 +154,26 @@ def _empty_bars(
         for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(shown + counted)))
     }
     scored = [i for i in shown + counted if question_type(rows[i].type).scored]
+    asked = _asked_keys(banks, rows, facts)
     bars: dict[str, QuestionBars] = {}
     for qid in scored:
         q = rows[qid]
-        if q.key not in bars and qid in as_written:
+        if q.key not in bars and qid in as_written and q.key in asked:
             text = fill_text(q.body["text"], facts)
             bars[q.key] = QuestionBars(len(bars) + 1, q.key, q.topic, text)
     return bars, {qid: rows[qid].key for qid in scored if rows[qid].key in bars}
+
+
+def _asked_keys(
+    banks: list[QuizBank], rows: Mapping[int, QuizQuestion], facts: Mapping[str, str | None]
+) -> set[str]:
+    """The keys some form asks in this network: a question withheld in every form that has it
+    (its options need local facts the network has not set) has no bar, as nobody answers it."""
+    asked: set[str] = set()
+    for bank in banks:
+        versions = [rows[i] for i in forms.all_versions(bank)]
+        asked |= {q.key for q in versions} - withheld_keys(versions, facts)
+    return asked
 
 
 def _question_bars(session: Session, workshop: Workshop) -> list[QuestionBars]:

@@ -1,4 +1,5 @@
-"""The course's quizzes through their real forms: a question found by its text in the quiz files,
+"""The course's quizzes through their real forms: a question found by its text in the quiz files
+(any version of either form: the forms are counterbalanced and a retake asks another version),
 answered right or by position; the modules read one after the other.
 
 A quiz page (form.quiz-form) shows one question, a workshop's one-page test one per
@@ -10,14 +11,17 @@ are shown in, so the right answers can be ticked without reading the shuffled la
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page
 
 from tests.e2e.driver.actions import squash, submit
 from trainer.content.banks import load_bank
+from trainer.content.placeholders import facts_in_options, unset_facts
+from trainer.content.question_types import question_type
 from trainer.content.quizzes import Question
+from trainer.courses.loading import question_body
 
 ROOT = Path(__file__).resolve().parents[3]
 QUIZZES = ROOT / "quizzes"
@@ -26,10 +30,29 @@ QUESTION_TEXT = "p.question-text, fieldset.choices > legend"  # the first is the
 QUIZ_BUTTON = "main form.quiz-form button[type=submit]"  # 答えて次へ / 答えて確認へ
 
 
+def versions(*names: str) -> list[Question]:
+    """Every version of every question in these quiz files: as written, then each variant."""
+    banks = [load_bank(QUIZZES / f"{name}.yaml") for name in names]
+    return [version for bank in banks for q in bank.questions for version in q.versions]
+
+
 def post_questions() -> list[Question]:
-    """The post-test's questions and the attitude survey asked with it."""
-    banks = [load_bank(QUIZZES / f"{name}.yaml") for name in ("basic-post", "attitude")]
-    return [q for bank in banks for q in bank.questions]
+    """Every question a post-test may ask: both forms (the course is counterbalanced, so which
+    one a learner takes after depends on the learner), each with its variants (a retake asks
+    another version), and the attitude survey asked with it."""
+    return versions("basic-pre", "basic-post", "attitude")
+
+
+def asked_keys(facts: Mapping[str, str | None]) -> list[str]:
+    """The scored question keys a network with these local facts is asked (in either form): a
+    question whose options need a fact not set is withheld there (trainer/quizzes/withheld.py)."""
+    asked: dict[str, None] = {}
+    for name in ("basic-pre", "basic-post"):
+        for q in load_bank(QUIZZES / f"{name}.yaml").questions:
+            needed = {f for v in q.versions for f in facts_in_options(question_body(v))}
+            if question_type(q.type).scored and not unset_facts(needed, facts):
+                asked[q.id] = None
+    return list(asked)
 
 
 def text_pattern(text: str) -> re.Pattern[str]:
@@ -50,8 +73,34 @@ def question_of(
         found = [q for q in questions if text_pattern(q.text).match(text)]
     else:
         found = [q for q in questions if text.startswith(shown(q.text))]
-    assert len(found) == 1, f"{text[:60]!r} matched {len(found)} questions in the quiz files"
+    if len({_answers(q) for q in found}) > 1:
+        # Versions may share a question text and differ in their choices or cases.
+        everything = squash(scope.inner_text())
+        found = [q for q in found if all(_option_shown(o, everything, shown) for o in _options(q))]
+    assert found and len({_answers(q) for q in found}) == 1, (
+        f"{text[:60]!r} matched {len(found)} questions in the quiz files"
+    )
     return found[0]
+
+
+def _options(question: Question) -> list[str]:
+    return [c.text for c in question.choices] + [c.text for c in question.cases]
+
+
+def _option_shown(option: str, page_text: str, shown: Callable[[str], str] | None) -> bool:
+    if shown is not None:
+        return squash(shown(option)) in page_text
+    return text_pattern(option).search(page_text) is not None
+
+
+def _answers(question: Question) -> tuple[object, ...]:
+    """What answering a question right ticks: questions alike in this are one to the driver."""
+    return (
+        question.type,
+        tuple((c.key, c.correct) for c in question.choices),
+        tuple((c.key, c.answer) for c in question.cases),
+        tuple(_options(question)),
+    )
 
 
 def answer_right(scope: Locator, question: Question, likert: int = 0) -> None:
