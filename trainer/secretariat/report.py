@@ -37,16 +37,19 @@ from trainer.quizzes.item_analysis import analyse
 from trainer.quizzes.models import QuizBank, QuizQuestion
 from trainer.secretariat import charts
 from trainer.secretariat.charts import Bar
+from trainer.secretariat.report_distributions import (
+    PHASE_LABELS,
+    Counts,
+    distributions,
+    form_labels,
+)
 from trainer.secretariat.report_figures import (
     Breakdown,
-    DistGroup,
-    DistRow,
     GroupRow,
     LikertReport,
     QuestionReport,
     Report,
     ScoreChange,
-    Share,
     TopicRow,
     percent,
 )
@@ -59,8 +62,6 @@ from trainer.secretariat.report_filters import (
 )
 from trainer.secretariat.report_items import GainReport, item_section
 from trainer.timeutil import today_jst
-
-PHASE_LABELS = {"pre": "事前", "post": "事後"}
 
 # The attributes asked of every learner, each charted as who answered (field, title, labels),
 # and the breakdowns of the paired scores by attribute.
@@ -76,7 +77,6 @@ BREAKDOWNS: tuple[tuple[str, str, type[enum.Enum]], ...] = (
     ("organisation_kind", "構成団体の種類別", OrganisationKind),
 )
 
-Counts = dict[tuple[int, str], list[tuple[Any, int]]]  # (question id, phase) → (value, n)
 Versions = dict[str, dict[str, QuizQuestion]]  # phase → question key → current version
 
 
@@ -98,7 +98,7 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
 
     facts = network.local_facts()
     headline = ScoreChange.of(scores.groups)
-    questions = _questions(stats, versions, counts, facts)
+    questions = _questions(stats, versions, counts, facts, course.counterbalance)
     return Report(
         network=network,
         course=course,
@@ -145,7 +145,10 @@ def _charted(type_name: str) -> bool:
 
 
 def _versions(session: Session, course: Course) -> Versions:
-    """The current version of each question of the before and the after test, by key."""
+    """The current version of each question of the two forms, by key: "pre" is the pre_quiz
+    bank (form A), "post" the post_quiz bank (form B). Without counterbalancing they are the
+    before and the after test; with it, each form is taken before by half the learners and
+    after by the other half."""
     banks = _current_questions(session, [course.pre_quiz, course.post_quiz])
     versions: Versions = {"pre": {}, "post": {}}
     for phase, slug in (("pre", course.pre_quiz), ("post", course.post_quiz)):
@@ -170,12 +173,16 @@ def _current_questions(
 
 
 def _questions(
-    stats: CourseStats, versions: Versions, counts: Counts, facts: Mapping[str, str | None]
+    stats: CourseStats,
+    versions: Versions,
+    counts: Counts,
+    facts: Mapping[str, str | None],
+    counterbalanced: bool,
 ) -> list[QuestionReport]:
     questions = []
     for number, q in enumerate(stats.questions, start=1):
         pre, post = versions["pre"].get(q.key), versions["post"].get(q.key)
-        questions.append(_question(number, q, pre, post, counts, facts))
+        questions.append(_question(number, q, pre, post, counts, facts, counterbalanced))
     return questions
 
 
@@ -186,10 +193,11 @@ def _question(
     post: QuizQuestion | None,
     counts: Counts,
     facts: Mapping[str, str | None],
+    counterbalanced: bool = False,
 ) -> QuestionReport:
     texts = [
-        (PHASE_LABELS[phase], fill_text(v.body["text"], facts))
-        for phase, v in (("pre", pre), ("post", post))
+        (label, fill_text(v.body["text"], facts))
+        for label, v in zip(form_labels(counterbalanced), (pre, post), strict=True)
         if v is not None
     ]
     if len(texts) == 2 and texts[0][1] == texts[1][1]:
@@ -208,7 +216,7 @@ def _question(
         ),
     )
     if _charted(report.type):
-        report.groups = _distributions(pre, post, counts, facts)
+        report.groups = distributions(pre, post, counts, facts, counterbalanced)
     return report
 
 
@@ -286,119 +294,6 @@ def _change_table(groups: list[ScoreGroup], attr: str, title: str, kind: Any) ->
     return breakdown
 
 
-# --- the answers of one question, item by item -------------------------------------------------
-
-
-def _answers(counts: Counts, question: QuizQuestion | None, phase: str) -> list[tuple[Any, int]]:
-    return counts.get((question.id, phase), []) if question is not None else []
-
-
-def _case_shares(question: QuizQuestion, answers: list[tuple[Any, int]]) -> dict[str, Share]:
-    shares = {}
-    for case in question.body.get("cases", []):
-        key = case["key"]
-        given = [(value, n) for value, n in answers if isinstance(value, dict) and key in value]
-        right = sum(n for value, n in given if value[key] is case["answer"])
-        shares[key] = Share(right, sum(n for _, n in given))
-    return shares
-
-
-def _choice_shares(question: QuizQuestion, answers: list[tuple[Any, int]]) -> dict[str, Share]:
-    total = sum(n for value, n in answers if isinstance(value, str))
-    return {
-        choice["key"]: Share(sum(n for value, n in answers if value == choice["key"]), total)
-        for choice in question.body.get("choices", [])
-    }
-
-
-def _distributions(
-    pre: QuizQuestion | None,
-    post: QuizQuestion | None,
-    counts: Counts,
-    facts: Mapping[str, str | None],
-) -> list[DistGroup]:
-    """Per-case right rates (true/false) or the options chosen (single choice), before and after.
-
-    The after-test is a parallel form (other cases, other options): when the two versions list
-    the same items they share one chart; otherwise each phase gets its own."""
-    question = post or pre
-    assert question is not None
-    items_key = question_type(question.type).distribution
-    if items_key is None:  # no per-item chart for this type; _charted keeps it out
-        return []
-    if items_key == "cases":
-        shares_of, what = _case_shares, "正解率"
-    else:
-        shares_of, what = _choice_shares, "選んだ人の割合"
-    pre_shares = shares_of(pre, _answers(counts, pre, "pre")) if pre else {}
-    post_shares = shares_of(post, _answers(counts, post, "post")) if post else {}
-    result = []
-    for title, listed, with_pre, with_post in _item_groups(pre, post, items_key):
-        if not listed:
-            continue
-        rows = [
-            _dist_row(
-                item,
-                _note(item, items_key),
-                what,
-                pre_shares.get(item["key"]) if with_pre else None,
-                post_shares.get(item["key"]) if with_post else None,
-                facts,
-            )
-            for item in listed
-        ]
-        phases = tuple(p for p, shown in (("pre", with_pre), ("post", with_post)) if shown)
-        result.append(DistGroup(title, rows, what, phases))
-    return result
-
-
-def _items(question: QuizQuestion | None, items_key: str) -> list[dict[str, Any]]:
-    return list(question.body.get(items_key, [])) if question is not None else []
-
-
-def _item_groups(
-    pre: QuizQuestion | None, post: QuizQuestion | None, items_key: str
-) -> list[tuple[str, list[dict[str, Any]], bool, bool]]:
-    """(title, items, shown before, shown after): one group when both versions list the same
-    items, else one per phase."""
-    noun = "事例" if items_key == "cases" else "選択肢"
-    if [i["text"] for i in _items(pre, items_key)] == [i["text"] for i in _items(post, items_key)]:
-        return [(f"{noun}（事前・事後とも同じ）", _items(post, items_key), True, True)]
-    return [
-        (f"事前テストの{noun}", _items(pre, items_key), True, False),
-        (f"事後テストの{noun}", _items(post, items_key), False, True),
-    ]
-
-
-def _note(item: dict[str, Any], items_key: str) -> str:
-    if items_key == "cases":
-        return "正しい答え：" + ("はい" if item["answer"] else "いいえ")
-    return "正解" if item.get("correct") else ""
-
-
-def _dist_row(
-    item: dict[str, Any],
-    note: str,
-    what: str,
-    pre_share: Share | None,
-    post_share: Share | None,
-    facts: Mapping[str, str | None],
-) -> DistRow:
-    text = fill_text(item["text"], facts)
-    bars = [
-        _share_bar(phase, share)
-        for phase, share in (("pre", pre_share), ("post", post_share))
-        if share is not None
-    ]
-    return DistRow(
-        text=text,
-        note=note,
-        pre=pre_share,
-        post=post_share,
-        chart=charts.bar_chart(f"{text}（{what}）", bars),
-    )
-
-
 # --- bars ----------------------------------------------------------------------------------------
 
 
@@ -415,12 +310,6 @@ def _rate_bar(series: str, rate: float | None, n: int) -> Bar:
 def _count_bar(series: str, count: int, total: int) -> Bar:
     share = count / total if total else None
     return Bar(series, PHASE_LABELS[series], share, f"{count}人", percent(share and 100 * share, 0))
-
-
-def _share_bar(phase: str, share: Share) -> Bar:
-    rate = share.percent
-    return Bar(phase, PHASE_LABELS[phase], None if rate is None else rate / 100,
-               percent(rate, 0), f"{share.n}人")  # fmt: skip
 
 
 def _fraction(value: float | None) -> float | None:
