@@ -23,7 +23,7 @@ Counts = dict[tuple[int, str], list[tuple[Any, int]]]  # (question id, phase) �
 def form_labels(counterbalanced: bool) -> tuple[str, str]:
     """What the two banks are called on the report: the before and the after test, or, when
     each is taken before by half the learners, the two forms."""
-    return ("テストA", "テストB") if counterbalanced else ("事前", "事後")
+    return ("問題セットA", "問題セットB") if counterbalanced else ("事前", "事後")
 
 
 def _answers(counts: Counts, question: QuizQuestion | None, phase: str) -> list[tuple[Any, int]]:
