@@ -27,6 +27,11 @@ def learner(app, client, make_network, make_member):
     load_repository_content()
     network = make_network()
     network.consumer_centre_name = "みどり市消費生活センター"
+    # The our-centre question asks for the centre's address among three local ones: it is
+    # served only where all three are set.
+    network.consumer_centre_address = "みどり市中央1-2-3 市役所2階"
+    network.police_address = "みどり市本町4-5"
+    network.community_support_address = "みどり市中央6-7"
     db.session.commit()
     member = make_member(network, name="佐藤 恵子")
     client.get(f"/m/{member.link_token}")
@@ -67,7 +72,7 @@ def test_pre_quiz_then_modules_then_post_quiz_completes_the_course(client, learn
     answer_all(client, attempt_id, right=False)
     assert submit(client, attempt_id).headers["Location"] == f"/learn/attempts/{attempt_id}/result"
     pre = db.session.get(Attempt, attempt_id)
-    assert pre.status == "submitted" and pre.passed is None and pre.max_score == 13
+    assert pre.status == "submitted" and pre.passed is None and pre.max_score == 15
     assert pre.score == pytest.approx(0.0)
     assert "事前テスト済" in client.get("/learn").get_data(as_text=True)
 
@@ -108,7 +113,7 @@ def test_partial_knowledge_scores_partially(client, learner):
     answer_all(client, attempt_id, right=True, wrong_keys={"centre-cases", "signs-in-home"})
     submit(client, attempt_id)
     attempt = db.session.get(Attempt, attempt_id)
-    assert attempt.score == pytest.approx(11.0)  # two questions with every part wrong
+    assert attempt.score == pytest.approx(13.0)  # two questions with every part wrong
     answers = {
         db.session.get(QuizQuestion, a.question_id).key: a
         for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
@@ -147,7 +152,7 @@ def test_choice_order_is_stored_and_shown(client, learner):
     )  # fmt: skip
     question = db.session.get(QuizQuestion, attempt.question_ids[position - 1])
     order = attempt.choice_order[str(question.id)]
-    assert sorted(order) == ["a", "b", "c", "d"]
+    assert sorted(order) == ["a", "b", "c", "d", "e"]  # four answers and 「わからない」
     html = client.get(f"/learn/attempts/{attempt_id}/{position}").get_data(as_text=True)
     texts = {c["key"]: c["text"] for c in question.body["choices"]}
     positions = [html.index(texts[key]) for key in order]
@@ -163,7 +168,7 @@ def test_local_facts_fill_the_quiz(client, learner):
     )  # fmt: skip
     html = client.get(f"/learn/attempts/{attempt_id}/{position}").get_data(as_text=True)
     assert "みどり市消費生活センター" in html and "{{" not in html
-    assert "地域の警察署" in html  # an unset fact reads as the neutral phrase
+    assert "みどり市中央1-2-3 市役所2階" in html and "みどり市本町4-5" in html
 
 
 def test_double_submit_stores_one_result(client, learner):

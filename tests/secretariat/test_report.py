@@ -1,11 +1,11 @@
 """The before/after report against a small case worked out by hand.
 
-Five learners take the real course's quizzes (13 scored questions, partial credit per case or
+Five learners take the real course's quizzes (15 scored questions, partial credit per case or
 option; the 7-item attitude survey):
 
-    m1  field   50s female  home   pre: all right but where-188 (12/13)  post: all right
+    m1  field   50s female  home   pre: all right but where-188 (14/15)  post: all right
     m2  field   40s male    home   pre: all wrong, but case 1 of centre-cases right (1/6 of
-                                   one point: 1/78)                       post: all right
+                                   one point: 1/90)                       post: all right
     m3  counter 50s female  home   pre: all right                        post: all right
     m4  counter 30s female  home   pre: all right                        post: all wrong
                                    (a retake, all right, is not counted)
@@ -21,7 +21,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.quizzes.helpers import load_repository_content, take
+from tests.quizzes.helpers import load_repository_content, set_local_facts, take
 from trainer.accounts.models import Member, Role
 from trainer.extensions import db
 from trainer.learning.models import Course
@@ -47,6 +47,7 @@ def world(app, make_network, make_org, make_member):
     load_repository_content()
     course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
     network = make_network(name="みどり市見守りネットワーク")
+    set_local_facts(network)  # no question withheld: every learner is asked all 15
     home = make_org(network, name="みどり信用金庫", kind="financial")
     other = make_org(network, name="みどり生協", kind="coop_delivery")
     people = [
@@ -107,7 +108,7 @@ def test_headline_pairs_learners_and_counts_who_improved(world):
     assert (report.pre_only, report.post_only) == (1, 0)
     h = report.headline
     assert (h.n, h.improved, h.same, h.worse) == (4, 2, 1, 1)
-    pre = [12 / 13, 1 / 78, 1, 1]  # m2: one case of six right is 1/6 of one point of 13
+    pre = [14 / 15, 1 / 90, 1, 1]  # m2: one case of six right is 1/6 of one point of 15
     assert h.pre_percent == pytest.approx(100 * sum(pre) / 4)
     assert h.post_percent == pytest.approx(75.0)
     assert h.change == pytest.approx(75.0 - 100 * sum(pre) / 4)
@@ -142,7 +143,7 @@ def test_true_false_cases_before_and_after(world):
     # The after-test asks other cases (a parallel form): one chart per phase.
     pre, post = q.groups
     assert pre.title == "事前テストの事例" and post.title == "事後テストの事例"
-    assert pre.rows[0].text.startswith("クレジットカードの分割払い")
+    assert pre.rows[0].text.startswith("カードローンとリボ払い")
     assert pre.rows[0].note == "正しい答え：はい"
     # Case 1: m1, m3, m4 right, and m2 (only case 1): 4 of 5; the other cases 3 of 5.
     assert (pre.rows[0].pre.count, pre.rows[0].pre.n) == (4, 5)
@@ -156,10 +157,12 @@ def test_single_choice_distribution_before_and_after(world):
     q = next(q for q in build(world).questions if q.key == "where-188")
     pre, post = q.groups
     assert pre.what == "選んだ人の割合"
-    # Before: m3, m4 chose the right answer (the first option), m1, m2, m5 the first wrong one.
+    # Before: m3, m4 chose the right answer (the second option), m1, m2, m5 the first wrong one
+    # (the first option); nobody chose the last, 「わからない」.
     assert [(r.note, r.pre.count, r.pre.n) for r in pre.rows] == [
-        ("正解", 2, 5),
         ("", 3, 5),
+        ("正解", 2, 5),
+        ("", 0, 5),
         ("", 0, 5),
         ("", 0, 5),
     ]
@@ -191,7 +194,7 @@ def test_breakdown_by_job_type(world):
     ]
     field = rows["外勤（訪問・営業・配達）"].change
     assert field.n == 2 and (field.improved, field.same, field.worse) == (2, 0, 0)
-    assert field.pre_percent == pytest.approx(100 * (12 / 13 + 1 / 78) / 2)
+    assert field.pre_percent == pytest.approx(100 * (14 / 15 + 1 / 90) / 2)
     assert field.post_percent == pytest.approx(100.0)
     counter = rows["内勤（窓口・事務）"].change
     assert (counter.pre_percent, counter.post_percent, counter.change) == (100.0, 50.0, -50.0)
