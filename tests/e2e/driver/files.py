@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Error, Locator
 
 
 def decode_qr(png: Path) -> str | None:
@@ -19,8 +19,17 @@ def decode_qr(png: Path) -> str | None:
 
 
 def read_qr(element: Locator, png: Path) -> str | None:
-    """The QR code drawn by `element`, read from its screenshot (kept at `png`)."""
-    element.screenshot(path=str(png))
+    """The QR code drawn by `element`, read from its screenshot (kept at `png`).
+
+    A page that refreshes itself (the projector swaps its live part in every few seconds) can
+    replace the element while it is being captured: the locator finds the new one next time."""
+    for attempt in range(3):
+        try:
+            element.screenshot(path=str(png))
+            break
+        except Error as error:
+            if "not attached" not in str(error) or attempt == 2:
+                raise
     return decode_qr(png)
 
 
