@@ -130,7 +130,7 @@ def new_attempts(
         place = (member.network_id, bank.id)
         if place not in withheld:
             facts = session.get_one(Network, member.network_id).local_facts()
-            withheld[place] = withheld_keys([rows[i] for i in all_versions(bank)], facts)
+            withheld[place] = withheld_keys([rows[i] for i in bank.all_version_ids], facts)
         left_out = withheld[place]
         if not any(e.phase == phase for e in mine):
             if place not in first:
@@ -203,13 +203,8 @@ def _bank_of_questions(session: Session, earlier: Iterable[_Earlier]) -> dict[in
 # --- the versions --------------------------------------------------------------------------------
 
 
-def all_versions(bank: QuizBank) -> list[int]:
-    """Every current version of the bank's questions: as written, then the variants."""
-    return list(bank.question_ids) + [i for ids in bank.variant_ids.values() for i in ids]
-
-
 def _versions(session: Session, banks: Sequence[QuizBank]) -> dict[int, QuizQuestion]:
-    ids = [i for bank in banks for i in all_versions(bank)]
+    ids = [i for bank in banks for i in bank.all_version_ids]
     return {q.id: q for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
 
 

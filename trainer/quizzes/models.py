@@ -40,6 +40,11 @@ class QuizBank(Model):
     source_hash: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    @property
+    def all_version_ids(self) -> list[int]:
+        """Every current version of the bank's questions: as written, then the variants."""
+        return list(self.question_ids) + [i for ids in self.variant_ids.values() for i in ids]
+
 
 class QuizQuestion(Model):
     """One version of a question. A question whose text, choices or answers change gets a new

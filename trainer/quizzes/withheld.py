@@ -41,7 +41,7 @@ def withheld_questions(
     """Per bank, the questions withheld in a network with these facts, and what they miss."""
     found: list[WithheldQuestion] = []
     for bank in banks:
-        ids = list(bank.question_ids) + [i for v in bank.variant_ids.values() for i in v]
+        ids = bank.all_version_ids
         rows = session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))
         missing: dict[str, set[str]] = {}
         texts: dict[str, str] = {}

@@ -49,7 +49,7 @@ def facts_questions_use(session: Session) -> set[str]:
     """The local facts some current question (any variant) offers as a choice or a case."""
     used: set[str] = set()
     for bank in _scored_banks(session):
-        ids = list(bank.question_ids) + [i for v in bank.variant_ids.values() for i in v]
+        ids = bank.all_version_ids
         if ids:
             for body in session.scalars(select(QuizQuestion.body).where(QuizQuestion.id.in_(ids))):
                 used |= facts_in_options(body)

@@ -171,7 +171,7 @@ def _asked_keys(
     (its options need local facts the network has not set) has no bar, as nobody answers it."""
     asked: set[str] = set()
     for bank in banks:
-        versions = [rows[i] for i in forms.all_versions(bank)]
+        versions = [rows[i] for i in bank.all_version_ids]
         asked |= {q.key for q in versions} - withheld_keys(versions, facts)
     return asked
 
