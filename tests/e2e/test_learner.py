@@ -39,6 +39,7 @@ from trainer.content.placeholders import fill_text
 from trainer.content.quizzes import LIKERT_SCALES, TOPICS, Question
 from trainer.extensions import db
 from trainer.learning import service as learning
+from trainer.quizzes.attempts import PRE_TEST_FIRST
 from trainer.quizzes.models import QuizQuestion
 from trainer.timeutil import today_jst
 
@@ -216,6 +217,7 @@ def test_a_learner_from_the_personal_link_to_a_valid_certificate(
     opens_the_personal_link(phone, learner, shoot)
     takes_the_pre_quiz(phone, learner, shoot)
     reads_the_modules(phone, shoot)
+    fails_the_post_quiz_first(phone, live_server, learner, shoot)
     passes_the_post_quiz(phone, learner, shoot)
     issued = today_jst()
     valid_until = valid_until_for(issued, COURSE.certificate_months)
@@ -247,6 +249,9 @@ def opens_the_personal_link(phone: Page, learner: Learner, shoot: Shoot) -> None
     expect(course_card.get_by_role("heading", name=COURSE.title)).to_be_visible()
     expect(course_card.locator(".badge")).to_have_text("未受講")
     expect(course_card).to_contain_text(f"残り約{COURSE.minutes}分")
+    # The main button is the pre-test, with one line on why it comes first.
+    expect(course_card.locator(".next-step")).to_have_text(PRE_TEST_FIRST)
+    expect(course_card.locator("a.button")).to_have_text("事前テストを受ける")
     check_page(phone, "learner home")
     shoot(phone, "home")
 
@@ -256,11 +261,19 @@ def opens_the_personal_link(phone: Page, learner: Learner, shoot: Shoot) -> None
     expect(phone.locator(".module-list li")).to_have_count(len(COURSE.modules))
     expect(phone.get_by_text("すべてのモジュールを読むと受けられます。")).to_be_visible()
     check_page(phone, "learner course (new)")
+    home(phone)
+    phone.locator(".course-list .card a.button").click()
+
+
+def home(page: Page) -> None:
+    """The menu's ホーム: the learner's home page."""
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="ホーム").click()
+    expect(page.locator("h1")).to_have_text(re.compile("さんのページ$"))
 
 
 def takes_the_pre_quiz(phone: Page, learner: Learner, shoot: Shoot) -> None:
-    """事前テスト: three questions about themselves first (only once), then 21 pages."""
-    phone.get_by_role("link", name="事前テストへ").click()
+    """事前テスト (reached with the home page's main button): three questions about themselves
+    first (only once), then one page per question."""
     title(phone, f"事前テスト（{COURSE.title}）")
     check_page(phone, "learner pre-quiz attributes")
     phone.get_by_role("group", name="年代").get_by_label("50代").check()
@@ -274,7 +287,9 @@ def takes_the_pre_quiz(phone: Page, learner: Learner, shoot: Shoot) -> None:
     phone.get_by_role("button", name="事前テストを始める").click()
     take_quiz(phone, learner, "事前テスト", EITHER_FORM, RIGHT_BEFORE, 3, shoot)
     expect(phone.locator(".score")).to_have_text(percent(len(RIGHT_BEFORE), len(PRE)))
-    expect(phone.locator(".score-box")).to_contain_text(f"{len(PRE)}問中 {len(RIGHT_BEFORE):.1f}点")
+    # Whole questions; every other answer was wholly wrong, so no note on partly right ones.
+    expect(phone.locator(".score-line")).to_have_text(f"{len(PRE)}問中 {len(RIGHT_BEFORE)}問正解")
+    expect(phone.locator(".partial-note")).to_have_count(0)
     expect(phone.locator(".verdict")).to_have_count(0)  # no pass or fail before the course
     expect(phone.get_by_role("heading", name="問題と解説")).to_be_visible()
     check_page(phone, "learner pre-quiz result")
@@ -287,7 +302,10 @@ def reads_the_modules(phone: Page, shoot: Shoot) -> None:
     phone.get_by_role("link", name="研修を読む").click()
     title(phone, COURSE.title)
     expect(status_badge(phone)).to_have_text("事前テスト済")
-    phone.get_by_role("link", name="読み始める").click()
+    # With the pre-test taken, the home page's main button continues the course.
+    home(phone)
+    expect(phone.locator(".course-list .card .next-step")).to_have_count(0)
+    phone.locator(".course-list .card a.button", has_text="研修を読み始める").click()
     for n, module in enumerate(COURSE.modules, start=1):
         title(phone, module.title)
         minutes_left = sum(m.minutes for m in COURSE.modules[n - 1 :])
@@ -322,16 +340,46 @@ def reads_the_modules(phone: Page, shoot: Shoot) -> None:
     check_page(phone, "learner course (all read)")
 
 
+def fails_the_post_quiz_first(
+    phone: Page, live_server: LiveServer, learner: Learner, shoot: Shoot
+) -> None:
+    """A first post-test with every answer wrong (through the services: answering 23 pages again
+    would only repeat the pre-test), then its result page as the learner sees it on submitting:
+    「もう一度受ける」 right under the score, on the first screen, before the explanations; the
+    button starts the retake."""
+    with live_server.app_context():
+        member = db.session.scalar(
+            select(Member).where(Member.network_id == learner.room.network_id)
+        )
+        failed = take(member, learning.get_course(db.session, COURSE_SLUG), "post", right=set())
+        failed_id = failed.id
+    phone.goto(live_server.url(f"/learn/attempts/{failed_id}/result"))
+    title(phone, "事後テストの結果")
+    expect(phone.locator(".score")).to_have_text("0%")
+    expect(phone.locator(".score-line")).to_have_text(
+        f"{len(POST)}問中 0問正解（合格は{COURSE.pass_mark}%以上）"
+    )
+    expect(phone.locator(".verdict")).to_have_text("今回は合格点に届きませんでした。")
+    retake = phone.get_by_role("button", name="もう一度受ける")
+    course_link = phone.locator(".retake-actions").get_by_role("link", name="研修のページへ")
+    expect(retake).to_be_in_viewport()
+    expect(course_link).to_be_in_viewport()
+    score = phone.locator(".score-box").bounding_box()
+    first_item = phone.locator(".review-item").first.bounding_box()
+    button = retake.bounding_box()
+    assert score["y"] + score["height"] <= button["y"] < first_item["y"], (score, button)
+    check_page(phone, "learner post-quiz result (failed)")
+    shoot(phone, "post-result-failed")
+    retake.click()
+
+
 def passes_the_post_quiz(phone: Page, learner: Learner, shoot: Shoot) -> None:
-    """事後テスト, every answer right: passed, with before vs after per topic."""
-    phone.get_by_role("link", name="事後テストへ").click()
-    title(phone, f"事後テスト（{COURSE.title}）")
-    check_page(phone, "learner post-quiz start")
-    phone.get_by_role("button", name="事後テストを始める").click()
+    """事後テスト retaken (from the failed result's button), every answer right: passed, with
+    before vs after per topic; back after 提出する shows the attempt as 提出済み."""
     take_quiz(phone, learner, "事後テスト", EITHER_FORM, frozenset(q.id for q in POST), 4, shoot)
     expect(phone.locator(".score")).to_have_text("100%")
-    expect(phone.locator(".score-box")).to_contain_text(
-        f"{len(POST)}問中 {len(POST):.1f}点（合格は{COURSE.pass_mark}%以上）"
+    expect(phone.locator(".score-line")).to_have_text(
+        f"{len(POST)}問中 {len(POST)}問正解（合格は{COURSE.pass_mark}%以上）"
     )
     expect(phone.locator(".verdict")).to_have_text("合格です。研修を修了しました。")
     before = topic_rates(PRE, RIGHT_BEFORE)
@@ -341,8 +389,21 @@ def passes_the_post_quiz(phone: Page, learner: Learner, shoot: Shoot) -> None:
         row = rows.filter(has=phone.locator("td", has_text=re.compile(f"^{label}$")))
         expect(row.locator("td")).to_have_text([label, rate, "100%"])
     expect(phone.locator(".review-item .badge")).to_have_text(["正解"] * len(POST))
+    expect(phone.get_by_role("button", name="もう一度受ける")).to_have_count(0)
     check_page(phone, "learner post-quiz result")
     shoot(phone, "post-result")
+
+    # The browser's back button after 提出する: the review page, asked for again (no-store),
+    # says 提出済み and offers nothing to submit.
+    phone.go_back()
+    title(phone, "事後テストの確認")
+    expect(phone.locator(".flash")).to_contain_text("提出済み")
+    expect(phone.get_by_role("button", name="提出する")).to_have_count(0)
+    expect(phone.locator(".review-list .badge")).to_have_text(["回答済み"] * QUESTIONS_PER_QUIZ)
+    check_page(phone, "learner review after submitting")
+    shoot(phone, "review-submitted")
+    phone.get_by_role("link", name="結果を見る").click()
+    title(phone, "事後テストの結果")
 
 
 def opens_the_certificate(

@@ -16,6 +16,7 @@ from trainer.learning.service import (
     current_version,
     read_module_ids,
 )
+from trainer.quizzes.attempts import pre_test_first
 from trainer.quizzes.models import Attempt
 
 
@@ -27,6 +28,9 @@ class CourseProgress:
     pre_done: bool = False
     post_taken: bool = False
     post_passed: bool = False
+    # The pre-test comes before anything else (quizzes.attempts.pre_test_first): the home page's
+    # main button leads to it, and the post-test waits for it.
+    pre_first: bool = False
 
     @property
     def total(self) -> int:
@@ -87,6 +91,7 @@ def progress(session: Session, member: Member, course: Course) -> CourseProgress
         pre_done=any(phase == "pre" for phase, _ in attempts),
         post_taken=any(phase == "post" for phase, _ in attempts),
         post_passed=any(phase == "post" and passed for phase, passed in attempts),
+        pre_first=pre_test_first(session, member, course),
     )
 
 

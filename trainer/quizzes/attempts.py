@@ -23,7 +23,7 @@ from trainer.learning.models import Course
 from trainer.learning.service import has_read_every_module
 from trainer.quizzes import forms, result_codes
 from trainer.quizzes.models import PHASES, Answer, Attempt
-from trainer.quizzes.questions import attempt_questions, missing_positions
+from trainer.quizzes.questions import attempt_questions, bank_of, missing_positions
 from trainer.security import tokens_equal
 from trainer.timeutil import utcnow
 
@@ -35,6 +35,9 @@ OPEN_ON_OWN = (
 TAMPERED = (
     "送信内容が正しくありません。お手数ですが、ページを開き直してからもう一度お試しください。"
 )
+# Why the pre-test comes first, in one line: the home page, the course page and the post-test's
+# start page all say this same sentence.
+PRE_TEST_FIRST = "研修の前と後で知識を比べるため、はじめに事前テストを受けてください。"
 
 
 # --- attributes (asked once) -------------------------------------------------------------------
@@ -134,6 +137,29 @@ def can_start(
         if not in_workshop and not has_read_every_module(session, member, course):
             return "事後テストは、すべてのモジュールを読んでから受けられます。"
     return None
+
+
+def pre_test_first(session: Session, member: Member, course: Course) -> bool:
+    """Whether a learner on their own must take the pre-test before the post-test: the course
+    has a pre-test and the member has neither submitted one nor any post-test attempt.
+
+    Someone who already has a post-test attempt (from a workshop, or from before the pre-test
+    came first) is not sent back: a pre-test taken after the post-test would not measure what
+    they knew before, and the report pairs only a first pre with a first post anyway. An open
+    pre-test counts as not taken: the learner finishes it first. Workshops do not ask this:
+    the trainer runs the room's phases (start_workshop_attempt)."""
+    if bank_of(session, course.pre_quiz) is None:
+        return False
+    taken = session.scalar(
+        select(Attempt.id)
+        .where(
+            Attempt.member_id == member.id,
+            Attempt.course_id == course.id,
+            (Attempt.phase == "post") | (Attempt.status == "submitted"),
+        )
+        .limit(1)
+    )
+    return taken is None
 
 
 def start_attempt(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from trainer.accounts.access import learner_required
@@ -17,6 +17,7 @@ from trainer.learning import service as learning
 from trainer.learning.models import Course
 from trainer.quizzes import answers, attempts, questions, results
 from trainer.quizzes.models import PHASES
+from trainer.quizzes.score_summary import score_summary
 
 bp = Blueprint("quizzes", __name__, url_prefix="/learn")
 PHASE_LABELS = {"pre": "事前テスト", "post": "事後テスト"}
@@ -39,6 +40,8 @@ def _course_and_phase(course_slug: str, phase: str):
 @learner_required
 def start_page(course_slug: str, phase: str):
     course = _course_and_phase(course_slug, phase)
+    if _sent_to_pre_test(course, phase):
+        return redirect(url_for(".start_page", course_slug=course_slug, phase="pre"))
     return render_template(
         "quizzes/start.html",
         course=course,
@@ -51,6 +54,18 @@ def start_page(course_slug: str, phase: str):
         key=attempts.new_idempotency_key(),
         choices={"age_band": AgeBand, "gender": Gender, "job_type": JobType},
     )
+
+
+def _sent_to_pre_test(course: Course, phase: str) -> bool:
+    """The post-test waits for the pre-test (attempts.pre_test_first): its start page and its
+    start send the learner to the pre-test with the one line on why. A post-test already open
+    is continued as before."""
+    if phase != "post" or not attempts.pre_test_first(db.session, current_user, course):
+        return False
+    if attempts.open_attempt(db.session, current_user, course, phase) is not None:
+        return False
+    flash(attempts.PRE_TEST_FIRST, "info")
+    return True
 
 
 @bp.post("/<course_slug>/quiz/<phase>/attributes")
@@ -74,6 +89,8 @@ def attributes(course_slug: str, phase: str):
 @learner_required
 def start(course_slug: str, phase: str):
     course = _course_and_phase(course_slug, phase)
+    if _sent_to_pre_test(course, phase):
+        return redirect(url_for(".start_page", course_slug=course_slug, phase="pre"))
     try:
         attempt = attempts.start_attempt(
             db.session,
@@ -92,7 +109,15 @@ def start(course_slug: str, phase: str):
 @bp.get("/attempts/<int:attempt_id>/<int:n>")
 @learner_required
 def question(attempt_id: int, n: int):
-    return _question_page(attempt_id, n)
+    return _not_cached(_question_page(attempt_id, n))
+
+
+def _not_cached(response):
+    """Question and review pages are asked for again on the back button, not shown from the
+    browser's cache: after 提出する, back shows the attempt as submitted, not a live form."""
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/attempts/<int:attempt_id>/<int:n>")
@@ -155,16 +180,20 @@ def _question_page(attempt_id: int, n: int, error: str | None = None):
 @learner_required
 def review(attempt_id: int):
     attempt = attempts.attempt_for(db.session, current_user, attempt_id)
-    if attempt.status == "submitted":
-        return redirect(url_for(".result", attempt_id=attempt.id))
-    return render_template(
-        "quizzes/review.html",
-        attempt=attempt,
-        rows=questions.attempt_questions(db.session, attempt),
-        answered=questions.answers_by_question(db.session, attempt),
-        missing=questions.missing_positions(db.session, attempt),
-        local=_local,
-        phase_label=PHASE_LABELS[attempt.phase],
+    # A submitted attempt's review (reached with the back button after 提出する) says 提出済み
+    # and links to the result, with nothing left to press.
+    submitted = attempt.status == "submitted"
+    return _not_cached(
+        render_template(
+            "quizzes/review.html",
+            attempt=attempt,
+            submitted=submitted,
+            rows=questions.attempt_questions(db.session, attempt),
+            answered=questions.answers_by_question(db.session, attempt),
+            missing=[] if submitted else questions.missing_positions(db.session, attempt),
+            local=_local,
+            phase_label=PHASE_LABELS[attempt.phase],
+        )
     )
 
 
@@ -188,11 +217,26 @@ def result(attempt_id: int):
     if attempt.status != "submitted":
         return redirect(url_for(".review", attempt_id=attempt.id))
     course = db.session.get_one(Course, attempt.course_id)
+    failed = attempt.passed is False
     return render_template(
         "quizzes/result.html",
         course=course,
         outcome=results.result(db.session, current_user, attempt),
+        score=score_summary(db.session, attempt),
         certificate=certificates.for_attempt(db.session, attempt.id),
+        retake=_retake(course) if failed else None,
         local=_local,
         phase_label=PHASE_LABELS[attempt.phase],
     )
+
+
+def _retake(course: Course) -> dict[str, str] | None:
+    """A failed post-test's result offers the retake right under the score: the start form's
+    key and its button's words, or None when no retake may start now (a later pass whose
+    certificate is in force). A retake already open is continued by the same form."""
+    current = attempts.open_attempt(db.session, current_user, course, "post")
+    if current is not None:
+        return {"key": current.idempotency_key, "label": "続きから答える"}
+    if attempts.can_start(db.session, current_user, course, "post") is not None:
+        return None
+    return {"key": attempts.new_idempotency_key(), "label": "もう一度受ける"}

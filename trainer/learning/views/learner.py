@@ -11,6 +11,7 @@ from trainer.certificates import service as certificates
 from trainer.courses.progress import courses_for_member, progress
 from trainer.extensions import db, limiter
 from trainer.learning import service
+from trainer.quizzes.attempts import PRE_TEST_FIRST
 from trainer.timeutil import today_jst
 
 bp = Blueprint("learning", __name__)
@@ -88,6 +89,7 @@ def home():
         member=current_user,
         courses=courses_for_member(db.session, current_user),
         today=today_jst(),
+        pre_test_first=PRE_TEST_FIRST,
     )
 
 
@@ -100,6 +102,7 @@ def course(course_slug: str):
         progress=progress(db.session, current_user, course),
         certificate=certificates.latest_for(db.session, current_user, course),
         today=today_jst(),
+        pre_test_first=PRE_TEST_FIRST,
     )
 
 
