@@ -90,6 +90,9 @@ def test_the_secretariat_reads_the_summary_and_prints_it_on_one_a4_page(
 
     # The best attempt: the retake now counts after the training.
     page.get_by_label("事後テストで数える回").select_option(label="最も良い受験")
+    page.locator("form.report-filters").screenshot(
+        path=str(SCREENSHOTS / "e2e-report-filters-desktop.png")
+    )
     page.get_by_role("button", name="この条件で表示").click()
     expect(summary).to_contain_text("事後テストは「最も良い受験」の回で比べています。")
     expect(summary).to_contain_text("研修前の 20% から、研修後は 100% になりました（80ポイント")
