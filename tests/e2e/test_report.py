@@ -86,7 +86,10 @@ def test_the_secretariat_reads_the_summary_and_prints_it_on_one_a4_page(
     expect(summary).to_contain_text("上がった人 3人、変わらなかった人 2人、下がった人 0人")
     expect(summary).to_contain_text("分野ごとに伸びたかどうかはまだ言えません")
     check_page(page, "report")
-    shoot(page, "report-desktop")  # the first screen: the whole report is 20 screens of charts
+    shoot(page, "report-desktop")
+    page.locator("table.paired").first.screenshot(
+        path=str(SCREENSHOTS / "e2e-report-paired-table-desktop.png")
+    )  # the first screen: the whole report is 20 screens of charts
 
     # The best attempt: the retake now counts after the training.
     page.get_by_label("事後テストで数える回").select_option(label="最も良い受験")
