@@ -295,6 +295,7 @@ def test_trainers_get_403_on_secretariat_pages(app, client, login, two_networks)
         "courses.preview",
         "report.index",
         "report.print_view",
+        "report.summary_view",
     }
     # Trainers run workshops; these answer as the page would (a form redisplayed, a redirect).
     workshop_pages = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -270,11 +271,11 @@ def test_answer_rows_show_what_the_learner_chose(client, login, world):
     where = questions["where-188"].body
     wrong = next(c["text"] for c in where["choices"] if not c["correct"])
     assert row["問題文"] == where["text"]
-    assert (row["回答"], row["正誤"], row["得点"]) == (wrong, "不正解", "0")
+    assert (row["回答"], row["正誤"], row["得点（%）"]) == (wrong, "不正解", "0")
     who = questions["who-may-call"].body
     right = next(c["text"] for c in who["choices"] if c["correct"])
     assert (mine["who-may-call"]["回答"], mine["who-may-call"]["正誤"]) == (right, "正解")
-    assert mine["who-may-call"]["得点"] == "1"
+    assert mine["who-may-call"]["得点（%）"] == "100"
     signs = questions["signs-in-home"].body
     ticked = "／".join(c["text"] for c in signs["choices"] if c["correct"])
     assert mine["signs-in-home"]["回答"] == ticked and mine["signs-in-home"]["正誤"] == "正解"
@@ -290,7 +291,7 @@ def test_answer_rows_show_what_the_learner_chose(client, login, world):
     assert mine["our-centre"]["回答"].startswith(fill_text(centre["text"], facts))
     survey = questions["heed-government"]
     assert mine["heed-government"]["回答"] == LIKERT_SCALES[survey.body["scale"]][1]
-    assert (mine["heed-government"]["正誤"], mine["heed-government"]["得点"]) == ("—", "")
+    assert (mine["heed-government"]["正誤"], mine["heed-government"]["得点（%）"]) == ("—", "")
 
 
 def test_partly_right_answers(client, login, world, make_member):
@@ -318,7 +319,29 @@ def test_partly_right_answers(client, login, world, make_member):
         r for r in rows if r["受験番号"] == str(attempt.id) and r["問題ID"] == "centre-cases"
     )
     assert row["正誤"] == "部分正解"
-    assert row["得点"] == str(round(3 / len(cases), 2))
+    # One number format in every export (exports/common.py): whole numbers only, a partly
+    # right answer's credit as whole percent of its point, the same in the CSV's bytes and as
+    # a real number in the xlsx.
+    share = round(100 * 3 / len(cases))
+    raw = client.get(world["url"] + "/answers.csv").data
+    assert b",centre-cases," in raw
+    assert f",部分正解,{share}\r\n".encode() in raw
+    assert_whole_numbers(raw)
+    book = read_xlsx(client.get(world["url"] + "/answers.xlsx"))
+    cell = next(
+        r["得点（%）"]
+        for r in book
+        if r["受験番号"] == attempt.id and r["問題ID"] == "centre-cases"
+    )
+    assert cell == share and isinstance(cell, int)
+    assert {type(r["得点（%）"]) for r in book} <= {int, type(None)}
+
+
+def assert_whole_numbers(raw: bytes) -> None:
+    """No cell of a CSV is a number with a decimal point (3.67 next to 4.7 was the finding)."""
+    text = raw.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+    assert not [c for c in cells if re.fullmatch(r"-?\d+\.\d+", c)]
 
 
 def test_answers_xlsx_matches_the_csv(client, login, world):

@@ -270,6 +270,12 @@ def test_page_shows_headline_filters_and_well_formed_charts(client, world, staff
     assert "両方に回答した人がいない：生協・宅配事業者（表にだけ" in html
     assert "外勤（訪問・営業・配達）（対応あり 2人）" in html
     assert "相談・支援（相談員・ケアマネジャー等）（対応あり 0人）" not in html
+    # L3: a topic's bars count paired answers (4 people × the topic's questions), not people.
+    topics = html[html.index('id="s-topics"') : html.index('id="s-questions"')]
+    notes = re.findall(r">\d+% (\d+)(人|回答)<", topics)
+    assert notes and {unit for _, unit in notes} == {"回答"}
+    assert {int(n) % 4 for n, _ in notes} == {0}
+    assert "人数ではなく回答の数です" in topics
 
 
 def test_page_filtered_by_organisation_and_job(client, world, staff):
@@ -359,3 +365,69 @@ def test_counterbalanced_forms_are_charted_each_with_both_phases(
         # One learner answered this form before (all wrong), the other after (all right).
         assert {(r.pre.count, r.pre.n) for r in group.rows} == {(0, 1)}
         assert {(r.post.count, r.post.n) for r in group.rows} == {(1, 1)}
+
+
+# --- the まとめ (one-page summary) and the choice of the after-test attempt -------------------
+
+# The case by hand: the four paired learners' first scores before are 14/15, 1/90, 1 and 1 of
+# their points (73.6%: 74 in whole percent). After, first attempts: 1, 1, 1, 0 (75%); best
+# attempts: m4's retake was all right, so 1, 1, 1, 1 (100%).
+PRE_WHOLE = round(100 * (14 / 15 + 1 / 90 + 1 + 1) / 4)
+
+
+def summary_text(client, world, path="summary", **params):
+    response = page(client, world, path, **params)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    start = html.index('<section class="report-summary"')
+    return re.sub(r"<[^>]+>", "", html[start : html.index("</section>", start)]), html
+
+
+def test_summary_says_who_what_changed_and_that_four_people_are_few(client, world, staff):
+    assert PRE_WHOLE == 74
+    text, html = summary_text(client, world)
+    assert "<h1>研修の成果のまとめ</h1>" in html and "みどり市見守りネットワーク" in html
+    assert "事後テスト 最初の受験" in html  # the filter line names the choice
+    assert "事後テストは「最初の受験」の回で比べています。" in text
+    assert "研修で身についたことを測るため、くり返し受けた分は入れていません。" in text
+    assert "事前テストと事後テストの両方を受けた 4人 の結果です。" in text
+    assert "片方だけを受けた人（事前だけ 1人、事後だけ 0人）は比べられないため" in text
+    assert "4人の平均の正答率は、研修前の 74% から、研修後は 75% になりました" in text
+    assert "になりました（1ポイント上がりました）。" in text
+    assert "正答率が上がった人 2人、変わらなかった人 1人、下がった人 1人 でした。" in text
+    assert "4人と人数が少ないため、この違いが研修の効果かどうかは、まだはっきり言えません。" in text
+    # Four people: no topic is called grown, whatever its answers did.
+    assert "分野ごとに伸びたかどうかはまだ言えません（20人以上になると" in text
+    assert "研修の後に正答率がはっきり上がった分野です。" not in text
+    # After (first attempts) every topic's paired answers were right 3 times in 4 (m4 got all
+    # wrong): 75% < the pass mark 80%, so the first three topics are named, as a rough guide.
+    assert "参考までに、研修後も正答率が合格ライン（80%）に届かなかった分野です" in text
+    assert text.count("研修後 75% でした。") == 3
+    # The page opens with the same summary, before the statistics, with its print link.
+    on_page, html = summary_text(client, world, "")
+    assert on_page == text
+    assert html.index("まとめ</h2>") < html.index("1. 全体の結果")
+    assert f"/n/{world['network'].id}/report/summary" in html
+
+
+def test_best_attempt_changes_the_after_figures(client, world, staff):
+    first = build(world)
+    best = build(world, post_attempt="best")
+    assert (best.learners_pre, best.learners_post, best.learners_paired) == (5, 4, 4)
+    h = best.headline
+    assert h.post_percent == pytest.approx(100.0) and first.headline.post_percent == 75.0
+    assert (h.improved, h.same, h.worse) == (2, 2, 0)  # m4: 100% before, 100% at best
+    where = next(q for q in best.questions if q.key == "where-188").stats
+    assert (where.post_n, where.post_right) == (4, 4)  # the retake's answer counts
+    text, html = summary_text(client, world, attempt="best")
+    assert "事後テストは「最も良い受験」の回で比べています。" in text
+    assert "研修前の 74% から、研修後は 100% になりました（26ポイント上がりました）。" in text
+    assert "上がった人 2人、変わらなかった人 2人、下がった人 0人" in text
+    assert "研修後の正答率が合格ライン（80%）を下回った分野はありません。" in text
+    assert "事後テスト 最も良い受験" in html
+    # The page and the whole print view say which attempt counts.
+    for path in ("", "print"):
+        html = page(client, world, path, attempt="best").get_data(as_text=True)
+        assert "事後テストは最も良い回（くり返し受けた中で得点の最も高い回）を数えています" in html
+        assert "事前 73.6% → 事後 100.0%" in html
+    assert page(client, world, attempt="every").status_code == 422  # not a choice

@@ -1,9 +1,10 @@
 """Before/after statistics of one course in one network: per question, per Likert item, and
 paired scores per learner, for the before/after report.
 
-Each learner counts once per phase, with their first submitted attempt (a retaken post-quiz does
-not count twice). Only the current version of each question is counted: a question whose text
-changed is a new question. Pre and post are paired by question key (the parallel forms share
+Each learner counts once per phase, with their first submitted attempt, or after the training
+optionally their best one (stats_query.POST_BEST); a retaken post-quiz never counts twice. Only
+the current versions of each question are counted: a question whose text changed is a new
+question. Pre and post are paired by question key (the parallel forms share
 keys) and by learner. One query picks the attempts; the counting is done on their result codes
 (see CountedAttempts).
 """
@@ -148,9 +149,11 @@ class AnswerValueCount:
     n: int  # learners who gave exactly this answer (first attempt per phase)
 
 
-def _bank_ids(session: Session, slug: str | None) -> list[int]:
+def _bank_ids(session: Session, slug: str | None, *, variants: bool = False) -> list[int]:
     bank = bank_of(session, slug)
-    return list(bank.question_ids) if bank else []
+    if bank is None:
+        return []
+    return bank.all_version_ids if variants else list(bank.question_ids)
 
 
 _member_of = itemgetter(0)
@@ -230,9 +233,11 @@ class CountedAttempts:
     # -- per question, Likert items, learners ------------------------------------------------
 
     def statistics(self, session: Session, course: Course) -> CourseStats:
+        # With the variants served on retakes: a first attempt never has them, but the best
+        # after-test may be a retake (stats_query.POST_BEST), and its answers count for the key.
         ids = {
-            "pre": _bank_ids(session, course.pre_quiz),
-            "post": _bank_ids(session, course.post_quiz),
+            "pre": _bank_ids(session, course.pre_quiz, variants=True),
+            "post": _bank_ids(session, course.post_quiz, variants=True),
         }
         survey_ids = _bank_ids(session, course.survey)
         rows = {

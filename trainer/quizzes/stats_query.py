@@ -1,8 +1,10 @@
-"""Which attempts the before/after statistics count: the report's filters, and each learner's
-first submitted attempt per phase in one query, with the learner's attributes.
+"""Which attempts the before/after statistics count: the report's filters, and one submitted
+attempt per learner and phase in one query, with the learner's attributes.
 
-Only results someone has vouched for count (not those awaiting confirmation, nobody who is not on
-the roster); a retaken post-quiz does not count twice.
+Before the training, each learner's first attempt counts. After it, the first attempt counts by
+default (it measures what the training taught, not repeated tries); the secretariat may choose
+the best one instead (POST_BEST). Only results someone has vouched for count (not those
+awaiting confirmation, nobody who is not on the roster); a retaken post-quiz never counts twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from trainer.parsing import clamp_date
 from trainer.quizzes.models import Attempt
 from trainer.timeutil import JST
 
+# Which after-test attempt counts: the first submitted (default) or the best one.
+POST_FIRST = "first"
+POST_BEST = "best"
+POST_ATTEMPTS = (POST_FIRST, POST_BEST)
+
 
 @dataclass(frozen=True)
 class StatsFilter:
@@ -28,6 +35,7 @@ class StatsFilter:
     age_band: str | None = None
     date_from: date | None = None  # attempts submitted on or after this JST day
     date_to: date | None = None  # … and on or before this JST day
+    post_attempt: str = POST_FIRST  # POST_FIRST or POST_BEST
 
 
 # The columns first_attempts() reads, one row per learner and phase (SQLAlchemy rows, used as
@@ -103,15 +111,29 @@ def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
 
 
+def _share(row: CountedAttempt) -> float:
+    """The attempt's score as a fraction of its points (-1 when it has none: never the best)."""
+    score, max_score = row[4], row[5]
+    return score / max_score if score is not None and max_score else -1.0
+
+
 def first_attempts(
     session: Session, *, network_id: int, course: Course, filters: StatsFilter | None = None
 ) -> list[CountedAttempt]:
-    """Each learner's first submitted attempt per phase under the filters, with their
-    attributes: the one query behind the report. The first attempt is picked here rather than
-    with GROUP BY in SQL, which cost as much again as reading the rows."""
-    stmt = _submitted_attempts(network_id, course.id, filters or StatsFilter())
+    """One submitted attempt per learner and phase under the filters, with their attributes:
+    the one query behind the report. Before: the first attempt. After: the first, or with
+    POST_BEST the best (the earliest of equal scores). Picked here rather than with GROUP BY in
+    SQL, which cost as much again as reading the rows."""
+    filters = filters or StatsFilter()
+    stmt = _submitted_attempts(network_id, course.id, filters)
+    best_post = filters.post_attempt == POST_BEST
     # Core rows straight from the connection: the ORM's result processing would double the cost.
-    first: dict[tuple[int, str], CountedAttempt] = {}
+    chosen: dict[tuple[int, str], CountedAttempt] = {}
     for row in session.connection().execute(stmt):
-        first.setdefault((row[0], row[1]), row)
-    return list(first.values())
+        key = (row[0], row[1])
+        held = chosen.get(key)
+        if held is None:
+            chosen[key] = row
+        elif best_post and row[1] == "post" and _share(row) > _share(held):
+            chosen[key] = row  # rows come oldest first: a tie keeps the earlier attempt
+    return list(chosen.values())

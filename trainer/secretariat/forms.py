@@ -14,7 +14,8 @@ from trainer.accounts.models import AgeBand, JobType, OrganisationKind
 from trainer.errors import DomainError
 from trainer.form_base import JapaneseDateField, JapaneseForm, SelectChoice
 from trainer.parsing import form_id, parse_id, parse_int
-from trainer.secretariat.report_filters import FilterOptions, ReportFilters
+from trainer.quizzes.stats_query import POST_FIRST
+from trainer.secretariat.report_filters import POST_ATTEMPT_LABELS, FilterOptions, ReportFilters
 
 # --- the roster import -------------------------------------------------------------------------
 
@@ -91,6 +92,11 @@ class ReportFilterForm(JapaneseForm):
     age_band = SelectField("年代", choices=_choices(AgeBand), default="")
     date_from = JapaneseDateField("回答日（この日から）", validators=[Optional()])
     date_to = JapaneseDateField("回答日（この日まで）", validators=[Optional()])
+    attempt = SelectField(
+        "事後テストで数える回",
+        choices=[SelectChoice(k, v) for k, v in POST_ATTEMPT_LABELS.items()],
+        default=POST_FIRST,
+    )
 
     def set_options(self, options: FilterOptions) -> None:
         self.course.choices = [(c.id, c.title) for c in options.courses]
@@ -111,4 +117,5 @@ class ReportFilterForm(JapaneseForm):
             age_band=self.age_band.data or None,
             date_from=self.date_from.data,
             date_to=self.date_to.data,
+            post_attempt=self.attempt.data or POST_FIRST,
         )

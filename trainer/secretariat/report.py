@@ -61,6 +61,7 @@ from trainer.secretariat.report_filters import (
     period,
 )
 from trainer.secretariat.report_items import GainReport, item_section
+from trainer.secretariat.report_summary import summarise
 from trainer.timeutil import today_jst
 
 # The attributes asked of every learner, each charted as who answered (field, title, labels),
@@ -99,7 +100,7 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
     facts = network.local_facts()
     headline = ScoreChange.of(scores.groups)
     questions = _questions(stats, versions, counts, facts, course.counterbalance)
-    return Report(
+    report = Report(
         network=network,
         course=course,
         filters=filter_lines(session, network.id, course, filters),
@@ -123,7 +124,10 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
         breakdowns=[_change_table(scores.groups, *b) for b in BREAKDOWNS],
         items=item_section(items, {q.key: q.number for q in questions}, facts),
         gain=GainReport(items.gain),
+        post_attempt=filters.post_attempt,
     )
+    report.summary = summarise(report)
+    return report
 
 
 def _course(session: Session, network_id: int, filters: ReportFilters) -> Course:
@@ -226,8 +230,8 @@ def _topic_row(t: TopicStats) -> TopicRow:
         chart=charts.bar_chart(
             f"{t.label}（対応あり {t.paired.n}回答）の正解率",
             [
-                _rate_bar("pre", t.paired.pre_rate, t.paired.n),
-                _rate_bar("post", t.paired.post_rate, t.paired.n),
+                _rate_bar("pre", t.paired.pre_rate, t.paired.n, "回答"),
+                _rate_bar("post", t.paired.post_rate, t.paired.n, "回答"),
             ],
         ),
     )
@@ -297,13 +301,14 @@ def _change_table(groups: list[ScoreGroup], attr: str, title: str, kind: Any) ->
 # --- bars ----------------------------------------------------------------------------------------
 
 
-def _rate_bar(series: str, rate: float | None, n: int) -> Bar:
+def _rate_bar(series: str, rate: float | None, n: int, unit: str = "人") -> Bar:
+    """One bar of a rate; `n` is what it counts, people (人) or, for a topic, answers (回答)."""
     return Bar(
         series=series,
         caption=PHASE_LABELS[series],
         share=rate,
         value=percent(None if rate is None else 100 * rate, 0),
-        note=f"{n}人",
+        note=f"{n}{unit}",
     )
 
 

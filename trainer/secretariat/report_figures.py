@@ -25,8 +25,9 @@ from trainer.quizzes.course_stats import QuestionStats, ScoreGroup, TopicStats
 from trainer.quizzes.statistics import mcnemar_exact_p
 from trainer.secretariat import charts
 
-if TYPE_CHECKING:  # report_items uses this module's wording
+if TYPE_CHECKING:  # report_items and report_summary use this module's wording
     from trainer.secretariat.report_items import GainReport, ItemSection
+    from trainer.secretariat.report_summary import Summary
 
 SIGNIFICANCE_LEVEL = 0.05
 SMALL_GROUP = 5
@@ -56,7 +57,8 @@ def points(value: float | None) -> str:
 
 @dataclass(frozen=True)
 class ScoreChange:
-    """Paired learners' scores before and after (each learner's first attempt per phase)."""
+    """Paired learners' scores before and after (the first attempt before; after, the first or
+    the best, as the report's filters chose)."""
 
     n: int = 0
     pre_sum: float = 0.0
@@ -257,6 +259,8 @@ class Report:
     breakdowns: list[Breakdown]
     items: ItemSection  # 問題ごとの分析 (report_items)
     gain: GainReport  # the gain corrected for the forms' difficulty
+    post_attempt: str = "first"  # which after-test attempt counts (stats_query.POST_FIRST/BEST)
+    summary: Summary | None = None  # the one-page まとめ (report_summary), set by build_report
 
     @property
     def pre_only(self) -> int:

@@ -13,6 +13,7 @@ from trainer.accounts.models import AgeBand, JobType, Organisation, Organisation
 from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.quizzes.course_stats import StatsFilter
+from trainer.quizzes.stats_query import POST_BEST, POST_FIRST
 from trainer.timeutil import jdate, to_jst
 
 
@@ -25,6 +26,11 @@ class ReportFilters:
     age_band: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    post_attempt: str = POST_FIRST  # which after-test attempt counts (stats_query)
+
+    @property
+    def best_post(self) -> bool:
+        return self.post_attempt == POST_BEST
 
     def stats_filter(self) -> StatsFilter:
         return StatsFilter(
@@ -34,7 +40,16 @@ class ReportFilters:
             age_band=self.age_band,
             date_from=self.date_from,
             date_to=self.date_to,
+            post_attempt=self.post_attempt,
         )
+
+
+# The choice of the after-test attempt, as the form offers it and the report states it.
+POST_ATTEMPT_LABELS = {POST_FIRST: "最初の受験", POST_BEST: "最も良い受験"}
+POST_ATTEMPT_REASON = {
+    POST_FIRST: "研修で身についたことを測るため、くり返し受けた分は入れていません。",
+    POST_BEST: "くり返し受けた中で最も得点の高い回です（くり返し受けて覚えた分も入ります）。",
+}
 
 
 @dataclass(frozen=True)
@@ -113,4 +128,5 @@ def filter_lines(
         ("職種", label(JobType, filters.job_type) if filters.job_type else "すべて"),
         ("年代", label(AgeBand, filters.age_band) if filters.age_band else "すべて"),
         ("回答日", dates),
+        ("事後テスト", POST_ATTEMPT_LABELS.get(filters.post_attempt, filters.post_attempt)),
     ]

@@ -43,9 +43,9 @@ from trainer.secretariat.exports.common import (
     label,
     local_time,
     named_filters,
-    number,
     record_export,
     utc_start_of,
+    whole_percent,
 )
 from trainer.workshops.models import Workshop
 
@@ -72,7 +72,7 @@ ANSWER_HEADER = (
     "問題文",
     "回答",
     "正誤",
-    "得点",
+    "得点（%）",  # the answer's credit, full marks = 100 (common.whole_percent)
 )
 ANSWER_WIDTHS = (10, 10, 16, 28, 20, 22, 10, 28, 8, 28, 20, 18, 60, 40, 8, 6)
 
@@ -240,8 +240,8 @@ def _verdict(question: Question, answer: Any) -> tuple[str, object]:
     if not question_type(question.type).scored:
         return "—", ""
     if answer.fully_right:
-        return "正解", number(answer.score)
-    return ("部分正解" if answer.score > 0 else "不正解"), number(answer.score)
+        return "正解", whole_percent(answer.score)
+    return ("部分正解" if answer.score > 0 else "不正解"), whole_percent(answer.score)
 
 
 def _attempt_query(network_id: int, filters: AnswerFilter) -> Select:

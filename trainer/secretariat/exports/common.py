@@ -77,8 +77,16 @@ def local_time(value: datetime | None) -> datetime | None:
     return to_jst(value).replace(tzinfo=None, microsecond=0)
 
 
-def number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 2)
+# One number format for every CSV and xlsx the app hands out (the secretariat's downloads and
+# the workshop's table): whole numbers only. Counts (people, questions, questions right) as they
+# are; anything fractional (a rate, a score with partial credit) as whole percent, rounded as
+# learners are shown it (Attempt.percent), with （%） in the column's header. So a CSV never
+# mixes 3.67 with 4.7, and the xlsx holds the same value as a real number.
+
+
+def whole_percent(share: float | None) -> int | None:
+    """A 0–1 share (one answer's score, a rate) as whole percent: 1/3 → 33, None → None."""
+    return None if share is None else round(100 * share)
 
 
 def label(enum: Any, value: str) -> str:

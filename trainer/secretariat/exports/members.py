@@ -38,8 +38,8 @@ EXPORT_HEADER = (
     "年代",
     "加入日",
     "状況",
-    "事前テスト得点",
-    "事後テスト得点",
+    "事前テスト正答率（%）",  # whole percent, as every export writes numbers (common.py)
+    "事後テスト正答率（%）",
     "修了証番号",
     "有効期限",
 )
@@ -73,6 +73,7 @@ def members_filter(
 
 
 def _percent(score: float | None, max_score: int | None) -> int | None:
+    """Whole percent, rounded as Attempt.percent (what the learner was shown)."""
     if score is None or not max_score:
         return None
     return round(100 * score / max_score)

@@ -50,3 +50,10 @@ def index():
 @allow(Role.TRAINER)
 def print_view():
     return _render("secretariat/report/print_view.html")
+
+
+@bp.get("/summary")
+@allow(Role.TRAINER)
+def summary_view():
+    """The まとめ alone, as one A4 page for a council paper (same filters as the page)."""
+    return _render("secretariat/report/summary_view.html")
