@@ -12,13 +12,19 @@ Typing a name proves nothing, so the trainer confirms the people in the room on 
 of someone already seated waits for the trainer and sees nothing of the seat: approved, it moves
 to the workshop page by itself; rejected, it says so. A walk-in (not on the roster) who passes
 gets a certificate that /verify shows as 確認中 until the secretariat confirms them as a member.
+
+The projector and the control page show the wording the room answers: 問1 on the wall is 問1 on
+most of the phones, in the pre-test and in the post-test (half the room is on the parallel form,
+and a line says so). Someone who failed reads the explanations on their phone from アンケート
+on; the control page stops offering the join code once the workshop has ended.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -26,12 +32,13 @@ from sqlalchemy import select
 
 from tests.e2e.axe import check_page
 from tests.e2e.conftest import Pages
-from tests.e2e.driver.actions import card, sign_in, submit
+from tests.e2e.driver.actions import card, sign_in, squash, submit
 from tests.e2e.driver.browser import PHONE
-from tests.e2e.driver.quiz import asked_keys, post_questions
+from tests.e2e.driver.quiz import QUESTION_TEXT, asked_keys, post_questions
 from tests.e2e.driver.seed import Seeded, add_member, add_staff
 from tests.e2e.driver.workshop import (
     LIVE_MS,
+    TEST_ITEMS,
     answer_test_by_position,
     answer_test_right,
     fill_join_form,
@@ -68,6 +75,7 @@ class Room:
     projector: Page
     code: str
     phones: list[Phone]
+    pre_wording: list[str] = field(default_factory=list)  # each phone's 問1 in the pre-test
 
     @property
     def passer(self) -> Phone:  # on the roster; confirmed by the trainer, passes first
@@ -85,9 +93,20 @@ class Room:
 # --- the trainer ----------------------------------------------------------------------------------
 
 
-def create_workshop(page: Page, server: LiveServer, room: Seeded, title: str) -> str:
-    """Through the form at /n/<id>/workshops/new; returns the join code (without its space)."""
+def create_workshop(
+    page: Page,
+    server: LiveServer,
+    room: Seeded,
+    title: str,
+    screenshot: Callable[[Page, str], Path] | None = None,
+) -> str:
+    """Through the form at /n/<id>/workshops/new; returns the join code (without its space).
+    The form's example is the network's own workshop, and its date starts at today."""
     page.goto(server.url(f"/n/{room.network_id}/workshops/new"))
+    expect(page.get_by_text(f"例：{room.network_name}研修会")).to_be_visible()
+    expect(page.get_by_label("開催日")).to_have_value(today_jst().isoformat())
+    if screenshot:
+        shoot_widths(page, screenshot, "workshop-new")
     fill_workshop_form(page, title, today_jst(), "みどり市役所 大会議室", invite=room.organisation)
     submit(page, page.get_by_role("button", name="作成する"))
     expect(page).to_have_url(re.compile(rf"/n/{room.network_id}/workshops/\d+$"))
@@ -114,6 +133,44 @@ def expect_bars(projector: Page, pattern: str) -> None:
     labels = bar_labels(projector)
     assert len(labels) == len(asked_keys({})), labels  # the network has no local facts set
     assert all(re.search(pattern, label) for label in labels), labels
+
+
+def question_1(phone: Phone) -> str:
+    """問1 of the test as this phone shows it."""
+    item = phone.page.locator(f"{TEST_ITEMS}#item-1")
+    return squash(item.locator(QUESTION_TEXT).first.inner_text())
+
+
+def wall_shows_the_rooms_wording(room: Room, test: str) -> list[str]:
+    """問1 on the projector and on the control page is 問1 as most of the phones show it (the
+    bars pool the parallel forms; the text is the form most of the room got). With phones on
+    both forms, one line says the others have a parallel question. Returns each phone's 問1."""
+    shown = [question_1(phone) for phone in room.phones]
+    ((majority, most),) = Counter(shown).most_common(1)
+    others = len(shown) - most
+    start = re.compile("^" + re.escape(majority[:40]))  # a long text ends in … on the wall
+    for other in set(shown) - {majority}:
+        assert not start.match(other), "the parallel forms' 問1 begin differently"
+    expect(room.projector.locator(".pj-bars .qbar-text").first).to_have_text(start, timeout=LIVE_MS)
+    forms = room.projector.locator(".pj-forms")
+    expect(forms).to_contain_text(f"{test}の問題文は、テスト", timeout=LIVE_MS)
+    expect(forms).to_contain_text(f"（{most}人）のものです。")
+    if others:
+        expect(forms).to_contain_text(f"ほかの{others}人には、同じ内容の別の問題")
+    else:
+        expect(forms).not_to_contain_text("ほかの")
+    room.trainer.reload()
+    expect(room.trainer.locator(".qbars .qbar-text").first).to_have_text(start)
+    expect(room.trainer.locator(".bars-wording")).to_have_text(forms.inner_text())
+    return shown
+
+
+def fits_the_wall(projector: Page) -> None:
+    """Nothing to scroll on a 1280 × 720 projector."""
+    assert projector.viewport_size == {"width": 1280, "height": 720}
+    assert projector.evaluate("document.documentElement.scrollHeight <= window.innerHeight"), (
+        "the projector page scrolls"
+    )
 
 
 def participant_row(page: Page, name: str) -> Locator:
@@ -232,6 +289,7 @@ def test_a_small_workshop_with_the_projector_and_three_phones(
 
     answer_test_by_position(room.other.page)
     submit_test(room.other.page, "事後テスト：")
+    failed_before_the_survey(room)
     expect(room.projector.locator(".pj-progress")).to_contain_text("3 / 3人 提出", timeout=LIVE_MS)
     expect_bars(room.projector, r"^問\d+：事前 \d+%（3人）、事後 \d+%（3人）$")
 
@@ -260,12 +318,13 @@ def opens_the_workshop(
     window."""
     trainer = pages.desktop("trainer")
     sign_in(trainer, live_server.base_url, seeded.trainer_email, seeded.trainer_password)
-    code = create_workshop(trainer, live_server, seeded, "みどり市 見守り研修会")
+    code = create_workshop(trainer, live_server, seeded, "みどり市 見守り研修会", screenshot)
     expect(card(trainer, "参加者")).to_have_text("0人")
     check_page(trainer, "研修会の操作画面")
     with trainer.context.expect_page() as opened:
         trainer.get_by_role("link", name="プロジェクター画面を開く").click()
     projector = opened.value
+    projector.set_viewport_size({"width": 1280, "height": 720})  # a projector's 16:9
     pages.watch(projector, "projector")
     expect(projector.locator(".pj-phase")).to_have_text("受付")
     expect(projector.locator(".pj-count")).to_have_text("0人 参加")
@@ -330,6 +389,11 @@ def pre_test(room: Room) -> None:
     expect(room.passer.page.locator(".phase-check")).to_have_count(0)  # confirmed by now
     expect(room.walk_in.page.locator(".phase-check")).to_be_visible()
     expect(projector.locator(".pj-progress")).to_contain_text("0 / 3人 提出", timeout=LIVE_MS)
+    room.pre_wording = wall_shows_the_rooms_wording(room, "事前テスト")
+    fits_the_wall(projector)
+    room.screenshot(projector, "workshop-projector-pre-1280x720")
+    shoot_widths(projector, room.screenshot, "workshop-projector-pre")
+    shoot_widths(room.trainer, room.screenshot, "workshop-control-pre")
     answer_test_by_position(phones[0].page, last=True)
     answer_test_by_position(phones[1].page)
     answer_test_by_position(phones[2].page)
@@ -352,11 +416,17 @@ def post_test(room: Room) -> None:
     for phone in room.phones:
         sees_phase(phone, "事後テスト")
         expect(phone.page.get_by_role("heading", name="事後テスト", exact=True)).to_be_visible()
+    expect(projector.locator(".pj-phase")).to_have_text("事後テスト", timeout=LIVE_MS)
+    post_wording = wall_shows_the_rooms_wording(room, "事後テスト")
+    # Each phone has the other form after the training: 問1 reads differently.
+    for before, after in zip(room.pre_wording, post_wording, strict=True):
+        assert before != after
     answer_test_right(passer.page, post_questions())
     submit_test(passer.page, "合格です")
     expect(passer.page.locator(".score")).to_have_text("100%")
     expect(projector.locator(".pj-progress")).to_contain_text("1 / 3人 提出", timeout=LIVE_MS)
     expect_bars(projector, r"^問\d+：事前 \d+%（3人）、事後 100%（1人）$")
+    fits_the_wall(projector)
     room.screenshot(projector, "workshop-projector-1280")
     check_page(projector, "プロジェクター（事後テスト）")
     check_page(passer.page, "研修会の事後テストの結果")
@@ -403,6 +473,22 @@ def walk_in_passes_pending(room: Room, verifier: Page) -> None:
     expect_pending(verifier, walk_in.shown_as)
     check_page(verifier, "修了証の確認（/verify、確認中）")
     shoot_widths(verifier, room.screenshot, "workshop-verify-pending")
+
+
+def failed_before_the_survey(room: Room) -> None:
+    """The third participant did not pass: the score in whole questions, and no right answers
+    yet while the room may still be answering (they come with アンケート)."""
+    page = room.other.page
+    box = page.locator(".score-box.failed")
+    asked = len(asked_keys({}))  # the network has no local facts set
+    expect(box).to_contain_text(re.compile(rf"事後テスト：{asked}問中 \d+問正解（合格は80%以上）"))
+    expect(box).not_to_contain_text("点（")
+    expect(box).to_contain_text("今回は合格点に届きませんでした。")
+    expect(box).to_contain_text(
+        "問題ごとの正解と解説は、事後テストの時間が終わると（アンケートのときに）この画面に出ます。"
+    )
+    expect(page.locator("#explanations")).to_have_count(0)
+    shoot_widths(page, room.screenshot, "workshop-phone-failed-post")
 
 
 def second_phone_claims_the_seat(room: Room) -> Page:
@@ -506,6 +592,7 @@ def survey_and_close(room: Room) -> None:
         # The first answer shown is the best one, and the page keeps what was sent.
         expect(phone.page.get_by_label("とても良かった")).to_be_checked()
     expect(projector.locator(".pj-dists")).to_contain_text("（3人", timeout=LIVE_MS)
+    reads_the_explanations(room)
     trainer.reload()
     expect(card(trainer, "アンケート")).to_have_text("3人")
     expect(card(trainer, "事前テスト提出")).to_have_text("3人")
@@ -519,6 +606,43 @@ def survey_and_close(room: Room) -> None:
     check_page(room.passer.page, "研修会の終了画面")
     expect(projector.locator(".pj-phase")).to_have_text("終了", timeout=LIVE_MS)
     assert projector.evaluate("window.e2eNeverReloaded") is True
+    expect(projector.locator(".pj-forms")).to_have_count(0)  # the bars show no text now
+    fits_the_wall(projector)
+    room.screenshot(projector, "workshop-projector-closed-1280x720")
+    # The control page no longer offers to join: no code, no QR, and it says why.
+    expect(trainer.locator("section.control")).to_contain_text(
+        "この研修会は終了しました。参加の受付も締め切っています（参加コードとQRコードは使えません）。"
+    )
+    expect(trainer.get_by_role("heading", name="参加のしかた")).to_have_count(0)
+    expect(trainer.locator(".join-code")).to_have_count(0)
+    expect(trainer.get_by_role("img", name="参加用QRコード")).to_have_count(0)
+    check_page(trainer, "研修会の操作画面（終了）")
+    shoot_widths(trainer, room.screenshot, "workshop-control-closed")
+
+
+def reads_the_explanations(room: Room) -> None:
+    """アンケート: the one who failed has the explanations open under the survey, a button in
+    the result box leads there; the one who passed has them folded away."""
+    page = room.other.page
+    page.get_by_role("link", name="問題と解説を読む").click()
+    expect(page).to_have_url(re.compile(r"/me#explanations$"))
+    section = page.locator("section#explanations")
+    heading = section.get_by_role("heading", name="事後テストの問題と解説", level=2)
+    expect(heading).to_be_in_viewport()
+    expect(section.locator(".review-item")).to_have_count(len(asked_keys({})))
+    expect(section.locator(".admonition.point").first).to_contain_text("解説")
+    expect(section).to_contain_text("（正解）")
+    check_page(page, "研修会のアンケート（不合格：問題と解説）")
+    shoot_widths(page, room.screenshot, "workshop-phone-explanations")
+    passer = room.passer.page
+    fold = passer.locator("details#explanations")
+    expect(fold.locator("summary")).to_have_text("事後テストの問題と解説を見る")
+    expect(fold.locator(".review-item").first).not_to_be_visible()
+    expect(passer.get_by_role("link", name="問題と解説を読む")).to_have_count(0)
+    fold.locator("summary").click()
+    expect(fold.locator(".review-item")).to_have_count(len(asked_keys({})))
+    expect(fold.locator(".review-item").first).to_be_visible()
+    shoot_widths(passer, room.screenshot, "workshop-phone-passed-explanations")
 
 
 def secretariat_reviews(room: Room, latecomer: str, verifier: Page) -> None:

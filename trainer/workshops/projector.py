@@ -73,6 +73,38 @@ class TestProgress:
     submitted: int = 0
 
 
+@dataclass(frozen=True)
+class ShownForm:
+    """Whose wording the bars show: the bank the room answers in the test of the phase
+    (text_phase), and for a counterbalanced course how many of the room's attempts at that
+    test are on it and on the other form."""
+
+    quiz_phase: str  # "pre" or "post"
+    bank: QuizBank | None
+    label: str = ""  # "A" or "B" for a counterbalanced course, else ""
+    other_label: str = ""
+    on_shown: int = 0
+    on_other: int = 0
+
+    @property
+    def note(self) -> str:
+        """One short line for a counterbalanced course: which form the text is, and that the
+        others answer a parallel version. "" otherwise."""
+        if not self.label:
+            return ""
+        test = forms.PHASE_NAMES[self.quiz_phase]
+        if self.on_shown:
+            line = f"{test}の問題文は、テスト{self.label}（{self.on_shown}人）のものです。"
+        else:
+            line = f"問題文は、テスト{self.label}のものです。"
+        if self.on_other:
+            line += (
+                f"ほかの{self.on_other}人には、同じ内容の別の問題"
+                f"（テスト{self.other_label}）が出ています。"
+            )
+        return line
+
+
 @dataclass
 class ProjectorState:
     phase: Phase
@@ -81,8 +113,9 @@ class ProjectorState:
     questions: list[QuestionBars] = field(default_factory=list)
     feedback_count: int = 0
     # Half the room answers form A, half the parallel form B (course.counterbalance): the bars
-    # pool both, the text is form A's.
+    # pool both, the text is the form most of the room got (shown_form).
     parallel_forms: bool = False
+    shown_form: ShownForm | None = None
 
 
 def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
@@ -92,7 +125,8 @@ def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
         select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
     )
     tests = _test_progress(session, workshop)
-    questions = _question_bars(session, workshop)
+    shown = shown_form(session, workshop)
+    questions = _question_bars(session, workshop, shown.bank)
     feedback_count = session.scalar(
         select(func.count())
         .select_from(WorkshopFeedback)
@@ -106,6 +140,7 @@ def projector_state(session: Session, workshop: Workshop) -> ProjectorState:
         questions=questions,
         feedback_count=feedback_count or 0,
         parallel_forms=workshop.course.counterbalance,
+        shown_form=shown,
     )
 
 
@@ -130,22 +165,85 @@ def _test_progress(session: Session, workshop: Workshop) -> dict[str, TestProgre
     return tests
 
 
+def text_phase(phase: Phase) -> str:
+    """The test whose wording the bars show: the pre-test's until the post-test starts (in 受付
+    the room is about to answer it, in 研修 its bars are the ones on the wall), the
+    post-test's from then on (its answers are the latest)."""
+    return "post" if phase.position >= Phase.POST.position else "pre"
+
+
+def shown_form(session: Session, workshop: Workshop) -> ShownForm:
+    """The bank whose wording the bars show in the workshop's phase.
+
+    A course whose before and after tests differ: the test of the phase (M2 of the newcomer
+    review: the pre-test used to show the post-test's wording). A counterbalanced course: the
+    form most of the room's attempts at that test are on (a tie, or no attempt yet, is form A),
+    as each member's form is fixed by a hash or by their earlier attempts (quizzes/forms.py),
+    not by the room."""
+    course = workshop.course
+    quiz_phase = text_phase(workshop.current_phase)
+    a, b = forms.course_banks(session, course)
+    if not course.counterbalance or a is None or b is None:
+        bank = (a if quiz_phase == "pre" else b) or b or a
+        return ShownForm(quiz_phase, bank)
+    on = _attempts_per_form(session, workshop, quiz_phase, (a.id, b.id))
+    shown, other, label, other_label = (a, b, "A", "B")
+    if on.get(b.id, 0) > on.get(a.id, 0):
+        shown, other, label, other_label = (b, a, "B", "A")
+    return ShownForm(
+        quiz_phase,
+        shown,
+        label,
+        other_label,
+        on_shown=on.get(shown.id, 0),
+        on_other=on.get(other.id, 0),
+    )
+
+
+def _attempts_per_form(
+    session: Session, workshop: Workshop, quiz_phase: str, bank_ids: tuple[int, int]
+) -> dict[int, int]:
+    """Per bank id, how many of the workshop's attempts at this test are on that form (an
+    attempt's form is the bank of its questions; the survey's come after them)."""
+    asked = list(
+        session.scalars(
+            select(Attempt.question_ids).where(
+                Attempt.workshop_id == workshop.id, Attempt.phase == quiz_phase
+            )
+        )
+    )
+    firsts = {ids[0] for ids in asked if ids}
+    if not firsts:
+        return {}
+    bank_of_question = dict(
+        session.execute(
+            select(QuizQuestion.id, QuizQuestion.bank_id).where(QuizQuestion.id.in_(firsts))
+        ).all()
+    )
+    on: dict[int, int] = {}
+    for ids in asked:
+        bank_id = bank_of_question.get(ids[0]) if ids else None
+        if bank_id in bank_ids:
+            on[bank_id] = on.get(bank_id, 0) + 1
+    return on
+
+
 def _empty_bars(
-    session: Session, course: Course, facts: Mapping[str, str | None]
+    session: Session, course: Course, facts: Mapping[str, str | None], shown: QuizBank | None
 ) -> tuple[dict[str, QuestionBars], dict[int, str]]:
     """A bar per scored question key, with the key of every version that counts toward it: both
     banks, each question as written and its variants (a retake asks another version).
 
-    The text shown is the one most of the room reads: the post-test's for a course whose
-    before and after tests differ (as it always was), form A's for a counterbalanced course,
-    where half the room answers form A's question and half the parallel one of form B at the
-    same time (the page says so: ProjectorState.parallel_forms). Both forms' answers to a key
-    count toward one bar: the halves are assigned at random, so the pooled share is the
-    room's, and one bar per form would halve each bar's people and double the bars on the
-    wall. Placeholders in the text read as on the phones (the network's own facts)."""
+    The text and the numbering are those of `shown`, the bank the room answers in this phase
+    (shown_form), so 問4 on the wall is 問4 on the phones. For a counterbalanced course the
+    other half of the room answers the parallel question of the other form (the page says
+    so: ShownForm.note). Both forms' answers to a key count toward one bar: the halves are
+    assigned at random, so the pooled share is the room's, and one bar per form would halve
+    each bar's people and double the bars on the wall. Placeholders in the text read as on
+    the phones (the network's own facts)."""
     a, b = forms.course_banks(session, course)
-    first, second = (a, b) if course.counterbalance else (b, a)
-    banks = [bank for bank in (first, second) if bank is not None]
+    other = a if shown is not None and b is not None and shown.id == b.id else b
+    banks = [bank for bank in (shown, other) if bank is not None]
     shown = [i for bank in banks for i in bank.question_ids]
     as_written = set(shown)
     counted = [i for bank in banks for ids in bank.variant_ids.values() for i in ids]
@@ -176,8 +274,10 @@ def _asked_keys(
     return asked
 
 
-def _question_bars(session: Session, workshop: Workshop) -> list[QuestionBars]:
-    bars, key_of = _empty_bars(session, workshop.course, workshop.network.local_facts())
+def _question_bars(
+    session: Session, workshop: Workshop, shown: QuizBank | None
+) -> list[QuestionBars]:
+    bars, key_of = _empty_bars(session, workshop.course, workshop.network.local_facts(), shown)
     if key_of:
         counted = session.execute(
             select(

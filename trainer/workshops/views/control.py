@@ -28,6 +28,7 @@ from trainer.workshops import (
     phases,
     projector_link,
     review,
+    seats,
     survey,
 )
 from trainer.workshops import projector as wall  # the module; `projector` is a route here
@@ -50,7 +51,9 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @allow(Role.TRAINER)
 def new():
-    form = WorkshopForm()
+    # 開催日 starts at today (JST): most workshops are made for a day soon, and an empty date
+    # field on a phone is a calendar to scroll (the newcomer review's L8).
+    form = WorkshopForm(held_on=today_jst())
     form.set_choices(
         learning.active_courses(db.session), roster.organisations(db.session, g.network.id)
     )
@@ -86,6 +89,8 @@ def detail(workshop_id: int):
         workshop=workshop,
         moves=phases.allowed_moves(workshop.current_phase),
         Phase=Phase,
+        # 終了, or the day is over: nobody can join, so the page stops offering the code.
+        join_closed=seats.join_closed_reason(workshop),
         join_url=url,
         spaced=codes.spaced(workshop.join_code),
         qr=qr_svg(url, label="参加用QRコード"),

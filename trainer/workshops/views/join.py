@@ -29,8 +29,9 @@ from trainer.errors import DomainError, NotFound
 from trainer.extensions import client_address, db, limiter
 from trainer.quizzes import questions as quizzes
 from trainer.quizzes.attempts import needs_attributes, save_attributes
+from trainer.quizzes.score_summary import score_summary
 from trainer.web import show_error
-from trainer.workshops import answering, codes, creating, phases, seats, survey
+from trainer.workshops import answering, codes, creating, explanations, phases, seats, survey
 from trainer.workshops.forms import JoinForm
 from trainer.workshops.models import DeviceStatus, Participant, Phase, Workshop
 
@@ -249,6 +250,7 @@ def me(code: str):
         return render_template("workshops/join/enter.html", error=error.message, code=code), 404
     shown = answering.phone_state(db.session, participant)
     open_test = shown.open_test
+    post = shown.post if shown.post and shown.post.status == "submitted" else None
     facts: dict[str, str | None] = dict(workshop.network.local_facts())
     return render_template(
         "workshops/join/me.html",
@@ -262,6 +264,10 @@ def me(code: str):
         pre=shown.pre,
         post=shown.post,
         certificate=certificates.for_attempt(db.session, shown.post.id) if shown.post else None,
+        post_score=score_summary(db.session, post) if post else None,
+        explanations=explanations.explained_questions(db.session, post)
+        if post and explanations.shown(workshop, post)
+        else [],
         feedback=survey.feedback_of(db.session, participant),
         survey=survey,
         local=lambda text: fill_text(text, facts),
