@@ -58,6 +58,8 @@ class SerialCheckForm(JapaneseForm):
         self.network_id.choices = ([] if len(networks) == 1 else [(0, "選んでください")]) + list(
             networks
         )
+        if len(networks) == 1 and not self.network_id.data:
+            self.network_id.data = networks[0][0]
 
     def validate_serial(self, field: StringField) -> None:
         if field.data and parse_serial(field.data) is None:
