@@ -170,7 +170,7 @@ def _certificate_issuer(pdf: FPDF, cert: PrintedCertificate, above: float) -> No
         cert.issuer_title or cert.network,
         120,
         max_pt=13 if cert.issuer_name else 15,
-        min_pt=9,
+        min_pt=11,  # wrapped onto a second line before it gets small
         max_lines=3,
         family=SERIF,
         balance=True,

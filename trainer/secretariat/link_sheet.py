@@ -31,8 +31,8 @@ PAD = 8.0
 SLIP_QR = (PAD, 32.0, 34.0)
 # The one line of help, in phrases so that lines break where a reader pauses.
 INSTRUCTION_PHRASES = (
-    "スマートフォンの",
-    "カメラで読み取ると、",
+    "スマートフォンのカメラで",
+    "読み取ると、",
     "パスワードなしで",
     "受講を始められます。",
     "ほかの人に",
@@ -119,14 +119,14 @@ def _slip(pdf: FPDF, slip: LinkSlip, x: float, y: float) -> None:
         max_lines=6,
     )
     gap = 2.0
-    # The course and the network get smaller (down to half) until the three blocks fit beside
-    # the code; the help keeps its size.
+    # The course and the network get smaller (never below 6 and 5 pt) until the three blocks
+    # fit beside the code; the help keeps its size.
     for scale in descending(1.0, 0.5):
         course = fit_text(
-            course_line, text_width_mm, max_pt=8.5 * scale, min_pt=6 * scale, max_lines=3
+            course_line, text_width_mm, max_pt=max(8.5 * scale, 6), min_pt=6, max_lines=3
         )
         network = fit_text(
-            slip.network, text_width_mm, max_pt=7 * scale, min_pt=5 * scale, max_lines=2
+            slip.network, text_width_mm, max_pt=max(7 * scale, 5), min_pt=5, max_lines=2
         )
         blocks = (course, instructions, network)
         height = sum(_ascent(b.size_pt) + b.depth for b in blocks) + gap * (len(blocks) - 1)
