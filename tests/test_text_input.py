@@ -287,7 +287,7 @@ def test_the_reasons_of_the_review_and_of_a_revocation_are_clean(app, room, logi
     certificate = make_certificate(app, room)
     response = secretariat.post(
         f"/n/{room.network.id}/certificates/{certificate.id}",
-        data={"reason": "紛失\x00のため\r\n再発行します\x1b"},
+        data={"reason": "紛失\x00のため\r\n再発行します\x1b", "confirmed": "1"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert db.session.get(Certificate, certificate.id).revoked_reason == "紛失のため\n再発行します"

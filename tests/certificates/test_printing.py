@@ -301,9 +301,10 @@ def test_long_names_and_organisations_stay_inside_the_card(tmp_path):
             "在宅介護支援センター 居宅介護支援事業所"
         ),
         network="さくら県みどり市・あおば町・ひかり村広域消費者安全確保地域協議会（見守りネットワーク）",
+        secretariat_phone="0123-45-6789（平日 9時〜17時、土日祝日・年末年始を除く）",
     )
     assert len(long.member_name) >= 40
-    data = badge_sheet_pdf([long, CERT])
+    data = badge_sheet_pdf([long, replace(CERT, secretariat_phone="0120-000-000")])
     source = tmp_path / "cards.pdf"
     source.write_bytes(data)
     html = subprocess.run(

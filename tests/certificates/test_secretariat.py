@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.certificates.helpers import make_certificate
-from tests.certificates.test_printing import decode, render, text_of
+from tests.certificates.test_printing import decode, poppler_text, render, text_of
 from tests.quizzes.helpers import load_repository_content
 from trainer.accounts import roster
 from trainer.accounts.models import Role
@@ -81,7 +81,7 @@ def test_the_member_page_lists_their_certificates(client, office):
     assert office["certs"]["lapsed"].serial_label in html and ">失効<" in html
 
 
-def test_revoking_needs_a_reason_and_changes_verify(client, office):
+def test_revoking_needs_a_reason_asks_once_more_and_changes_verify(client, office):
     cert = office["certs"]["valid"]
     url = f"{office['url']}/{cert.id}"
     response = client.post(url, data={"reason": "　"})
@@ -89,24 +89,54 @@ def test_revoking_needs_a_reason_and_changes_verify(client, office):
         as_text=True
     )
     assert db.session.get(Certificate, cert.id).revoked_at is None
-    assert ">有効<" in client.get(f"/verify/{cert.token}").get_data(as_text=True)
 
-    response = client.post(url, data={"reason": "構成員証の紛失（再発行のため）"})
+    # The first press shows what will be recorded, and records nothing.
+    reason = "構成員証の紛失\r\n（再発行のため）"
+    response = client.post(url, data={"reason": reason})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>修了証の取り消しの確認</h1>" in html
+    for fact in ("<dt>氏名</dt><dd>青木 花子</dd>", f"<dd>{cert.serial_label}</dd>"):
+        assert fact in html, fact
+    assert "<dd>構成員証の紛失<br>（再発行のため）</dd>" in html
+    assert 'name="confirmed" value="1"' in html
+    assert '<button type="submit" class="danger">取り消す</button>' in html
+    assert ">戻って直す</button>" in html
+    assert db.session.get(Certificate, cert.id).revoked_at is None
+    assert ">有効<" in client.get(f"/verify/{cert.token}").get_data(as_text=True)
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.revoke"))
+        is None
+    )
+
+    # 「戻って直す」: the detail page with the reason as typed, still nothing recorded.
+    back = client.post(url, data={"reason": "構成員証の紛失\n（再発行のため）", "back": "1"})
+    page = back.get_data(as_text=True)
+    assert back.status_code == 200 and "<h1>修了証 " in page
+    assert "構成員証の紛失\n（再発行のため）</textarea>" in page
+    assert 'name="back" value="1"' not in page and 'value="1" name="confirmed"' not in page
+    assert db.session.get(Certificate, cert.id).revoked_at is None
+
+    # Confirmed: revoked.
+    response = client.post(
+        url, data={"reason": "構成員証の紛失\n（再発行のため）", "confirmed": "1"}
+    )
     assert response.status_code == 302
     stored = db.session.get(Certificate, cert.id)
     assert stored.revoked_at is not None and stored.revoked_by_id == office["user"].id
-    assert stored.revoked_reason == "構成員証の紛失（再発行のため）"
+    assert stored.revoked_reason == "構成員証の紛失\n（再発行のため）"
     assert ">取消<" in client.get(f"/verify/{cert.token}").get_data(as_text=True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.revoke"))
-    assert (
-        event.target_id == cert.id and event.details["reason"] == "構成員証の紛失（再発行のため）"
-    )
+    assert event.target_id == cert.id
+    assert event.details["reason"] == "構成員証の紛失\n（再発行のため）"
     log = client.get(f"/n/{office['network'].id}/audit/").get_data(as_text=True)
     assert "修了証の取り消し" in log
-    # A second revocation changes nothing and says why.
-    again = client.post(url, data={"reason": "もう一度"}).get_data(as_text=True)
-    assert "すでに取り消されています" in again and "取り消す理由" not in again
-    assert db.session.get(Certificate, cert.id).revoked_reason == "構成員証の紛失（再発行のため）"
+    # A second revocation, asked or confirmed, changes nothing and says why.
+    for data in ({"reason": "もう一度"}, {"reason": "もう一度", "confirmed": "1"}):
+        again = client.post(url, data=data).get_data(as_text=True)
+        assert "すでに取り消されています" in again and "取り消す理由" not in again
+        assert "の確認</h1>" not in again
+    assert db.session.get(Certificate, cert.id).revoked_reason == "構成員証の紛失\n（再発行のため）"
 
 
 def test_the_print_view_and_pdf_carry_the_verify_qr(client, office, tmp_path):
@@ -119,7 +149,9 @@ def test_the_print_view_and_pdf_carry_the_verify_qr(client, office, tmp_path):
     text = text_of(response.data, 0)
     for part in ("修了証", "青木 花子", "みどり信用金庫", "みどり市消費者安全確保地域協議会"):
         assert part in text, part
-    assert decode(render(response.data, 1, tmp_path), tmp_path) == [expected]
+    page = render(response.data, 1, tmp_path)
+    assert decode(page, tmp_path) == [expected]
+    assert band_darkness(page) == 255  # valid: no 取消/期限切れ band
 
 
 def test_badge_sheet_for_everyone_certified(client, office, tmp_path):
@@ -168,3 +200,118 @@ def test_learners_see_only_their_own_certificates(app, client, office, tmp_path)
     assert response.mimetype == "application/pdf" and "青木 花子" in text_of(response.data, 0)
     # Staff pages stay closed to learners.
     assert client.get(office["url"] + "/").status_code == 404
+
+
+# --- what a printed certificate says when it is not valid (L1) -----------------------------------
+
+BAND = (19, 29.5, 191, 31)  # mm: the top strip of the red band under the serial, above its text
+
+
+def band_darkness(page) -> int:
+    """The lightest grey in a patch of the band's area (0 black … 255 white)."""
+    left, top, right, bottom = (round(mm / 25.4 * 200) for mm in BAND)
+    return page.crop((left, top, right, bottom)).getextrema()[1]
+
+
+@pytest.mark.parametrize(
+    ("key", "label", "sentence"),
+    [
+        ("revoked", "取消", "この修了証は取り消されています。"),
+        ("expired", "期限切れ", "この修了証は有効期限が過ぎています。"),
+        ("lapsed", "失効", "構成員の登録が終わったため、この修了証は失効しています。"),
+    ],
+)
+def test_a_certificate_that_is_not_valid_is_marked_on_its_pdf_and_print_view(
+    client, office, tmp_path, key, label, sentence
+):
+    cert = office["certs"][key]
+    expected = f"http://trainer.test/verify/{cert.token}"
+    html = client.get(f"{office['url']}/{cert.id}/print").get_data(as_text=True)
+    # The band is inside the printed sheet, not in the screen-only tools.
+    sheet = html[html.index('<main class="sheet not-valid">') :]
+    assert f'<p class="status-band-head">【{label}】{sentence}</p>' in sheet
+    assert f'<p class="status-stamp" aria-hidden="true">{label}</p>' in sheet
+    today = today_jst()
+    assert f"{today.year}年{today.month}月{today.day}日の状態です。" in sheet
+
+    pdf = client.get(f"{office['url']}/{cert.id}.pdf").data
+    text = "".join(poppler_text(pdf, tmp_path).split())
+    assert f"【{label}】{sentence}" in text
+    assert f"{today.year}年{today.month}月{today.day}日の状態です。" in text
+    if key == "revoked":  # the picture once (rendering costs seconds): same drawing for all
+        page = render(pdf, 1, tmp_path)
+        assert band_darkness(page) < 100  # solid red, printed grey on a black-and-white printer
+        assert decode(page, tmp_path) == [expected]  # the QR code still opens the live check
+
+
+def test_a_valid_certificate_prints_clean(client, office, tmp_path):
+    cert = office["certs"]["valid"]
+    html = client.get(f"{office['url']}/{cert.id}/print").get_data(as_text=True)
+    assert "status-band" not in html and "status-stamp" not in html
+    text = poppler_text(client.get(f"{office['url']}/{cert.id}.pdf").data, tmp_path)
+    assert "【" not in text and "の状態です" not in text
+    # Its rendered page: test_the_print_view_and_pdf_carry_the_verify_qr (no band there).
+
+
+def test_the_learner_pdf_of_a_revoked_certificate_is_marked(client, office, tmp_path):
+    cert = office["certs"]["revoked"]
+    client.post(f"/m/{office['people']['revoked'].link_token}")
+    pdf = client.get(f"/learn/certificates/{cert.id}.pdf").data
+    assert "【取消】" in poppler_text(pdf, tmp_path)
+    html = client.get(f"/learn/certificates/{cert.id}").get_data(as_text=True)
+    assert "【取消】この修了証は取り消されています。" in html
+
+
+# --- the issuer on the certificate, the secretariat's phone on the badge (L15, L16) -------------
+
+
+def test_the_issuer_and_the_phone_are_set_on_the_settings_page_and_printed(
+    client, office, tmp_path
+):
+    network, url = office["network"], f"/n/{office['network'].id}/settings/"
+    page = client.get(url).get_data(as_text=True)
+    for label in ("事務局の電話番号", "修了証の発行者の役職", "修了証の発行者の氏名"):
+        assert label in page, label
+    # Before: the badge page says the phone is missing; the certificate names the network.
+    badges = client.get(office["url"] + "/badges").get_data(as_text=True)
+    assert "事務局の電話番号が未設定です" in badges
+    detail = client.get(f"{office['url']}/{office['certs']['valid'].id}").get_data(as_text=True)
+    assert "修了証の発行者（役職・氏名）が未設定" in detail
+
+    too_long = client.post(url, data={"secretariat_phone": "0" * 101})
+    assert too_long.status_code == 200 and "100文字以内" in too_long.get_data(as_text=True)
+    assert db.session.get(type(network), network.id).secretariat_phone == ""
+
+    response = client.post(
+        url,
+        data={
+            "secretariat_phone": " 0120-000-000 ",
+            "certificate_issuer_title": "みどり市見守りネットワーク協議会 会長",
+            "certificate_issuer_name": "森 一郎",
+        },
+    )
+    assert response.status_code == 302
+    stored = db.session.get(type(network), network.id)
+    assert (
+        stored.secretariat_phone,
+        stored.certificate_issuer_title,
+        stored.certificate_issuer_name,
+    ) == ("0120-000-000", "みどり市見守りネットワーク協議会 会長", "森 一郎")
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "network.settings_update")
+    )
+    assert event.details["changes"]["certificate_issuer_name"] == ["", "森 一郎"]
+
+    cert = office["certs"]["valid"]
+    pdf = client.get(f"{office['url']}/{cert.id}.pdf").data
+    text = "".join(poppler_text(pdf, tmp_path).split())
+    assert "みどり市見守りネットワーク協議会会長" in text and "森一郎" in text and "印" in text
+    html = client.get(f"{office['url']}/{cert.id}/print").get_data(as_text=True)
+    assert '<p class="issuer-title">みどり市見守りネットワーク協議会 会長</p>' in html
+    assert '森 一郎<span class="seal"' in html
+
+    badges = client.get(office["url"] + "/badges").get_data(as_text=True)
+    assert "未設定" not in badges and "事務局 0120-000-000" in badges
+    sheet = client.post(office["url"] + "/badges", data={"course_id": 1, "organisation_id": 0})
+    front = "".join(poppler_text(sheet.data, tmp_path).split())
+    assert front.count("確認のお問い合わせ：事務局0120-000-000") == 2  # one per badge

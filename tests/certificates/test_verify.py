@@ -220,3 +220,104 @@ def test_the_docs_show_a_verification_that_works(client, certificate, tmp_path, 
     (tmp_path / "credential.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InvalidSignature):
         exec(compile(snippet, "docs/certificates.md", "exec"), {})
+
+
+# --- the check by number and name (/verify without a token) ---------------------------------------
+
+
+def by_serial(client, serial: str, name: str, network_id: int):
+    response = client.post(
+        "/verify/", data={"serial": serial, "name": name, "network_id": network_id}
+    )
+    return response, response.get_data(as_text=True)
+
+
+def test_the_form_is_at_bare_verify_with_the_only_network_chosen(client, certificate):
+    for url in ("/verify", "/verify/"):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert 'name="serial"' in html and 'name="name"' in html
+        assert (
+            f'<option selected value="{certificate.network_id}">みどり市消費者安全確保地域協議会'
+            in html
+        )
+        assert "選んでください" not in html  # one network: nothing to choose
+        assert response.headers["Cache-Control"] == "no-store"
+    # An unknown token's page points to it.
+    assert 'href="/verify/"' in client.get("/verify/unknown-token").get_data(as_text=True)
+
+
+def test_number_and_name_show_the_status_without_the_organisation(client, certificate):
+    for serial, name in (
+        ("第00001号", "山田　太郎"),
+        ("1", "山田太郎"),
+        ("第１号", "山田 太郎"),
+        (" 00001 ", "やまだ たろう"),  # the kana printed above the name
+        ("第1号", "ヤマダタロウ"),
+    ):
+        response, html = by_serial(client, serial, name, certificate.network_id)
+        assert response.status_code == 200, (serial, name)
+        assert 'id="check-result-label">有効<' in html
+        assert '<dd class="verify-name">山田　太郎</dd>' in html
+        assert "見守りネットワーク 基礎研修" in html
+        assert "みどり信用金庫" not in html and "所属" not in html  # less than the QR code's page
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_wrong_name_or_number_or_network_gets_one_answer(
+    client, certificate, make_network, make_org, make_member
+):
+    other = make_network(name="あおば町見守りネットワーク")
+    make_certificate(make_member(other, make_org(other), name="佐藤 花子"))
+    answers = []
+    for serial, name, network_id in (
+        ("1", "山田 次郎", certificate.network_id),  # the right number, another name
+        ("2", "山田 太郎", certificate.network_id),  # no such number
+        ("1", "山田 太郎", other.id),  # another network's 第00001号
+        ("1", "佐藤 花子", certificate.network_id),  # the other network's holder
+    ):
+        response, html = by_serial(client, serial, name, network_id)
+        assert response.status_code == 404, (serial, name)
+        answer = html[: html.index("<form")]  # the typed values are kept in the form below
+        assert "確認できません" in answer and 'class="verify-name"' not in answer
+        assert "山田" not in answer and "佐藤" not in answer and "信用金庫" not in html
+        answers.append(CHECKED_AT.sub("", answer))
+    assert len(set(answers)) == 1  # the same answer whatever was wrong
+
+
+def test_revoked_and_lapsed_show_as_on_the_qr_page(client, certificate):
+    from trainer.certificates import service
+
+    roster.end_membership(
+        db.session, member=certificate.member, end_date=today_jst(), reason="退職", actor=None
+    )
+    assert ">失効<" in by_serial(client, "1", "山田 太郎", certificate.network_id)[1]
+    service.revoke(db.session, certificate=certificate, reason="紛失", actor=None)
+    html = by_serial(client, "1", "山田 太郎", certificate.network_id)[1]
+    assert ">取消<" in html and "紛失" not in html
+
+
+def test_bad_input_gets_a_japanese_message(client, certificate):
+    for data, message in (
+        ({"serial": "", "name": "山田 太郎"}, "番号を入力してください。"),
+        ({"serial": "abc", "name": "山田 太郎"}, "「第00012号」のように"),
+        ({"serial": "0", "name": "山田 太郎"}, "「第00012号」のように"),
+        ({"serial": "1", "name": " "}, "氏名を入力してください。"),
+        ({"serial": "1", "name": "山田", "network_id": "999"}, "一覧から選んでください。"),
+    ):
+        response = client.post("/verify/", data={"network_id": certificate.network_id, **data})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in html, data
+        assert "check-result" not in html
+
+
+def test_the_number_form_shares_the_qr_pages_rate_limit(client, certificate):
+    codes = [
+        by_serial(client, str(i + 2), "山田 太郎", certificate.network_id)[0].status_code
+        for i in range(30)
+    ]
+    assert codes == [404] * 30
+    assert by_serial(client, "1", "山田 太郎", certificate.network_id)[0].status_code == 429
+    assert client.get(f"/verify/{certificate.token}").status_code == 429  # one bucket
+    assert client.get("/verify/").status_code == 200  # reading the form is not a guess

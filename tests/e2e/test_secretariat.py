@@ -380,7 +380,8 @@ def prints_the_badges(page: Page, desk: Desk, serial: str) -> None:
 
 
 def revokes_the_certificate(page: Page, desk: Desk, serial: str) -> None:
-    """The certificate: 有効 on a phone, revoked with a reason, then 取消 on the phone; and
+    """The certificate: 有効 on a phone, revoked with a reason after a confirmation page (which
+    records nothing, and whose 「戻って直す」 keeps the reason), then 取消 on the phone; and
     受講状況 follows: still 修了 (passed once), now counted as 失効 instead of 有効."""
     passer = desk.office.passer
     open_menu(page, "修了証", "修了証")
@@ -405,6 +406,23 @@ def revokes_the_certificate(page: Page, desk: Desk, serial: str) -> None:
     expect(page.locator("main .badge")).to_have_text("有効")
     desk.check(page, "certificate (reason missing)")
     page.get_by_label("取り消す理由").fill(REVOKE_REASON)
+    page.get_by_role("button", name="取り消す").click()
+    # Asked once more, with what will be recorded; nothing is recorded yet.
+    expect(page.get_by_role("heading", name="修了証の取り消しの確認", level=1)).to_be_visible()
+    facts = page.locator("main dl.facts")
+    for fact in (passer, serial, REVOKE_REASON):
+        expect(facts).to_contain_text(fact)
+    desk.check(page, "certificate revocation (confirmation)")
+    desk.shoot(page, "certificate-revoke-confirm")
+    phone.reload()
+    expect(phone.locator(".check-result-label")).to_have_text("有効")
+    # 「戻って直す」 keeps what was typed.
+    page.get_by_role("button", name="戻って直す").click()
+    expect(page.get_by_role("heading", name=f"修了証 {serial}")).to_be_visible()
+    expect(page.get_by_label("取り消す理由")).to_have_value(REVOKE_REASON)
+    expect(page.locator("main .badge")).to_have_text("有効")
+    page.get_by_role("button", name="取り消す").click()
+    expect(page.get_by_role("heading", name="修了証の取り消しの確認", level=1)).to_be_visible()
     page.get_by_role("button", name="取り消す").click()
     expect(
         page.get_by_role("status").filter(has_text=f"修了証 {serial} を取り消しました。")

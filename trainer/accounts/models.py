@@ -157,6 +157,15 @@ class Network(Model):
     community_support_name: Mapped[str] = mapped_column(String(200), default="")
     community_support_phone: Mapped[str] = mapped_column(String(100), default="")
     community_support_address: Mapped[str] = mapped_column(String(300), default="")
+    # What makes a badge and a certificate look official (set on the same settings page): the
+    # secretariat's phone on the badge front, so that a resident can call to confirm, and the
+    # issuer's title (e.g. 「みどり市見守りネットワーク協議会 会長」) and name on the certificate.
+    # Empty means "not set": the badge has no phone line, the certificate names the network.
+    secretariat_phone: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    certificate_issuer_title: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )
+    certificate_issuer_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # The last certificate serial issued in this network. Incremented in the issuing transaction
     # (UPDATE … RETURNING), which serialises concurrent issues on the network's row: serials are
     # consecutive, and a rolled-back issue gives its number back.

@@ -1,4 +1,6 @@
-"""The network's local facts (its consumer centre, police station, 地域包括支援センター)."""
+"""The network's local facts (its consumer centre, police station, 地域包括支援センター), and
+what the printed badge and certificate carry: the secretariat's phone and the certificate's
+issuer."""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from trainer.text import clean_text
 
 # The network's name and municipality are set when it is created; the rest here.
 EDITABLE = tuple(f.name for f in LOCAL_FACTS if f.name not in {"network_name", "municipality"})
+# Printed on the badge front and the certificate (not course placeholders: course text never
+# shows them). Saved with the local facts, in the same audit event.
+PRINTED = ("secretariat_phone", "certificate_issuer_title", "certificate_issuer_name")
+EDITABLE += PRINTED
 
 
 def _length(name: str) -> int:

@@ -92,6 +92,8 @@ def _cut_guides(pdf: FPDF) -> None:
 _PAD = 5.0  # inner margin of a card's text
 _CARD_TEXT_W = CARD_W - 2 * _PAD
 _NAME_BASELINE, _KANA_BASELINE = 41.0, 33.5  # from the card's top, in mm
+# With the secretariat's phone printed, everything below the band moves up to make room for it.
+_PHONE_SHIFT = 3.5
 
 
 def _card_front(pdf: FPDF, card: PrintedCertificate, x: float, y: float) -> None:
@@ -101,20 +103,41 @@ def _card_front(pdf: FPDF, card: PrintedCertificate, x: float, y: float) -> None
     heading = "見守りネットワーク 構成員"
     put(pdf, heading, x + _PAD + 1.5, y + 10.3, size=9.5, colour=WHITE, bold=True)
 
+    shift = _PHONE_SHIFT if card.secretariat_phone else 0.0
     left = x + _PAD
     name = fit_text(card.member_name, _CARD_TEXT_W, max_pt=18, min_pt=6)
+    name_baseline = y + _NAME_BASELINE - shift
     if card.member_kana:
         kana = fit_text(card.member_kana, _CARD_TEXT_W, max_pt=6.5, min_pt=5)
-        put_block(pdf, kana, left, y + _KANA_BASELINE, colour=MUTED)
-        room_until = y + _KANA_BASELINE - ascent(kana.size_pt) - 1.5
+        kana_baseline = y + _KANA_BASELINE - shift
+        put_block(pdf, kana, left, kana_baseline, colour=MUTED)
+        room_until = kana_baseline - ascent(kana.size_pt) - 1.5
     else:
-        room_until = y + _NAME_BASELINE - ascent(name.size_pt) - 2.5
+        room_until = name_baseline - ascent(name.size_pt) - 2.5
     _card_affiliation(pdf, card, left, y + 16.5, room_until)
-    put_block(pdf, name, left, y + _NAME_BASELINE, bold=True)
+    put_block(pdf, name, left, name_baseline, bold=True)
 
-    rule(pdf, left, x + CARD_W - _PAD, y + 45, 0.2, RULE)
-    put(pdf, f"有効期限 {jdate(card.valid_until)}", left, y + 50, size=7.5)
-    put(pdf, card.serial_label, x + CARD_W - _PAD, y + 50, size=7, colour=MUTED, align="right")
+    rule(pdf, left, x + CARD_W - _PAD, y + 45 - shift, 0.2, RULE)
+    put(pdf, f"有効期限 {jdate(card.valid_until)}", left, y + 50 - shift, size=7.5)
+    put(
+        pdf,
+        card.serial_label,
+        x + CARD_W - _PAD,
+        y + 50 - shift,
+        size=7,
+        colour=MUTED,
+        align="right",
+    )
+    if card.secretariat_phone:
+        # So that a resident can call the secretariat to confirm the visitor (no phone needed
+        # for the QR code on the back).
+        phone = fit_text(
+            f"確認のお問い合わせ：事務局 {card.secretariat_phone}",
+            _CARD_TEXT_W,
+            max_pt=7.5,
+            min_pt=5,
+        )
+        put_block(pdf, phone, left, y + 51, colour=BRAND)
 
 
 def _card_affiliation(

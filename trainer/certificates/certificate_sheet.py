@@ -18,6 +18,7 @@ from trainer.certificates.pdf_drawing import (
     PAGE_H,
     PAGE_W,
     RULE,
+    WHITE,
     document,
     put,
     put_block,
@@ -49,6 +50,22 @@ class PrintedCertificate:
     issued_on: date
     valid_until: date  # last valid day, inclusive
     verify_url: str  # absolute URL encoded in the QR code
+    # Set on the 地域の窓口 settings page; "" while not set (see trainer/accounts/settings.py).
+    issuer_title: str = ""  # e.g. 「みどり市見守りネットワーク協議会 会長」
+    issuer_name: str = ""
+    secretariat_phone: str = ""  # badge front: 「確認のお問い合わせ：事務局 …」
+    # None while the certificate is valid; otherwise what the page must say across it.
+    status_mark: StatusMark | None = None
+
+
+@dataclass(frozen=True)
+class StatusMark:
+    """A certificate that is not valid (取消, 期限切れ, 失効, 確認中) prints with this across it,
+    so a printed copy cannot pass for a valid one. The QR code still opens the live check."""
+
+    label: str  # 「取消」
+    text: str  # one sentence: 「この修了証は取り消されています。」
+    as_of: date  # the day the status was read (a printout is a snapshot)
 
 
 _CERT_LEFT, _CERT_RIGHT = 38.0, 172.0  # the text column
@@ -70,6 +87,8 @@ def certificate_pdf(cert: PrintedCertificate) -> bytes:
         bottom = _certificate_body(pdf, cert)
         _certificate_issuer(pdf, cert, bottom)
         _certificate_verification(pdf, cert)
+        if cert.status_mark is not None:
+            _status_mark(pdf, cert.status_mark)
         return bytes(pdf.output())
 
 
@@ -140,15 +159,56 @@ def _certificate_body(pdf: FPDF, cert: PrintedCertificate) -> float:
     return put_block(pdf, dates, _CERT_LEFT, max(198.0, last + 14), family=SERIF)
 
 
+# The seal's circle (印の枠) right of the issuer's name: diameter in mm.
+_SEAL = 13.0
+
+
 def _certificate_issuer(pdf: FPDF, cert: PrintedCertificate, above: float) -> None:
-    """The network that issues the certificate, right-aligned above the QR code."""
-    issuer = fit_text(
-        cert.network, 120, max_pt=15, min_pt=10, max_lines=3, family=SERIF, balance=True
+    """The issuer, right-aligned above the QR code: the title set by the secretariat (else the
+    network's name) and, when set, the name with a circle for the seal beside it."""
+    title = fit_text(
+        cert.issuer_title or cert.network,
+        120,
+        max_pt=13 if cert.issuer_name else 15,
+        min_pt=11,  # wrapped onto a second line before it gets small
+        max_lines=3,
+        family=SERIF,
+        balance=True,
     )
-    # The last line must end above the QR code's quiet zone (it is as wide as the column).
-    lowest = CERTIFICATE_QR[1] - 6 - issuer.depth
-    baseline = min(max(226.0, above + 16), lowest)
-    put_block(pdf, issuer, _CERT_RIGHT, baseline, family=SERIF, align="right")
+    name = (
+        fit_text(cert.issuer_name, 90, max_pt=16, min_pt=10, family=SERIF)
+        if cert.issuer_name
+        else None
+    )
+    gap = 5.0  # between the title's last baseline and the name's
+    below_title = (gap + name.size_pt * PT * DESCENT) if name else 0.0
+    depth = title.depth + below_title + (_SEAL / 2 if name else 0.0)
+    # The block must end above the QR code's quiet zone (the code is as wide as the column).
+    lowest = CERTIFICATE_QR[1] - 6 - depth
+    baseline = min(max(216.0 if name else 226.0, above + 16), lowest)
+    last = put_block(pdf, title, _CERT_RIGHT, baseline, family=SERIF, align="right")
+    if name is None:
+        return
+    name_baseline = last + gap + ascent(name.size_pt) * 0.5 + 3
+    seal_x = _CERT_RIGHT - _SEAL
+    put_block(
+        pdf, name, seal_x - 4, name_baseline, family=SERIF, align="right", bold=name.size_pt >= 9
+    )
+    # The circle where the seal is pressed; 「印」 in light grey inside, as on printed 賞状.
+    centre_y = name_baseline - ascent(name.size_pt) / 2
+    pdf.set_draw_color(*RULE)
+    pdf.set_line_width(0.3)
+    pdf.ellipse(seal_x, centre_y - _SEAL / 2, _SEAL, _SEAL)
+    put(
+        pdf,
+        "印",
+        seal_x + _SEAL / 2,
+        centre_y + ascent(9) / 2,
+        size=9,
+        family=SERIF,
+        colour=RULE,
+        align="center",
+    )
 
 
 def _certificate_verification(pdf: FPDF, cert: PrintedCertificate) -> None:
@@ -178,3 +238,33 @@ def _certificate_verification(pdf: FPDF, cert: PrintedCertificate) -> None:
         family=SERIF,
         colour=MUTED,
     )
+
+
+MARK_RED: tuple[int, int, int] = (176, 0, 32)  # #b00020, the app's error red
+
+
+def _status_mark(pdf: FPDF, mark: StatusMark) -> None:
+    """A red band under the serial number saying what the status is and on which day, and the
+    status in large outlined letters across the statement. Both are solid ink, not transparency,
+    so they survive a black-and-white printer; neither touches the QR code."""
+    top, height = 29.0, 17.0
+    pdf.set_fill_color(*MARK_RED)
+    pdf.rect(18, top, PAGE_W - 36, height, style="F")
+    headline = fit_text(
+        f"【{mark.label}】{mark.text}", PAGE_W - 44, max_pt=14, min_pt=9, family=SERIF
+    )
+    put_block(
+        pdf, headline, _CERT_CENTRE, top + 8, family=SERIF, colour=WHITE, align="center", bold=True
+    )
+    note = f"{jdate(mark.as_of)}の状態です。いまの状態は、下のQRコードで確かめてください。"
+    put(pdf, note, _CERT_CENTRE, top + 14, size=9, family=SERIF, colour=WHITE, align="center")
+    # Across the middle of the page, well above the QR code (its top is at CERTIFICATE_QR[1]).
+    size = min(110.0, 150 / (len(mark.label) * PT))
+    width = text_width(mark.label, size, SERIF)
+    centre_x, centre_y = _CERT_CENTRE, 160.0
+    with pdf.rotation(angle=25, x=centre_x, y=centre_y), pdf.local_context():
+        pdf.set_font(SERIF, size=size)
+        pdf.set_draw_color(*MARK_RED)
+        # Text rendering mode 1: outlined only, so the words under it stay readable.
+        pdf._out(f"1 Tr {size * 0.012:.2f} w 1 j")
+        pdf.text(centre_x - width / 2, centre_y + ascent(size) / 2, mark.label)

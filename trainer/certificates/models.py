@@ -60,6 +60,17 @@ class CertificateStatus(enum.StrEnum):
             ),
         }[self.value]
 
+    @property
+    def printed_text(self) -> str:
+        """What a printed certificate that is not valid says across it (PDF and print view)."""
+        return {
+            "valid": "",
+            "expired": "この修了証は有効期限が過ぎています。",
+            "lapsed": "構成員の登録が終わったため、この修了証は失効しています。",
+            "revoked": "この修了証は取り消されています。",
+            "pending": "事務局の確認が済むまで、この修了証は有効ではありません。",
+        }[self.value]
+
 
 class Certificate(Model):
     """A certificate issued to a member for passing a course's post-quiz.

@@ -24,6 +24,7 @@ def render_print_view(certificate: Certificate, pdf_url: str, back_url: str) -> 
         "certificates/print.html",
         certificate=certificate,
         status=certificate.status_on(today_jst()),
+        today=today_jst(),
         url=url,
         qr=qr_svg(url, label="この修了証の確認ページ"),
         pdf_url=pdf_url,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import calendar
 import math
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,19 +17,20 @@ from sqlalchemy.orm import joinedload
 from trainer.accounts.models import Member, Network, Organisation, User
 from trainer.accounts.roster import active_clause, ensure_not_ended
 from trainer.audit import service as audit
-from trainer.certificates.certificate_sheet import PrintedCertificate
+from trainer.certificates.certificate_sheet import PrintedCertificate, StatusMark
 from trainer.certificates.models import Certificate, CertificateStatus
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.security import new_token, token_digest
-from trainer.text import clean_multiline
+from trainer.text import clean_multiline, clean_text, name_key
 from trainer.timeutil import today_jst, utcnow
 
 # 16 random bytes = 128 bits, 22 URL-safe characters: unguessable, and short enough that the
 # badge's QR code stays small (version 4 for a typical https address).
 TOKEN_BYTES = 16
 EXPIRING_DAYS = 90
+_SPACES = re.compile(r"\s+")
 REASON_MAX = 500
 
 
@@ -159,11 +162,14 @@ class Verification:
     valid_until: date
 
 
-def verification(certificate: Certificate, day: date | None = None) -> Verification:
+def verification(
+    certificate: Certificate, day: date | None = None, *, organisation: bool = True
+) -> Verification:
+    """organisation=False leaves the organisation out ("" is not shown): see by_serial()."""
     return Verification(
         status=certificate.status_on(day or today_jst()),
         member_name=certificate.member.name,
-        organisation=certificate.member.organisation.name,
+        organisation=certificate.member.organisation.name if organisation else "",
         network=certificate.network.name,
         course_title=certificate.course.title,
         issued_on=certificate.issued_on,
@@ -171,8 +177,64 @@ def verification(certificate: Certificate, day: date | None = None) -> Verificat
     )
 
 
-def printed(certificate: Certificate, verify_url: str) -> PrintedCertificate:
+# --- the check by serial number (/verify without a token) ---------------------------------------
+
+_SERIAL = re.compile(r"第?0*([0-9]{1,9})号?")
+
+
+def parse_serial(text: str) -> int | None:
+    """「第00012号」, 「第12号」, 「00012」, 「１２」 (full-width), with or without spaces → 12."""
+    value = _SPACES.sub("", unicodedata.normalize("NFKC", clean_text(text)))
+    found = _SERIAL.fullmatch(value)
+    return int(found.group(1)) if found and int(found.group(1)) > 0 else None
+
+
+def networks(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every network, for the check form's list: their names are public (they
+    are printed on every certificate and badge)."""
+    return [
+        (id_, name)
+        for id_, name in session.execute(select(Network.id, Network.name).order_by(Network.name))
+    ]
+
+
+def by_serial(session: Session, *, network_id: int, serial: int, name: str) -> Verification | None:
+    """The check for someone who holds a certificate or a badge but cannot read its QR code.
+
+    Serials are consecutive, so a serial alone would let anyone list a network's members: the
+    holder's name (as printed, or its kana) must match too, and anything else (no such serial,
+    another name) gets the one answer None, as an unknown token does. What is shown leaves out
+    the organisation: the person asking already holds the name and the number, and a guesser
+    who knows a name and tries serials learns no more than whether that person holds one."""
+    certificate = session.scalar(
+        _with_relations(
+            select(Certificate).where(
+                Certificate.network_id == network_id, Certificate.serial == serial
+            )
+        )
+    )
+    typed = name_key(name)
+    if certificate is None or not typed:
+        return None
     member = certificate.member
+    if typed not in {member.name_key, member.kana_key} - {""}:
+        return None
+    return verification(certificate, organisation=False)
+
+
+def printed(
+    certificate: Certificate, verify_url: str, day: date | None = None
+) -> PrintedCertificate:
+    """What the certificate's PDF (and the badge) prints, with the status on `day` (today) as a
+    mark across it unless it is valid."""
+    member, network = certificate.member, certificate.network
+    day = day or today_jst()
+    status = certificate.status_on(day)
+    mark = (
+        None
+        if status is CertificateStatus.VALID
+        else StatusMark(label=status.label, text=status.printed_text, as_of=day)
+    )
     return PrintedCertificate(
         serial_label=certificate.serial_label,
         member_name=member.name,
@@ -183,6 +245,10 @@ def printed(certificate: Certificate, verify_url: str) -> PrintedCertificate:
         issued_on=certificate.issued_on,
         valid_until=certificate.valid_until,
         verify_url=verify_url,
+        issuer_title=network.certificate_issuer_title,
+        issuer_name=network.certificate_issuer_name,
+        secretariat_phone=network.secretariat_phone,
+        status_mark=mark,
     )
 
 
@@ -227,11 +293,9 @@ def get_certificate(session: Session, network_id: int, certificate_id: int) -> C
     return certificate
 
 
-def revoke(
-    session: Session, *, certificate: Certificate, reason: str, actor: User | None
-) -> Certificate:
-    """Revoke for good (取消): /verify shows it from the next request on. Not undone: a
-    certificate revoked by mistake is replaced when the member passes again."""
+def revocable(certificate: Certificate, reason: str) -> str:
+    """The reason as it would be recorded, if the certificate can be revoked with it: what the
+    confirmation page shows before anything is stored. Raises as revoke() would."""
     reason = clean_multiline(reason)  # a textarea: its line breaks stay
     if not reason:
         raise DomainError("取り消す理由を入力してください。", "reason")
@@ -239,6 +303,15 @@ def revoke(
         raise DomainError(f"理由は{REASON_MAX}文字以内で入力してください。", "reason")
     if certificate.revoked_at is not None:
         raise Conflict("この修了証はすでに取り消されています。")
+    return reason
+
+
+def revoke(
+    session: Session, *, certificate: Certificate, reason: str, actor: User | None
+) -> Certificate:
+    """Revoke for good (取消): /verify shows it from the next request on. Not undone: a
+    certificate revoked by mistake is replaced when the member passes again."""
+    reason = revocable(certificate, reason)
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason
     certificate.revoked_by_id = actor.id if actor else None

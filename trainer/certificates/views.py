@@ -25,7 +25,7 @@ from trainer.accounts.access import learner_required, network_blueprint
 from trainer.certificates import service, signing
 from trainer.certificates.badge_sheet import badge_sheet_pdf
 from trainer.certificates.credential import signed_credential
-from trainer.certificates.forms import BadgeSheetForm, RevokeForm
+from trainer.certificates.forms import BadgeSheetForm, RevokeForm, SerialCheckForm
 from trainer.certificates.models import Certificate
 from trainer.certificates.pages import (
     certificate_pdf_response,
@@ -69,6 +69,37 @@ def _private(response: Response) -> Response:
 
 
 # --- public --------------------------------------------------------------------------------------
+
+
+@verify_bp.route("/", methods=["GET", "POST"], strict_slashes=False)
+@limiter.shared_limit(VERIFY_LIMIT, scope="verify", methods=["POST"])
+def by_serial():
+    """For whoever holds a certificate or a badge but cannot read its QR code: the number, the
+    holder's name and the network, as printed. Each check counts against the same limit as the
+    QR code's page (a guesser gains nothing by switching)."""
+    form = SerialCheckForm()
+    form.set_networks(service.networks(db.session))
+    result, checked = None, False
+    if form.validate_on_submit():
+        checked = True
+        result = service.by_serial(
+            db.session,
+            network_id=form.network_id.data,
+            serial=form.serial_number,
+            name=form.name.data or "",
+        )
+    status = 404 if checked and result is None else (422 if form.errors else 200)
+    response = Response(
+        render_template(
+            "certificates/verify/by_serial.html",
+            form=form,
+            result=result,
+            checked=checked,
+            checked_at=utcnow(),
+        ),
+        status=status,
+    )
+    return _private(response)
 
 
 @verify_bp.get("/<token>")
@@ -168,16 +199,23 @@ def list_page():
 
 @bp.route("/<int:certificate_id>", methods=["GET", "POST"])
 def detail(certificate_id: int):
+    """The certificate; revoking asks once more. The form posts the reason here: valid and
+    without confirmed=1, it is shown on a confirmation page (nothing stored yet); that page
+    posts it back with confirmed=1, which revokes. 「戻って直す」 posts it back with back=1, to
+    this page with the reason kept."""
     certificate = service.get_certificate(db.session, g.network.id, certificate_id)
     form = RevokeForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.back.data:
+        reason = required(form.reason.data)
         try:
-            service.revoke(
-                db.session,
-                certificate=certificate,
-                reason=required(form.reason.data),
-                actor=current_user,
-            )
+            if not form.is_confirmed:
+                return render_template(
+                    "certificates/revoke_confirm.html",
+                    certificate=certificate,
+                    reason=service.revocable(certificate, reason),
+                    form=form,
+                )
+            service.revoke(db.session, certificate=certificate, reason=reason, actor=current_user)
         except DomainError as error:
             show_error(form, error)
         else:

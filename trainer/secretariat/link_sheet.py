@@ -18,7 +18,7 @@ from trainer.certificates.pdf_drawing import document as _document
 from trainer.certificates.pdf_drawing import put as _put
 from trainer.certificates.pdf_drawing import put_block as _put_block
 from trainer.certificates.pdf_drawing import put_qr as _qr
-from trainer.certificates.pdf_text import DESCENT, PT, SANS, fit_text, text_width
+from trainer.certificates.pdf_text import DESCENT, PT, SANS, descending, fit_text, text_width
 from trainer.certificates.pdf_text import ascent as _ascent
 
 COLUMNS, ROWS = 2, 4
@@ -29,10 +29,22 @@ PAD = 8.0
 # The QR code: x, y of its top-left corner from the slip's top-left corner, and its side (mm).
 # 34 mm for a 37-module code is about 0.9 mm a module: a phone reads it at arm's length.
 SLIP_QR = (PAD, 32.0, 34.0)
-INSTRUCTIONS = (
-    "スマートフォンのカメラで読み取ると、パスワードなしで受講を始められます。"
-    "ほかの人に渡さないでください。"
+# The one line of help, in phrases so that lines break where a reader pauses.
+INSTRUCTION_PHRASES = (
+    "スマートフォンのカメラで",
+    "読み取ると、",
+    "パスワードなしで",
+    "受講を始められます。",
+    "ほかの人に",
+    "渡さないでください。",
 )
+INSTRUCTIONS = "".join(INSTRUCTION_PHRASES)
+# The help is read by people over 50 at arm's length: never set smaller than 10 pt (the course
+# and the network beside it shrink first).
+INSTRUCTIONS_PT = 10.0
+# How far the text beside the code may run above and below it (mm): the name sits above, the
+# slip's edge below.
+_OVERRUN = 3.0
 
 
 @dataclass(frozen=True)
@@ -99,13 +111,28 @@ def _slip(pdf: FPDF, slip: LinkSlip, x: float, y: float) -> None:
     text_left = qr_x + side + quiet
     text_width_mm = x + SLIP_W - PAD - text_left
     course_line = f"研修「{slip.course_title}」"
-    course = fit_text(course_line, text_width_mm, max_pt=8.5, min_pt=6, max_lines=3)
-    instructions = fit_text(INSTRUCTIONS, text_width_mm, max_pt=8.5, min_pt=6, max_lines=6)
-    network = fit_text(slip.network, text_width_mm, max_pt=7, min_pt=5, max_lines=2)
-    # The three blocks centred as one on the code's middle, course first.
+    instructions = fit_text(
+        INSTRUCTION_PHRASES,
+        text_width_mm,
+        max_pt=INSTRUCTIONS_PT,
+        min_pt=INSTRUCTIONS_PT,
+        max_lines=6,
+    )
     gap = 2.0
-    blocks = (course, instructions, network)
-    height = sum(_ascent(b.size_pt) + b.depth for b in blocks) + gap * (len(blocks) - 1)
+    # The course and the network get smaller (never below 6 and 5 pt) until the three blocks
+    # fit beside the code; the help keeps its size.
+    for scale in descending(1.0, 0.5):
+        course = fit_text(
+            course_line, text_width_mm, max_pt=max(8.5 * scale, 6), min_pt=6, max_lines=3
+        )
+        network = fit_text(
+            slip.network, text_width_mm, max_pt=max(7 * scale, 5), min_pt=5, max_lines=2
+        )
+        blocks = (course, instructions, network)
+        height = sum(_ascent(b.size_pt) + b.depth for b in blocks) + gap * (len(blocks) - 1)
+        if height <= side + 2 * _OVERRUN:
+            break
+    # The three blocks centred as one on the code's middle, course first.
     top = qr_y + side / 2 - height / 2
     for block, colour in zip(blocks, (BRAND, INK, MUTED), strict=True):
         last = _put_block(pdf, block, text_left, top + _ascent(block.size_pt), colour=colour)

@@ -86,7 +86,8 @@ def secretariat_certificates(browser: Browser, s: Shooter, demo: Demo, issued: I
         s.problems.append(f"certificate-revoke-errors-{s.width}: no error for an empty reason")
     s.shoot(page, 59, "certificate-revoke-errors")
     page.fill("main textarea[name=reason]", "紛失した構成員証の再発行のため（画面確認用）")
-    submit(page)
+    submit(page)  # the confirmation page: its red 取り消す revokes
+    submit(page, "main button.danger")
     s.shoot(page, 60, "certificate-revoked")
     page.goto(issued.verify_url)
     expect_label(page, s, "verify-revoked", "取消")
