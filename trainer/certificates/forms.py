@@ -5,7 +5,8 @@ from __future__ import annotations
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
-from trainer.certificates.service import REASON_MAX, parse_serial
+from trainer.certificates.service import REASON_MAX
+from trainer.certificates.verification import parse_serial
 from trainer.form_base import JapaneseForm
 from trainer.parsing import form_id
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 from trainer.accounts import roster
 from trainer.accounts.access import learner_required, network_blueprint
 from trainer.certificates import service, signing
+from trainer.certificates import verification as verifying
 from trainer.certificates.badge_sheet import badge_sheet_pdf
 from trainer.certificates.credential import signed_credential
 from trainer.certificates.forms import BadgeSheetForm, RevokeForm, SerialCheckForm
@@ -78,11 +79,11 @@ def by_serial():
     holder's name and the network, as printed. Each check counts against the same limit as the
     QR code's page (a guesser gains nothing by switching)."""
     form = SerialCheckForm()
-    form.set_networks(service.networks(db.session))
+    form.set_networks(verifying.networks(db.session))
     result, checked = None, False
     if form.validate_on_submit():
         checked = True
-        result = service.by_serial(
+        result = verifying.by_serial(
             db.session,
             network_id=form.network_id.data,
             serial=form.serial_number,
@@ -105,8 +106,8 @@ def by_serial():
 @verify_bp.get("/<token>")
 @limiter.shared_limit(VERIFY_LIMIT, scope="verify")
 def page(token: str):
-    certificate = service.find_by_token(db.session, token)
-    result = service.verification(certificate) if certificate else None
+    certificate = verifying.find_by_token(db.session, token)
+    result = verifying.verification(certificate) if certificate else None
     response = Response(
         render_template("certificates/verify/page.html", result=result, checked_at=utcnow()),
         status=200 if result else 404,
@@ -117,7 +118,7 @@ def page(token: str):
 @verify_bp.get("/<token>.json")
 @limiter.shared_limit(VERIFY_LIMIT, scope="verify")
 def credential_json(token: str):
-    certificate = service.find_by_token(db.session, token)
+    certificate = verifying.find_by_token(db.session, token)
     if certificate is None:
         return _private(jsonify(error="not_found", message="確認できません")), 404
     signed = signed_credential(

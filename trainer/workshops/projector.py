@@ -244,14 +244,14 @@ def _empty_bars(
     a, b = forms.course_banks(session, course)
     other = a if shown is not None and b is not None and shown.id == b.id else b
     banks = [bank for bank in (shown, other) if bank is not None]
-    shown = [i for bank in banks for i in bank.question_ids]
-    as_written = set(shown)
+    written = [i for bank in banks for i in bank.question_ids]
+    as_written = set(written)
     counted = [i for bank in banks for ids in bank.variant_ids.values() for i in ids]
     rows = {
         q.id: q
-        for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(shown + counted)))
+        for q in session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(written + counted)))
     }
-    scored = [i for i in shown + counted if question_type(rows[i].type).scored]
+    scored = [i for i in written + counted if question_type(rows[i].type).scored]
     asked = _asked_keys(banks, rows, facts)
     bars: dict[str, QuestionBars] = {}
     for qid in scored:
