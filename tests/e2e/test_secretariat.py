@@ -477,7 +477,6 @@ def imports_june_without_the_bad_rows(page: Page, desk: Desk) -> None:
     expect(row_of(page, "新井 六子")).to_contain_text("あらい ろくこ")
     expect(page.get_by_text("新しく登録する構成団体")).to_have_count(0)  # SHOP: a rejected row only
     desk.check(page, "import preview (rejected rows)")
-    desk.shoot(page, "import-preview-rejected")
 
     page.get_by_role("link", name="問題のない行だけ取り込む").click()
     expect(page.get_by_role("heading", name="名簿の取り込み：取り込まない行の確認")).to_be_visible()
@@ -496,7 +495,9 @@ def imports_june_without_the_bad_rows(page: Page, desk: Desk) -> None:
             "取り込めない2行は取り込んでいません。"
         )
     ).to_be_visible()
+    expect(page.get_by_text("取り込めない2行は、取り込んでいません。")).to_be_visible()
     desk.check(page, "import result (rows left out)")
+    desk.shoot(page, "import-result-skipped")
 
     page.get_by_role("link", name="構成員の一覧を見る").click()
     expect(page.get_by_role("status")).to_have_text(re.compile(r"^8人"))

@@ -81,14 +81,14 @@ def preview(draft_id: int):
 
 @bp.get("/<int:draft_id>/skip")
 def skip(draft_id: int):
-    """「問題のない行だけ取り込む」: the rows left out, then what the others change."""
+    """「問題のない行だけ取り込む」: the rows left out, then what the others change. With nothing
+    to leave out, or nothing else to import (or applied already), the preview as it is."""
     draft = drafts.get_draft(db.session, g.network.id, draft_id)
+    can_skip = False
     if not draft.applied_at:
         plan = drafts.plan_for(db.session, draft)
-        if plan.counts["rejected"] and plan.importable:
-            return preview_page(draft_id, ConfirmForm(), skip=True)
-    # Nothing to leave out (or nothing left to import, or done already): the preview says so.
-    return redirect(url_for(".preview", draft_id=draft_id))
+        can_skip = bool(plan.counts["rejected"] and plan.importable)
+    return preview_page(draft_id, ConfirmForm(), skip=can_skip)
 
 
 @bp.post("/<int:draft_id>/confirm")
