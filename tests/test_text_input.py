@@ -212,7 +212,7 @@ def test_the_organisation_and_member_forms_store_clean_text(client, network, sec
     assert (member.name_key, member.kana_key) == ("山田太郎", "やまだたろう")
     response = client.post(
         f"/n/{network.id}/members/{member.id}/end",
-        data={"end_date": "2026-05-01", "reason": "異動\r\nのため\x00\x1b"},
+        data={"end_date": "2026-05-01", "reason": "異動\r\nのため\x00\x1b", "confirmed": "1"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert db.session.get(Member, member.id).end_reason == "異動\nのため"

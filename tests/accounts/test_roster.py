@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -144,6 +146,23 @@ def test_create_member(client, network, secretariat, make_org):
     assert actions() == ["organisation.create", "member.create"]
 
 
+@pytest.mark.parametrize("typed", ["ヤマダ タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "やまだ　たろう"])
+def test_kana_is_stored_in_hiragana_whatever_was_typed(
+    client, network, secretariat, make_org, typed
+):
+    org = make_org(network)
+    client.post(f"/n/{network.id}/members/new", data=member_form(org.id, kana=typed))
+    member = db.session.scalar(select(Member))
+    assert member.kana == "やまだ たろう"
+    # A member stored in katakana before (no data migration): saving the form rewrites it.
+    member.kana = "ヤマダ タロウ"
+    db.session.commit()
+    client.post(
+        f"/n/{network.id}/members/{member.id}/edit", data=member_form(org.id, kana="ヤマダ タロウ")
+    )
+    assert db.session.get(Member, member.id).kana == "やまだ たろう"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -239,7 +258,7 @@ def test_end_membership_keeps_the_record(client, network, secretariat, make_memb
     member = make_member(network, name="吉田 浩二")
     response = client.post(
         f"/n/{network.id}/members/{member.id}/end",
-        data={"end_date": today_jst().isoformat(), "reason": "異動"},
+        data={"end_date": today_jst().isoformat(), "reason": "異動", "confirmed": "1"},
         follow_redirects=True,
     )
     assert "吉田 浩二さんの退会を記録しました。" in response.get_data(as_text=True)
@@ -256,11 +275,86 @@ def test_end_membership_keeps_the_record(client, network, secretariat, make_memb
 
 def test_end_date_before_start_is_refused(client, network, secretariat, make_member):
     member = make_member(network, start=date(2025, 4, 1))
-    response = client.post(
-        f"/n/{network.id}/members/{member.id}/end", data={"end_date": "2025-03-31", "reason": ""}
-    )
-    assert "退会日は加入日以降の日付にしてください。" in response.get_data(as_text=True)
+    for confirmed in ("", "1"):  # on the form, and sent as if from the confirmation page
+        response = client.post(
+            f"/n/{network.id}/members/{member.id}/end",
+            data={"end_date": "2025-03-31", "reason": "", "confirmed": confirmed},
+        )
+        page = response.get_data(as_text=True)
+        assert "退会日は加入日以降の日付にしてください。" in page
+        assert "退会の確認" not in page  # the form again, not the confirmation page
     assert db.session.get(Member, member.id).membership_end is None
+
+
+def _text(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(page)).split())
+
+
+def test_ending_a_membership_shows_the_date_and_reason_before_recording_it(
+    client, network, secretariat, make_org, make_member
+):
+    org = make_org(network, name="みどり信用金庫")
+    member = make_member(network, org, name="吉田 浩二", kana="よしだ こうじ")
+    url = f"/n/{network.id}/members/{member.id}/end"
+    form_page = client.get(url).get_data(as_text=True)
+    assert "内容を確認する" in form_page and 'name="confirmed" type="hidden" value=""' in form_page
+
+    # The form's button: the confirmation page, nothing recorded yet.
+    response = client.post(url, data={"end_date": "2026-06-30", "reason": " 異動\r\n（本店へ） "})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    shown = _text(page)
+    assert "<h1>吉田 浩二さんの退会の確認</h1>" in page
+    for expected in (
+        "次の内容で退会を記録します。 まだ記録していません。",
+        "氏名 吉田 浩二（よしだ こうじ）",
+        "構成団体 みどり信用金庫",
+        "退会日 2026年6月30日 （この日から構成員ではなくなります）",
+        "理由 異動 （本店へ）",
+        "「退会を取り消す」で元に戻せます。",
+    ):
+        assert expected in shown, expected
+    # What will be recorded travels as hidden fields, with confirmed=1; red button, way back.
+    assert '<input type="hidden" name="end_date" value="2026-06-30">' in page
+    assert '<input type="hidden" name="reason" value="異動\n（本店へ）">' in page
+    assert '<input type="hidden" name="confirmed" value="1">' in page
+    assert '<button type="submit" class="danger">退会を記録する</button>' in page
+    assert (
+        '<button type="submit" name="back" value="1" class="secondary">戻って直す</button>' in page
+    )
+    assert db.session.get(Member, member.id).membership_end is None
+    assert "member.end" not in actions()
+
+    # 「戻って直す」: the form with what was typed, not confirmed.
+    back = client.post(
+        url,
+        data={
+            "end_date": "2026-06-30",
+            "reason": "異動\n（本店へ）",
+            "confirmed": "1",
+            "back": "1",
+        },
+    ).get_data(as_text=True)
+    assert "退会の確認" not in back and "内容を確認する" in back
+    assert 'value="2026-06-30"' in back and "異動\n（本店へ）</textarea>" in back
+    assert 'name="confirmed" type="hidden" value=""' in back
+    assert db.session.get(Member, member.id).membership_end is None
+
+    # 「退会を記録する」 on the confirmation page records exactly what it showed.
+    done = client.post(
+        url, data={"end_date": "2026-06-30", "reason": "異動\n（本店へ）", "confirmed": "1"}
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/members/{member.id}")
+    member = db.session.get(Member, member.id)
+    assert (member.membership_end, member.end_reason) == (date(2026, 6, 30), "異動\n（本店へ）")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "member.end"))
+    assert event.details == {"end_date": "2026-06-30", "reason": "異動\n（本店へ）"}
+
+    # The same confirmation sent again (a second click, an old tab): refused, logged once.
+    again = client.post(url, data={"end_date": "2026-07-01", "reason": "", "confirmed": "1"})
+    assert "この構成員はすでに退会が記録されています。" in again.get_data(as_text=True)
+    assert db.session.get(Member, member.id).membership_end == date(2026, 6, 30)
+    assert actions().count("member.end") == 1
 
 
 def test_reinstate_undoes_a_mistaken_end_and_logs_it(client, network, secretariat, make_member):

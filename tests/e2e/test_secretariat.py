@@ -7,7 +7,10 @@ names need cp932's extra characters (髙, 﨑) and one person left out. Each pre
 person reads it (the 新規 / 更新 / 変更なし counts, the row they look for, the change old → new)
 before 取り込む. Then 受講状況 (counts per organisation), 書き出し (the members CSV), 修了証 →
 構成員証を印刷する (the badge PDF), and the revocation of the one certificate, checked on a phone's
-/verify page before and after.
+/verify page before and after. Then June's file, with a line pasted twice (merged, with a notice)
+and two bad rows, imported without them through 「問題のない行だけ取り込む」; the end of one
+membership, through its confirmation page (and 「戻って直す」 once); and the staff menu on a
+phone, folded behind 「メニュー」.
 
 Only what people see is asserted; the files people download are opened as they would open them.
 axe-core checks every page visited (tests/e2e/axe.py).
@@ -44,6 +47,8 @@ from trainer.quizzes.models import QuizQuestion
 
 NEWSPAPER = "みどり新聞販売所"  # not on the roster yet: its kind cannot be guessed from the name
 NEWSPAPER_KIND = "生協・宅配事業者"  # what the secretariat chooses for it
+SHOP = "ひまわり商店"  # named only by a row that cannot be imported: never registered
+END_REASON = "異動のため（本店の営業部へ）"
 REVOKE_REASON = "構成員証を紛失したため（再発行の手続き中）"
 
 
@@ -247,6 +252,9 @@ def test_the_secretariat_imports_the_roster_follows_completion_exports_and_revok
     serial = exports_the_members(page, desk)
     prints_the_badges(page, desk, serial)
     revokes_the_certificate(page, desk, serial)
+    imports_june_without_the_bad_rows(page, desk)
+    ends_a_membership(page, desk)
+    uses_the_menu_on_a_phone(page, desk)
 
     # Minor and moderate findings (serious ones have failed the test): shown with `pytest -rP`.
     print(f"axe-core: {desk.checks} checks, {len(desk.findings)} minor or moderate findings")
@@ -449,3 +457,134 @@ def revoked_on_the_phone(phone: Page, desk: Desk) -> None:
     expect(phone.locator("main")).not_to_contain_text(REVOKE_REASON)  # the reason stays inside
     desk.check(phone, "verify (revoked)")
     desk.shoot(phone, "verify-revoked")
+
+
+def june_roster(room: Seeded, folder: Path) -> Path:
+    """June's file, typed in katakana: one person unchanged, one new person whose line was
+    pasted twice, a row with a job type the app does not know, and a shop named only by a row
+    with an impossible age band."""
+    new = (room.other_organisation, "新井 六子", "アライ ロクコ", "窓口", "30代", "2026/6/1")
+    return roster_file(
+        folder,
+        "名簿_6月.csv",
+        [
+            (room.organisation, "介護 一美", "カイゴ カズミ", "ケアマネ", "40代", "2026/4/1"),
+            new,
+            (room.other_organisation, "誤記 七郎", "", "運転手", "", ""),
+            new,
+            (SHOP, "店主 八郎", "", "", "90代以下", ""),
+        ],
+        "utf-8-sig",
+    )
+
+
+def imports_june_without_the_bad_rows(page: Page, desk: Desk) -> None:
+    """The duplicate line is merged with a notice; the two bad rows are left out after a page
+    that lists them; the kana are stored in hiragana."""
+    room = desk.room
+    upload(page, june_roster(room, desk.folder), desk)
+    expect_cards(page, {"新規": "1人", "更新": "0人", "変更なし": "1人", "取り込めない": "2行"})
+    expect(
+        page.get_by_text("5行目は3行目とまったく同じ内容です。重複のため1件にまとめました。")
+    ).to_be_visible()
+    rejected = page.locator(".import-rejected")
+    expect(rejected).to_contain_text("4行目：職種「運転手」は使えません。")
+    expect(rejected).to_contain_text("6行目：年代「90代以下」は使えません。")
+    expect(page.get_by_role("button", name="取り込む")).to_have_count(0)
+    # 介護 一美's katakana is her stored hiragana: unchanged; the new person shown in hiragana.
+    expect(row_of(page, "新井 六子")).to_contain_text("あらい ろくこ")
+    expect(page.get_by_text("新しく登録する構成団体")).to_have_count(0)  # SHOP: a rejected row only
+    desk.check(page, "import preview (rejected rows)")
+
+    page.get_by_role("link", name="問題のない行だけ取り込む").click()
+    expect(page.get_by_role("heading", name="名簿の取り込み：取り込まない行の確認")).to_be_visible()
+    expect(page.get_by_text("次の2行は取り込みません。")).to_be_visible()
+    skipped = page.locator(".import-skipped")
+    expect(row_of(skipped, "誤記 七郎")).to_contain_text("4行目")
+    expect(row_of(skipped, "誤記 七郎")).to_contain_text("職種「運転手」は使えません。")
+    expect(row_of(skipped, "店主 八郎")).to_contain_text(SHOP)
+    desk.check(page, "import: the rows left out")
+    desk.shoot(page, "import-skip")
+    page.get_by_role("button", name="問題のない行だけ取り込む").click()
+    expect(page.get_by_role("heading", name="名簿の取り込み：結果")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(
+            has_text="新規 1人、更新 0人、退会 0人、構成団体 0件を登録しました。"
+            "取り込めない2行は取り込んでいません。"
+        )
+    ).to_be_visible()
+    expect(page.get_by_text("取り込めない2行は、取り込んでいません。")).to_be_visible()
+    desk.check(page, "import result (rows left out)")
+    desk.shoot(page, "import-result-skipped")
+
+    page.get_by_role("link", name="構成員の一覧を見る").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^8人"))
+    expect(row_of(page, "新井 六子")).to_contain_text("あらい ろくこ")
+    expect(page.get_by_role("row").filter(has_text="誤記 七郎")).to_have_count(0)
+    open_menu(page, "構成団体", "構成団体")
+    expect(page.get_by_role("row").filter(has_text=SHOP)).to_have_count(0)
+
+
+def ends_a_membership(page: Page, desk: Desk) -> None:
+    """金子 三恵 has left: 退会を記録する → the confirmation page with the date and reason →
+    「戻って直す」 keeps what was typed → 退会を記録する records it."""
+    open_menu(page, "構成員", "構成員")
+    row_of(page, "金子 三恵").get_by_role("link", name="金子 三恵").click()
+    expect(page.get_by_role("heading", name="金子 三恵さん", level=1)).to_be_visible()
+    page.get_by_role("link", name="退会を記録する").click()
+    expect(page.get_by_role("heading", name="金子 三恵さんの退会の記録")).to_be_visible()
+    page.get_by_label("退会日").fill("2026-06-30")
+    page.get_by_label("理由（任意）").fill("異動のため")
+    page.get_by_role("button", name="内容を確認する").click()
+
+    expect(page.get_by_role("heading", name="金子 三恵さんの退会の確認")).to_be_visible()
+    facts = page.locator("dl.confirm-facts")
+    expect(facts).to_contain_text("2026年6月30日")
+    expect(facts).to_contain_text("異動のため")
+    expect(page.locator("main .badge")).to_have_count(0)  # not on the member's page: nothing done
+    desk.check(page, "end membership: confirmation")
+    page.get_by_role("button", name="戻って直す").click()
+    expect(page.get_by_role("heading", name="金子 三恵さんの退会の記録")).to_be_visible()
+    expect(page.get_by_label("退会日")).to_have_value("2026-06-30")
+    expect(page.get_by_label("理由（任意）")).to_have_value("異動のため")
+    page.get_by_label("理由（任意）").fill(END_REASON)
+    page.get_by_role("button", name="内容を確認する").click()
+    expect(page.locator("dl.confirm-facts")).to_contain_text(END_REASON)
+    desk.shoot(page, "member-end-confirm")
+
+    page.get_by_role("button", name="退会を記録する").click()
+    expect(page.get_by_role("heading", name="金子 三恵さん", level=1)).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="金子 三恵さんの退会を記録しました。")
+    ).to_be_visible()
+    expect(page.locator("main .badge").first).to_have_text("退会")
+    expect(page.locator("dl.facts")).to_contain_text(f"2026年6月30日（{END_REASON}）")
+    desk.check(page, "member after the end")
+
+
+def uses_the_menu_on_a_phone(page: Page, desk: Desk) -> None:
+    """At 360 px the staff menu is one 「メニュー」 button and the page title is on the first
+    screen; opened, it lists the pages; nothing is wider than the screen."""
+    size = page.viewport_size
+    open_menu(page, "構成員", "構成員")  # at 1280 px: the open menu, as before
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.reload()
+    folded = page.locator("details.nav-fold > nav")
+    expect(folded).to_be_hidden()
+    title = page.get_by_role("heading", name="構成員", level=1)
+    box = title.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 740, box
+    expect(page.get_by_role("link", name="受講状況", exact=True)).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    desk.check(page, "members at 360 px, menu folded")
+    desk.screenshot(page, "secretariat-menu-folded-360")
+    page.get_by_text("メニュー", exact=True).click()
+    menu = page.get_by_role("navigation", name="メインメニュー")
+    expect(menu.get_by_role("link", name="受講状況", exact=True)).to_be_visible()
+    desk.check(page, "members at 360 px, menu open")
+    desk.screenshot(page, "secretariat-menu-open-360")
+    menu.get_by_role("link", name="受講状況", exact=True).click()
+    expect(page.get_by_role("heading", name="受講状況", level=1)).to_be_visible()
+    expect(folded).to_be_hidden()  # folded again on the next page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size(size)

@@ -79,7 +79,7 @@ def test_each_kind_of_bad_row_is_shown_with_its_row_number_and_nothing_is_writte
     before = roster_snapshot(network.id)
     draft_id, page = uploaded(client, network, csv_file(lines, "cp932"))
     shown = text(page)
-    assert count_line(page, "取り込めない") == 8
+    assert count_line(page, "取り込めない") == 9  # 3 and 11 both: which one is right?
     for expected in (
         "4行目：氏名が空欄です。",
         "5行目：団体名が空欄です。",
@@ -89,8 +89,10 @@ def test_each_kind_of_bad_row_is_shown_with_its_row_number_and_nothing_is_writte
         "9行目：加入日「2026/13/1」を日付として読めません。",
         "10行目：同じ構成団体に「山田 太郎」さんが2人登録されていて",
         "構成員番号の列を入れて",
-        "11行目：3行目と同じ人です。",
-        "1行でも取り込めない行があると、どの行も取り込みません。",
+        "3行目：11行目と同じ人ですが、職種・年代・加入日が違います。",
+        "11行目：3行目と同じ人ですが、職種・年代・加入日が違います。",
+        "正しい内容の1行だけを残してください。",
+        "このままでは取り込めません。",
     ):
         assert expected in shown, expected
     assert 'name="digest"' not in page  # no confirmation button
@@ -102,7 +104,7 @@ def test_each_kind_of_bad_row_is_shown_with_its_row_number_and_nothing_is_writte
         data={"digest": _digest(network, draft_id)},
     )
     assert response.status_code == 422
-    assert "取り込めない行が8行あります" in text(response.get_data(as_text=True))
+    assert "取り込めない行が9行あります" in text(response.get_data(as_text=True))
     assert roster_snapshot(network.id) == before
     assert counts() == (2, 1)
     assert import_events() == []

@@ -117,6 +117,8 @@ class EndMembershipForm(JapaneseForm):
         "理由（任意）",
         validators=[Optional(), Length(max=500, message="500文字以内で入力してください。")],
     )
+    # "1" only on the confirmation page: the first valid POST shows what will be recorded.
+    confirmed = HiddenField()
 
 
 class StaffAddForm(JapaneseForm):

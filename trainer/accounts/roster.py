@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import TypedDict
@@ -129,6 +130,26 @@ def update_organisation(
 
 # --- members ----------------------------------------------------------------------------------
 
+# Katakana ァ..ヶ are exactly 0x60 above hiragana ぁ..ゖ (as in trainer.text.name_key).
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+_HALF_WIDTH_KATAKANA = range(0xFF66, 0xFF9F + 1)
+
+
+def hiragana(value: str | None) -> str:
+    """Kana as stored: in hiragana, whatever script the form or the file used (ヤマダ タロウ,
+    ﾔﾏﾀﾞ ﾀﾛｳ → やまだ たろう), so that the member list shows one script. NFKC first: it joins a
+    half-width kana and its voiced mark (ﾀﾞ → ダ) and makes full-width letters and spaces plain."""
+    value = clean_text(value)
+    if not value:
+        return ""
+    return unicodedata.normalize("NFKC", value).translate(_KATAKANA_TO_HIRAGANA)
+
+
+def has_katakana(value: str | None) -> bool:
+    """Kana stored before hiragana() was applied on write (there is no data migration): an
+    import that lists the person writes it again in hiragana."""
+    return any("ァ" <= char <= "ヶ" or ord(char) in _HALF_WIDTH_KATAKANA for char in value or "")
+
 
 @dataclass(frozen=True)
 class MemberInput:
@@ -178,7 +199,7 @@ class _MemberValues(TypedDict):
 
 def _validated(session: Session, network_id: int, data: MemberInput) -> _MemberValues:
     name = clean_text(data.name)
-    kana = clean_text(data.kana)
+    kana = hiragana(data.kana)
     if not name:
         raise DomainError("氏名を入力してください。", "name")
     if len(name) > 100:
@@ -325,16 +346,22 @@ def update_member(
     return member
 
 
-def end_membership(
-    session: Session, *, member: Member, end_date: date, reason: str, actor: User | None
-) -> Member:
-    """Record the date a membership ends (the first day the person is no longer a member)."""
+def check_end(member: Member, end_date: date) -> None:
+    """Refuse an end that end_membership would refuse: the confirmation page is shown only for
+    an end that can be recorded, so that 「退会を記録する」 on it does not fail."""
     if member.membership_end is not None:
         raise Conflict("この構成員はすでに退会が記録されています。", "end_date")
     if end_date < member.membership_start:
         raise DomainError("退会日は加入日以降の日付にしてください。", "end_date")
     if not date_in_range(end_date):
         raise DomainError(DATE_OUT_OF_RANGE, "end_date")
+
+
+def end_membership(
+    session: Session, *, member: Member, end_date: date, reason: str, actor: User | None
+) -> Member:
+    """Record the date a membership ends (the first day the person is no longer a member)."""
+    check_end(member, end_date)
     member.membership_end = end_date
     member.end_reason = clean_multiline(reason)  # a textarea: its line breaks stay
     audit.record(

@@ -14,6 +14,7 @@ from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.form_base import required
 from trainer.qr import absolute_url, qr_svg
+from trainer.text import clean_multiline
 from trainer.timeutil import today_jst
 from trainer.web import page_number, query_id, show_error
 
@@ -173,16 +174,30 @@ def member_edit(member_id: int):
 
 @bp.route("/members/<int:member_id>/end", methods=["GET", "POST"])
 def member_end(member_id: int):
+    """The form, then a confirmation page repeating the date and reason, then the record: only
+    a POST from the confirmation page (confirmed=1) ends the membership."""
     member = roster.get_member(db.session, g.network.id, member_id)
     form = EndMembershipForm()
     if request.method == "GET":
         form.end_date.data = today_jst()
-    if form.validate_on_submit():
+    elif request.form.get("back"):
+        pass  # 「戻って直す」: the form again, with what was typed
+    elif form.validate_on_submit():
+        end_date = required(form.end_date.data)
         try:
+            roster.check_end(member, end_date)
+            if form.confirmed.data != "1":
+                return render_template(
+                    "accounts/roster/member_end_confirm.html",
+                    form=form,
+                    member=member,
+                    end_date=end_date,
+                    reason=clean_multiline(form.reason.data),
+                )
             roster.end_membership(
                 db.session,
                 member=member,
-                end_date=required(form.end_date.data),
+                end_date=end_date,
                 reason=form.reason.data or "",
                 actor=current_user,
             )
@@ -191,6 +206,7 @@ def member_end(member_id: int):
         else:
             flash(f"{member.name}さんの退会を記録しました。", "success")
             return redirect(url_for(".member", member_id=member.id))
+    form.confirmed.data = ""  # the form page never confirms by itself
     return render_template("accounts/roster/member_end.html", form=form, member=member)
 
 

@@ -1,8 +1,10 @@
 """Applying a confirmed roster import: the plan the preview showed, written in one transaction.
 
-A plan with any rejected row cannot be applied: the file is fixed and uploaded again (all or
-nothing). A roster changed since the preview, or a draft applied already (a double click, or a
-second worker), changes nothing.
+A plan with a rejected row is applied only if the secretariat chose 「問題のない行だけ取り込む」
+after a page listing the rows left out (skip_rejected); otherwise the file is fixed and uploaded
+again. Either way what is imported is written in one transaction, or nothing is. A roster changed
+since the preview, or a draft applied already (a double click, or a second worker), changes
+nothing.
 """
 
 from __future__ import annotations
@@ -40,17 +42,19 @@ class ImportResult:
     ended: int
     organisations: int
     unchanged: int
+    skipped: int = 0  # rejected rows left out (「問題のない行だけ取り込む」)
 
     @property
     def changed_anything(self) -> bool:
         return bool(self.created or self.updated or self.ended or self.organisations)
 
     def message(self) -> str:
+        skipped = f"取り込めない{self.skipped}行は取り込んでいません。" if self.skipped else ""
         if not self.changed_anything:
-            return f"名簿に変更はありませんでした（変更なし {self.unchanged}人）。"
+            return f"名簿に変更はありませんでした（変更なし {self.unchanged}人）。{skipped}"
         return (
             f"新規 {self.created}人、更新 {self.updated}人、退会 {self.ended}人、"
-            f"構成団体 {self.organisations}件を登録しました。"
+            f"構成団体 {self.organisations}件を登録しました。{skipped}"
         )
 
 
@@ -65,12 +69,14 @@ def apply_import(
     end_ids: set[int],
     end_date: date | None,
     end_all: bool = False,
+    skip_rejected: bool = False,
 ) -> ImportResult:
     """Apply the previewed plan in one transaction, or change nothing.
 
     kinds: the chosen kind of each new organisation, by its position in the plan's list (a
     missing one keeps the guess). end_ids: the members missing from the file to record as left
-    on end_date (end_all: every one of them). Raises StalePlan if the roster changed since the
+    on end_date (end_all: every one of them). skip_rejected: import the other rows when some
+    are rejected (the secretariat saw them listed). Raises StalePlan if the roster changed since the
     preview, Conflict if the draft was applied already (a double click), DomainError for a
     rejected row or a bad choice."""
     draft = get_draft(session, network_id, draft_id)
@@ -87,10 +93,10 @@ def apply_import(
             "確認画面を開いた後に名簿が変わったため、取り込みませんでした。"
             "新しい内容を確かめてから、もう一度「取り込む」を押してください。"
         )
-    if plan.counts["rejected"]:
+    if plan.counts["rejected"] and not skip_rejected:
         raise DomainError(
             f"取り込めない行が{plan.counts['rejected']}行あります。ファイルを直してから、"
-            "もう一度選んでください（1行でも問題があると、どの行も取り込みません）。"
+            "もう一度選んでください（取り込めない行を除くときは「問題のない行だけ取り込む」から）。"
         )
     _choose_kinds(plan, kinds)
     missing = {m.id: m for m in plan.missing}
@@ -146,6 +152,7 @@ def _write(
         ended=len(end_ids),
         organisations=len(plan.new_organisations),
         unchanged=counts["unchanged"],
+        skipped=counts["rejected"],
     )
     now = utcnow()
     _claim(session, draft, result, now)
@@ -276,6 +283,7 @@ def _record(session: Session, draft: RosterImport, actor: User, result: ImportRe
             "ended": result.ended,
             "organisations": result.organisations,
             "unchanged": result.unchanged,
-            "rejected": 0,
+            # Rows left out by 「問題のない行だけ取り込む」 (shown as 取り込めない行).
+            "rejected": result.skipped,
         },
     )

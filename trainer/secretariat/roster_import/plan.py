@@ -1,9 +1,11 @@
 """The plan of a roster import: each parsed row compared with the roster, nothing written.
 
 A row is new (no member matches), an update (a member matches and a value differs), unchanged,
-or rejected with its reasons. Members of the file's organisations who are not in the file are
-listed, for the secretariat to record as having left. The plan's digest is what the preview
-showed: the confirmation applies the plan only if it is still the same.
+or rejected with its reasons. A row exactly the same as an earlier one (a pasted line twice) is
+merged into it, with a notice; rows naming the same person with different data are all rejected,
+since the file does not say which is right. Members of the file's organisations who are not in
+the file are listed, for the secretariat to record as having left. The plan's digest is what the
+preview showed: the confirmation applies the plan only if it is still the same.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 from sqlalchemy import select
 
 from trainer.accounts.models import AgeBand, JobType, Member, Organisation, OrganisationKind
+from trainer.accounts.roster import has_katakana
 from trainer.database import Session
-from trainer.secretariat.roster_import.rows import ParsedRow
+from trainer.secretariat.roster_import.rows import FIELD_LABELS, FIELDS, ParsedRow
 from trainer.secretariat.roster_import.values import guess_kind
 from trainer.text import name_key
 from trainer.timeutil import jdate
@@ -51,6 +54,9 @@ class RowPlan:
     # Columns to write: for a new member all of them, for an update the changed ones.
     values: dict[str, Any] = field(default_factory=dict)
     start_defaulted: bool = False
+    # Who the row is (a member's id, or a new person's organisation, name and kana): rows with
+    # the same identity and different data are rejected together.
+    identity: tuple | None = None
 
     @property
     def status_label(self) -> str:
@@ -70,6 +76,16 @@ class NewOrganisation:
 
 
 @dataclass(frozen=True)
+class MergedRow:
+    """A row exactly like an earlier one: left out, and said so."""
+
+    line: int
+    same_as: int
+    name: str
+    organisation: str
+
+
+@dataclass(frozen=True)
 class MissingMember:
     id: int
     name: str
@@ -86,6 +102,7 @@ class Plan:
     untouched_organisations: int
     untouched_members: int
     today: date
+    merged: list[MergedRow] = field(default_factory=list)
     digest: str = ""
 
     def of(self, status: str) -> list[RowPlan]:
@@ -97,6 +114,11 @@ class Plan:
         for row in self.rows:
             counts[row.status] += 1
         return counts
+
+    @property
+    def importable(self) -> int:
+        """Rows that 「問題のない行だけ取り込む」 would take (new, updated or unchanged)."""
+        return len(self.rows) - self.counts["rejected"]
 
     @property
     def defaulted_starts(self) -> int:
@@ -166,10 +188,8 @@ def _read_roster(session: Session, network_id: int) -> _Roster:
 class _Seen:
     """What the rows planned so far have named: people, members and organisations."""
 
-    people: dict[tuple, int] = field(default_factory=dict)  # identity → first row number
     matched: set[int] = field(default_factory=set)  # member ids
     organisations: dict[str, str] = field(default_factory=dict)  # name_key → name in the file
-    new_organisations: dict[str, NewOrganisation] = field(default_factory=dict)
 
 
 def _active(member: Any, day: date) -> bool:
@@ -190,13 +210,13 @@ def build_plan(session: Session, network_id: int, rows: list[ParsedRow], today: 
     file is planned in well under a second), and nothing is written."""
     roster = _read_roster(session, network_id)
     seen = _Seen()
+    rows, merged = _merge_exact_duplicates(rows)
     planned = [_plan_row(row, roster, seen, today) for row in rows]
-    for new_org in seen.new_organisations.values():
-        new_org.kind = new_org.kind or guess_kind(new_org.name)
+    _reject_conflicting(planned)
     untouched = {o.id for o in roster.organisations if o.name_key not in seen.organisations}
     plan = Plan(
         rows=planned,
-        new_organisations=list(seen.new_organisations.values()),
+        new_organisations=_new_organisations(planned, roster),
         missing=_missing(roster, seen, today),
         untouched_organisations=len(untouched),
         untouched_members=sum(
@@ -205,9 +225,106 @@ def build_plan(session: Session, network_id: int, rows: list[ParsedRow], today: 
             if m.organisation_id in untouched and _active(m, today)
         ),
         today=today,
+        merged=merged,
     )
     plan.digest = _digest(plan)
     return plan
+
+
+def _content(row: ParsedRow) -> tuple:
+    """A row's data, compared as names are (「山田　太郎」 = 「山田 太郎」): two rows with the same
+    content say the same thing, whatever their row numbers."""
+    return (
+        name_key(row.organisation),
+        name_key(row.name),
+        None if row.kana is None else name_key(row.kana),
+        row.job_type,
+        row.age_band,
+        row.email,
+        row.membership_start,
+        row.member_number,
+        row.kind,
+        tuple(row.errors),
+    )
+
+
+def _merge_exact_duplicates(rows: list[ParsedRow]) -> tuple[list[ParsedRow], list[MergedRow]]:
+    """The rows without those exactly like an earlier row; those are reported, not blocking
+    (the same line pasted twice says nothing new). Only usable rows are merged: rows with a
+    problem of their own (two broken lines can read alike) are each listed with it."""
+    first: dict[tuple, int] = {}
+    kept: list[ParsedRow] = []
+    merged: list[MergedRow] = []
+    for row in rows:
+        if row.errors or not (row.name and row.organisation):
+            kept.append(row)
+            continue
+        content = _content(row)
+        if content in first:
+            merged.append(MergedRow(row.line, first[content], row.name, row.organisation))
+        else:
+            first[content] = row.line
+            kept.append(row)
+    return kept, merged
+
+
+def _differences(a: ParsedRow, b: ParsedRow) -> list[str]:
+    """The labels of the columns where two rows about the same person differ."""
+    keyed = {"organisation", "name", "kana"}
+    labels = []
+    for name in FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if name in keyed:
+            x, y = name_key(x), name_key(y)
+        if x != y:
+            labels.append(FIELD_LABELS[name])
+    return labels
+
+
+def _reject_conflicting(planned: list[RowPlan]) -> None:
+    """Rows naming the same person with different data: every one of them is rejected, since
+    the file does not say which is right (importing the first would be a guess)."""
+    groups: dict[tuple, list[RowPlan]] = defaultdict(list)
+    for plan in planned:
+        if plan.identity is not None:
+            groups[plan.identity].append(plan)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for plan in group:
+            said = False
+            for other in group:
+                # The same content twice is not merged only when the rows have problems of
+                # their own, which they already show.
+                if other is plan or _content(other.row) == _content(plan.row):
+                    continue
+                labels = _differences(plan.row, other.row)
+                what = f"{'・'.join(labels)}が" if labels else "内容が"
+                plan.reasons.append(f"{other.row.line}行目と同じ人ですが、{what}違います。")
+                said = True
+            if not said:
+                continue
+            plan.reasons.append("正しい内容の1行だけを残してください。")
+            plan.status, plan.member_id = "rejected", None
+            plan.changes, plan.values, plan.start_defaulted = [], {}, False
+
+
+def _new_organisations(planned: list[RowPlan], roster: _Roster) -> list[NewOrganisation]:
+    """Organisations not on the roster yet, counted over the rows that can be imported: one
+    named only by rejected rows is not registered (and not listed)."""
+    found: dict[str, NewOrganisation] = {}
+    for plan in planned:
+        key = plan.organisation_key
+        if plan.status == "rejected" or not key or key in roster.by_key:
+            continue
+        new_org = found.setdefault(
+            key, NewOrganisation(key=key, name=plan.row.organisation, kind="")
+        )
+        new_org.rows += 1
+        new_org.kind = new_org.kind or plan.row.kind or ""
+    for new_org in found.values():
+        new_org.kind = new_org.kind or guess_kind(new_org.name)
+    return list(found.values())
 
 
 def _plan_row(row: ParsedRow, roster: _Roster, seen: _Seen, today: date) -> RowPlan:
@@ -217,23 +334,12 @@ def _plan_row(row: ParsedRow, roster: _Roster, seen: _Seen, today: date) -> RowP
     org = roster.by_key.get(key)
     if key:
         seen.organisations.setdefault(key, row.organisation)
-        if org is None:
-            new_org = seen.new_organisations.setdefault(
-                key, NewOrganisation(key=key, name=row.organisation, kind="")
-            )
-            new_org.rows += 1
-            new_org.kind = new_org.kind or row.kind or ""
     member = _find_member(plan, row, roster, org, today)
     if member is not None:
-        identity: tuple = ("member", member.id)
+        plan.identity = ("member", member.id)
         seen.matched.add(member.id)
-    else:
-        identity = ("new", key, name_key(row.name), name_key(row.kana))
-    if member is not None or (key and row.name):
-        if identity in seen.people:
-            plan.reasons.append(f"{seen.people[identity]}行目と同じ人です。")
-        else:
-            seen.people[identity] = row.line
+    elif key and row.name:
+        plan.identity = ("new", key, name_key(row.name), name_key(row.kana))
     if plan.reasons:
         return plan
     if member is None:
@@ -364,7 +470,12 @@ def _plan_value_changes(plan: RowPlan, row: ParsedRow, member: Any) -> None:
     if name_key(row.name) != member.name_key:
         changes.append(Change("name", "氏名", member.name, row.name))
         values.update(name=row.name, name_key=name_key(row.name))
-    if row.kana is not None and name_key(row.kana) != member.kana_key:
+    # Kana stored in katakana before kana were written in hiragana is written again (the file's
+    # kana is in hiragana already: rows.py), so the list ends up in one script.
+    if row.kana is not None and (
+        name_key(row.kana) != member.kana_key
+        or (has_katakana(member.kana) and row.kana != member.kana)
+    ):
         changes.append(Change("kana", "ふりがな", member.kana or "（空欄）", row.kana))
         values.update(kana=row.kana, kana_key=name_key(row.kana))
     if row.job_type is not None and row.job_type != member.job_type:
@@ -396,6 +507,7 @@ def _digest(plan: Plan) -> str:
             for r in plan.rows
         ],
         "organisations": [[o.key, o.name] for o in plan.new_organisations],
+        "merged": [[m.line, m.same_as] for m in plan.merged],
         "missing": [[m.id, str(m.membership_start)] for m in plan.missing],
     }
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)

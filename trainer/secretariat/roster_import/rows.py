@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from trainer.accounts.roster import hiragana
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.secretariat.roster_import.values import (
     age_band,
@@ -147,7 +148,8 @@ def _read_names(row: ParsedRow, text: dict[str, str], formulas: dict[str, str]) 
         errors.append("氏名が空欄です。")
     elif len(row.name) > 100:
         errors.append("氏名が長すぎます（100文字まで）。")
-    kana = one_spaced(text.get("kana", ""))
+    # Stored in hiragana whatever the file used (ヤマダ タロウ, ﾔﾏﾀﾞ ﾀﾛｳ), as the form stores it.
+    kana = hiragana(one_spaced(text.get("kana", "")))
     if kana:
         if len(kana) > 100:
             row.errors.append("ふりがなが長すぎます（100文字まで）。")

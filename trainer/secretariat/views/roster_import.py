@@ -1,4 +1,7 @@
-"""The roster import (名簿の取り込み, CSV or Excel): upload → preview → confirm, all or nothing."""
+"""The roster import (名簿の取り込み, CSV or Excel): upload → preview → confirm, all or nothing.
+
+A file with rows that cannot be imported can still be imported without them: the preview links to
+a page listing the rows left out (skip), whose form confirms with skip_rejected=1."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ TEMPLATE_HEADER = (
 )
 
 
-def preview_page(draft_id: int, form: ConfirmForm, status: int = 200):
+def preview_page(draft_id: int, form: ConfirmForm, status: int = 200, skip: bool = False):
     draft = drafts.get_draft(db.session, g.network.id, draft_id)
     plan = None if draft.applied_at else drafts.plan_for(db.session, draft)
     return render_template(
@@ -36,6 +39,7 @@ def preview_page(draft_id: int, form: ConfirmForm, status: int = 200):
         draft=draft,
         plan=plan,
         form=form,
+        skip=bool(skip and plan is not None and plan.counts["rejected"]),
         kind_choices=[(k.value, k.label) for k in OrganisationKind],
         job_labels={j.value: j.label for j in JobType},
         age_labels={a.value: a.label for a in AgeBand},
@@ -75,12 +79,25 @@ def preview(draft_id: int):
     return preview_page(draft_id, ConfirmForm())
 
 
+@bp.get("/<int:draft_id>/skip")
+def skip(draft_id: int):
+    """「問題のない行だけ取り込む」: the rows left out, then what the others change. With nothing
+    to leave out, or nothing else to import (or applied already), the preview as it is."""
+    draft = drafts.get_draft(db.session, g.network.id, draft_id)
+    can_skip = False
+    if not draft.applied_at:
+        plan = drafts.plan_for(db.session, draft)
+        can_skip = bool(plan.counts["rejected"] and plan.importable)
+    return preview_page(draft_id, ConfirmForm(), skip=can_skip)
+
+
 @bp.post("/<int:draft_id>/confirm")
 def confirm(draft_id: int):
     drafts.get_draft(db.session, g.network.id, draft_id)  # another network's: 404
     form = ConfirmForm()
+    skip_rejected = request.form.get("skip_rejected") == "1"
     if not form.validate_on_submit():
-        return preview_page(draft_id, form, 422)
+        return preview_page(draft_id, form, 422, skip=skip_rejected)
     try:
         kinds, ends = confirm_choices(request.form)
         result = apply.apply_import(
@@ -93,9 +110,11 @@ def confirm(draft_id: int):
             end_ids=ends,
             end_all=form.end_all.data,
             end_date=form.end_date.data,
+            skip_rejected=skip_rejected,
         )
     except DomainError as error:
         flash(error.message, "error")
-        return preview_page(draft_id, form, 409 if isinstance(error, Conflict) else 422)
+        status = 409 if isinstance(error, Conflict) else 422
+        return preview_page(draft_id, form, status, skip=skip_rejected)
     flash(result.message(), "success")
     return redirect(url_for(".preview", draft_id=draft_id))
