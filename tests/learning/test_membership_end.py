@@ -75,7 +75,7 @@ class World:
         day = day or today_jst()
         response = self.secretariat.post(
             f"/n/{self.network.id}/members/{self.member.id}/end",
-            data={"end_date": day.isoformat(), "reason": "退職"},
+            data={"end_date": day.isoformat(), "reason": "退職", "confirmed": "1"},
         )
         assert response.status_code == 302, response.get_data(as_text=True)
 
@@ -295,7 +295,7 @@ def room(make_network, make_user, make_org, make_member):
 def end_in_room(client: FlaskClient, room, member: Member) -> None:
     response = client.post(
         f"/n/{room.network.id}/members/{member.id}/end",
-        data={"end_date": today_jst().isoformat(), "reason": "退職"},
+        data={"end_date": today_jst().isoformat(), "reason": "退職", "confirmed": "1"},
     )
     assert response.status_code == 302
 
