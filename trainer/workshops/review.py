@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 
 from trainer.accounts.models import Member, User
-from trainer.accounts.roster import _new_link, get_member
+from trainer.accounts.roster import _new_link, get_member, hiragana
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.database import Session
@@ -357,7 +357,7 @@ def reject_match(
         network_id=network_id,
         organisation_id=participant.organisation_id,
         name=participant.entered_name,
-        kana=participant.entered_kana,
+        kana=hiragana(participant.entered_kana),
         name_key=member.name_key,
         kana_key=member.kana_key,
         membership_start=member.membership_start,

@@ -21,7 +21,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from trainer.accounts.models import Member, Organisation
-from trainer.accounts.roster import _new_link
+from trainer.accounts.roster import _new_link, hiragana
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.security import tokens_equal
@@ -128,7 +128,7 @@ def new_pending_member(
         network_id=workshop.network_id,
         organisation_id=organisation_id,
         name=name,
-        kana=kana,
+        kana=hiragana(kana),  # one script on the roster, as an import or the form stores it
         name_key=name_key(name),
         kana_key=name_key(kana),
         membership_start=min(workshop.held_on, today_jst()),
