@@ -93,3 +93,24 @@ def name_key(value: str | None) -> str:
     value = unicodedata.normalize("NFKC", value)
     value = _SPACES.sub("", value).casefold()
     return value.translate(_KATAKANA_TO_HIRAGANA)
+
+
+# Katakana ァ..ヶ are exactly 0x60 above hiragana ぁ..ゖ (as in name_key above).
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+_HALF_WIDTH_KATAKANA = range(0xFF66, 0xFF9F + 1)
+
+
+def hiragana(value: str | None) -> str:
+    """Kana as stored: in hiragana, whatever script the form or the file used (ヤマダ タロウ,
+    ﾔﾏﾀﾞ ﾀﾛｳ → やまだ たろう), so that the member list shows one script. NFKC first: it joins a
+    half-width kana and its voiced mark (ﾀﾞ → ダ) and makes full-width letters and spaces plain."""
+    value = clean_text(value)
+    if not value:
+        return ""
+    return unicodedata.normalize("NFKC", value).translate(_KATAKANA_TO_HIRAGANA)
+
+
+def has_katakana(value: str | None) -> bool:
+    """Kana stored before hiragana() was applied on write (there is no data migration): an
+    import that lists the person writes it again in hiragana."""
+    return any("ァ" <= char <= "ヶ" or ord(char) in _HALF_WIDTH_KATAKANA for char in value or "")

@@ -76,6 +76,9 @@ TABLES: tuple[TextTable, ...] = (
             TextColumn("community_support_name", "地域包括支援センターの名称"),
             TextColumn("community_support_phone", "地域包括支援センターの電話番号"),
             TextColumn("community_support_address", "地域包括支援センターの所在地"),
+            TextColumn("secretariat_phone", "事務局の電話番号"),
+            TextColumn("certificate_issuer_title", "修了証の発行者（役職）"),
+            TextColumn("certificate_issuer_name", "修了証の発行者（氏名）"),
         ),
     ),
     TextTable(

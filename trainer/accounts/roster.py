@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import TypedDict
@@ -22,7 +21,7 @@ from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.security import new_token, tokens_equal
-from trainer.text import clean_multiline, clean_text, name_key
+from trainer.text import clean_multiline, clean_text, hiragana, name_key
 from trainer.timeutil import jdate, today_jst, utcnow
 
 LINK_SELECTOR_LENGTH = 16
@@ -129,26 +128,6 @@ def update_organisation(
 
 
 # --- members ----------------------------------------------------------------------------------
-
-# Katakana ァ..ヶ are exactly 0x60 above hiragana ぁ..ゖ (as in trainer.text.name_key).
-_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
-_HALF_WIDTH_KATAKANA = range(0xFF66, 0xFF9F + 1)
-
-
-def hiragana(value: str | None) -> str:
-    """Kana as stored: in hiragana, whatever script the form or the file used (ヤマダ タロウ,
-    ﾔﾏﾀﾞ ﾀﾛｳ → やまだ たろう), so that the member list shows one script. NFKC first: it joins a
-    half-width kana and its voiced mark (ﾀﾞ → ダ) and makes full-width letters and spaces plain."""
-    value = clean_text(value)
-    if not value:
-        return ""
-    return unicodedata.normalize("NFKC", value).translate(_KATAKANA_TO_HIRAGANA)
-
-
-def has_katakana(value: str | None) -> bool:
-    """Kana stored before hiragana() was applied on write (there is no data migration): an
-    import that lists the person writes it again in hiragana."""
-    return any("ァ" <= char <= "ヶ" or ord(char) in _HALF_WIDTH_KATAKANA for char in value or "")
 
 
 @dataclass(frozen=True)

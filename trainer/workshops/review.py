@@ -17,14 +17,14 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 
 from trainer.accounts.models import Member, User
-from trainer.accounts.roster import _new_link, get_member, hiragana
+from trainer.accounts.roster import _new_link, get_member
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import ModuleRead
 from trainer.quizzes.models import Attempt
-from trainer.text import clean_text
+from trainer.text import clean_text, hiragana
 from trainer.timeutil import utcnow
 from trainer.workshops import confirming
 from trainer.workshops.models import Confirmation, Participant, Workshop

@@ -21,11 +21,11 @@ from datetime import date
 from sqlalchemy import select, update
 
 from trainer.accounts.models import Member, Organisation
-from trainer.accounts.roster import _new_link, hiragana
+from trainer.accounts.roster import _new_link
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.security import tokens_equal
-from trainer.text import clean_text, name_key
+from trainer.text import clean_text, hiragana, name_key
 from trainer.timeutil import today_jst, utcnow
 from trainer.workshops import confirming
 from trainer.workshops.models import (

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from trainer.accounts.roster import hiragana
 from trainer.parsing import DATE_OUT_OF_RANGE, date_in_range
 from trainer.secretariat.roster_import.values import (
     age_band,
@@ -22,6 +21,7 @@ from trainer.secretariat.roster_import.values import (
     shown,
 )
 from trainer.secretariat.roster_import.xlsx_reader import FORMULA_NOT_SAVED, ExcelError
+from trainer.text import hiragana
 
 # The fields of a row, in the order the preview shows them.
 FIELDS = (
