@@ -56,6 +56,7 @@ GLOBAL_ENDPOINTS = {
     "verify.page": "public",
     "verify.credential_json": "public",
     "verify.issuer_key_document": "public",
+    "verify.by_serial": "public",
     # A learner's own certificates: another member's is 404 (tests/certificates).
     "my_certificates.index": "learner",
     "my_certificates.show": "learner",
