@@ -121,7 +121,9 @@ class Shooter:
         if not self.shots:
             return self.out / "-"
         path = self.out / f"{number:02d}-{name}-{self.width}.png"
-        page.screenshot(path=str(path), full_page=full_page)
+        # A whole long page (the report at 360 px is some 50,000 px tall) takes longer to
+        # capture than one Playwright step is allowed: it failed the tour at the 15 s default.
+        page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
         layout = page.evaluate(OVERFLOW_JS)
         height = page.evaluate("document.documentElement.scrollHeight")
         note = ""
