@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from tests.quizzes.helpers import load_repository_content, set_local_facts, take
 from trainer.accounts.models import Member, Role
+from trainer.content.quizzes import TOPICS
 from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.quizzes.forms import hashed_reverse
@@ -408,6 +409,37 @@ def test_summary_says_who_what_changed_and_that_four_people_are_few(client, worl
     assert on_page == text
     assert html.index("まとめ</h2>") < html.index("1. 全体の結果")
     assert f"/n/{world['network'].id}/report/summary" in html
+
+
+def test_summary_names_the_grown_and_the_weak_topics_from_twenty_people(
+    app, client, make_network, make_org, make_member, make_user, login
+):
+    """22 people, all wrong before and all right after except one topic: the three topics that
+    rose most are named as grown, the topic still wrong is named to watch, without 「目安」."""
+    load_repository_content()
+    course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
+    network = make_network(name="みどり市見守りネットワーク")
+    set_local_facts(network)
+    org = make_org(network, name="みどり信用金庫", kind="financial")
+    everything = {q.key for q in db.session.scalars(select(QuizQuestion))}
+    secret = {
+        q.key
+        for q in db.session.scalars(
+            select(QuizQuestion).where(QuizQuestion.topic == "confidentiality")
+        )
+    }
+    for _ in range(22):
+        member = make_member(network, org)
+        take(member, course, "pre", right=set())
+        take(member, course, "post", right=everything - secret)
+    login(client, make_user(network, Role.SECRETARIAT))
+    text, _ = summary_text(client, {"network": network}, course=course.id)
+    assert "事前テストと事後テストの両方を受けた 22人 の結果です。" in text
+    assert "まだはっきり言えません" not in text and "目安" not in text
+    assert "研修の後に正答率がはっきり上がった分野です。" in text
+    assert text.count("研修前 0% → 研修後 100% でした。") == 3  # at most three are named
+    assert "研修後も正答率が合格ライン（80%）に届かなかった分野です。" in text
+    assert f"「{TOPICS['confidentiality']}」は、研修前 0% → 研修後 0% でした。" in text
 
 
 def test_best_attempt_changes_the_after_figures(client, world, staff):
