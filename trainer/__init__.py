@@ -82,6 +82,10 @@ def register_blueprints(app: Flask) -> None:
     from trainer.certificates.views import bp as certificates_bp
     from trainer.certificates.views import learner_bp as my_certificates_bp
     from trainer.certificates.views import verify_bp
+    from trainer.concerns.views.figures import bp as concern_figures_bp
+    from trainer.concerns.views.inbox import bp as concerns_bp
+    from trainer.concerns.views.member import bp as my_concerns_bp
+    from trainer.concerns.views.report_form import bp as report_form_bp
     from trainer.core.views import bp as core_bp
     from trainer.core.views import network_bp
     from trainer.learning.views.courses import bp as courses_bp
@@ -117,6 +121,10 @@ def register_blueprints(app: Flask) -> None:
         completion_bp,
         report_bp,
         exports_bp,
+        report_form_bp,
+        my_concerns_bp,
+        concerns_bp,
+        concern_figures_bp,
     ):
         app.register_blueprint(bp)
 

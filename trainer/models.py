@@ -11,6 +11,7 @@ from trainer.accounts.models import (
 )
 from trainer.audit.models import AuditEvent
 from trainer.certificates.models import Certificate
+from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign, ReportingKey
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 from trainer.secretariat.models import RosterImport
@@ -21,6 +22,9 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "Certificate",
+    "ConcernMessage",
+    "ConcernReport",
+    "ConcernSign",
     "Course",
     "CourseModule",
     "Member",
@@ -33,6 +37,7 @@ __all__ = [
     "PasswordResetToken",
     "QuizBank",
     "QuizQuestion",
+    "ReportingKey",
     "RosterImport",
     "StaffInvitation",
     "User",

@@ -20,10 +20,13 @@ class Role(enum.StrEnum):
 
     SECRETARIAT = "secretariat"
     TRAINER = "trainer"
+    # Reads and handles concern reports (気づき報告), granted by the secretariat to e.g. a
+    # consumer-centre counsellor; sees no roster, no results and no trainer pages.
+    CASE_WORKER = "case_worker"
 
     @property
     def label(self) -> str:
-        return {"secretariat": "事務局", "trainer": "講師"}[self.value]
+        return {"secretariat": "事務局", "trainer": "講師", "case_worker": "相談員"}[self.value]
 
     def includes(self, other: Role) -> bool:
         return self is Role.SECRETARIAT or self is other
@@ -170,6 +173,11 @@ class Network(Model):
     # (UPDATE … RETURNING), which serialises concurrent issues on the network's row: serials are
     # consecutive, and a rolled-back issue gives its number back.
     last_certificate_serial: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The last concern report number (受付番号) given in this network, allocated as serials are.
+    last_concern_number: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Where a new concern report is announced by e-mail (the secretariat's shared address);
+    # empty: no mail, the network home page shows it.
+    concern_notify_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="network")
 

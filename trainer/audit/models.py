@@ -96,6 +96,13 @@ ACTION_LABELS = {
     "export.members": "構成員一覧の書き出し",
     "export.certificates": "修了証一覧の書き出し",
     "export.answers": "回答の書き出し",
+    "concern.view": "気づき報告の閲覧",
+    "concern.status": "気づき報告の状況の変更",
+    "concern.instruct": "気づき報告への指示",
+    "concern.connect": "気づき報告のつなぎ先・結果の記録",
+    "concern.purge": "気づき報告の個人情報の削除",
+    "concern.export": "気づき報告の集計の書き出し",
+    "concern.key_rotate": "報告用QRコードの作り直し",
 }
 
 
@@ -139,6 +146,13 @@ FIELD_LABELS = {
     "status": "状況",
     "submitted_from": "提出日（から）",
     "submitted_to": "提出日（まで）",
+    "number": "受付番号",
+    "concern_status": "状況",
+    "urgency": "緊急度",
+    "consent": "本人の同意",
+    "connected_to": "つないだ先",
+    "template": "指示の種類",
+    "reports": "件数",
 }
 
 
