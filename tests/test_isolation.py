@@ -16,6 +16,7 @@ from tests.certificates.helpers import make_certificate
 from tests.content.helpers import write_course
 from trainer.accounts import invitations
 from trainer.accounts.models import Role, StaffInvitation
+from trainer.concerns.models import ConcernReport
 from trainer.courses.loading import load_courses
 from trainer.extensions import db
 from trainer.learning.models import Course
@@ -79,6 +80,16 @@ GLOBAL_ENDPOINTS = {
     # another workshop's or an old token is 404 (tests/workshops/test_projector_link.py).
     "projector.page": "token",
     "projector.live": "token",
+    # The report form behind the badge's second QR code: the reporting token finds the member,
+    # and opens the form and nothing else (tests/concerns/test_member_side.py).
+    "report_form.form": "token",
+    "report_form.sent": "token",
+    # A member's own reports: another member's is 404 (tests/concerns/test_member_side.py).
+    "my_concerns.index": "learner",
+    "my_concerns.new": "learner",
+    "my_concerns.show": "learner",
+    "my_concerns.acknowledge": "learner",
+    "my_concerns.reply": "learner",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -114,11 +125,14 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     a_seat, b_seat = seat(a_workshop, a_member), seat(b_workshop, b_member)
     a_invitation = invite(a, a_user, "a-invited@example.jp")
     b_invitation = invite(b, b_user, "b-invited@example.jp")
+    a_report, b_report = concern_report(a_member), concern_report(b_member)
+    a_case_worker = make_user(a, Role.CASE_WORKER, email="a-case@example.jp")
     return {
         "a": a,
         "b": b,
         "a_user": a_user,
         "a_trainer": a_trainer,
+        "a_case_worker": a_case_worker,
         "b_ids": {
             "member_id": b_member.id,
             "organisation_id": b_org.id,
@@ -129,6 +143,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "invitation_id": b_invitation.id,
             "participant_id": b_seat.participant_id,
             "device_id": b_seat.id,
+            "report_id": b_report.id,
             "decision": "approve",
             **course,
         },
@@ -142,11 +157,30 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "invitation_id": a_invitation.id,
             "participant_id": a_seat.participant_id,
             "device_id": a_seat.id,
+            "report_id": a_report.id,
             "decision": "approve",
             **course,
         },
         "a_member": a_member,
     }
+
+
+def concern_report(member) -> ConcernReport:
+    """A concern report of the member's network (its number 1 there)."""
+    report = ConcernReport(
+        network_id=member.network_id,
+        number=1,
+        member_id=member.id,
+        organisation_id=member.organisation_id,
+        organisation_kind=member.organisation.kind,
+        via="badge",
+        noticed_on=today_jst(),
+        urgency="soon",
+        consent="given",
+    )
+    db.session.add(report)
+    db.session.commit()
+    return report
 
 
 def make_draft(network, user) -> RosterImport:
@@ -251,6 +285,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
                 "workshop_id",
                 "draft_id",
                 "invitation_id",
+                "report_id",
             }:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:
@@ -335,3 +370,22 @@ def test_admin_routes_are_hidden_from_everyone_else(app, client, login, two_netw
         for method in methods(rule):
             url = rule.build({"user_id": two_networks["a_user"].id, "invitation_id": 1})[1]
             assert client.open(url, method=method).status_code == 404, url
+
+
+def test_case_workers_see_reports_and_nothing_else(app, client, login, two_networks):
+    """A 相談員 handles concern reports: the inbox, a report and its forms, the figures and the
+    network's home page. Every other staff page of the network is 403 (roster, results, trainer
+    pages), and trainers in turn get 403 on every report page (the test above)."""
+    login(client, two_networks["a_case_worker"])
+    reached = 0
+    for rule in network_rules(app):
+        for method in methods(rule):
+            url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])
+            response = client.open(url, method=method)
+            blueprint = rule.endpoint.partition(".")[0]
+            if blueprint in {"concerns", "concern_figures"} or rule.endpoint == "network.dashboard":
+                assert response.status_code in (200, 302, 400, 422), f"{method} {url}"
+                reached += 1
+            else:
+                assert response.status_code == 403, f"{method} {url} ({rule.endpoint})"
+    assert reached >= 6
