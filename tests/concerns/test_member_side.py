@@ -85,7 +85,7 @@ def test_a_report_from_the_badge_is_stored_with_its_number_per_network(
 
     report = stored(1, network.id)
     assert report.member_id == member.id and report.via == "badge"
-    assert [s.sign for s in report.signs] == ["unfamiliar_traders", "bills"]
+    assert [s.sign for s in report.signs] == ["bills", "unfamiliar_traders"]  # checklist order
     assert report.consent == "given" and report.consent_reason == ""
     assert report.organisation_id == bank.id and report.organisation_kind == "financial"
     assert report.details == "玄関先に業者の車が毎日来ている" and report.person_name == "山田"
@@ -193,10 +193,10 @@ def test_the_form_explains_why_a_reason_is_asked(client, make_network, make_memb
         html.index(s)
         for s in (
             "どのくらい急ぎますか",
-            "気づいたこと（",
+            "気づいたこと</legend>",
             "いつ気づきましたか",
             "どのあたりですか",
-            "同意していますか",
+            "本人の同意</legend>",
             "ご本人の名前",
         )
     ]
@@ -257,6 +257,9 @@ def test_a_sign_ticked_twice_is_stored_once_and_other_only_with_its_text(
     member = make_member(make_network())
     report = make_report(member, signs=("bills", "bills"), other_sign="捨てられる文")
     assert [s.sign for s in report.signs] == ["bills"] and report.other_sign == ""
+    report = make_report(member, signs=("other", "atm", "bills"), other_sign="話が合わない")
+    assert [s.sign for s in report.signs] == ["bills", "atm", "other"]
+    assert report.other_sign == "話が合わない"
 
 
 # --- tokens ---------------------------------------------------------------------------------------

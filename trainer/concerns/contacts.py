@@ -43,8 +43,16 @@ def _contact(facts: dict[str, str], title: str, name_fact: str, phone_fact: str)
     return Contact(title=title, name=name, phone=phone, tel=_tel(phone) if is_set else "")
 
 
+HOTLINE = Contact(
+    title="どこに相談すればよいかわからないとき",
+    name="消費者ホットライン（近くの消費生活センターにつながります）",
+    phone="188（いやや）",
+    tel="188",
+)
+
+
 def contacts_for(network: Network) -> list[Contact]:
-    """The consumer centre, 地域包括支援センター and the police, in that order."""
+    """The consumer centre, 188, 地域包括支援センター and the police, in that order."""
     facts = network.local_facts()
     return [
         _contact(
@@ -53,6 +61,7 @@ def contacts_for(network: Network) -> list[Contact]:
             "consumer_centre_name",
             "consumer_centre_phone",
         ),
+        HOTLINE,
         _contact(
             facts,
             "高齢の方の暮らしや介護の相談",

@@ -37,7 +37,7 @@ class ReportForm(JapaneseForm):
         validate_choice=False,  # checked below, with a message of our own
     )
     signs = CheckboxesField(
-        "気づいたこと（当てはまるものをすべて）",
+        "気づいたこと",
         choices=[SelectChoice(s.key, s.label) for s in SIGNS],
         validate_choice=False,
     )
@@ -50,7 +50,7 @@ class ReportForm(JapaneseForm):
         validators=[DataRequired("どのあたりかを入力してください。"), _max(AREA_MAX)],
     )
     consent = RadioField(
-        "ご本人は、事務局に伝えることに同意していますか",
+        "本人の同意",
         choices=[SelectChoice(c.value, c.label) for c in Consent],
         validators=[InputRequired("本人の同意について選んでください。")],
         validate_choice=False,

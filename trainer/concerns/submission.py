@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from trainer.accounts.models import Member, Network
 from trainer.concerns import notifications
 from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign
-from trainer.concerns.vocabulary import OTHER_SIGN, SIGN_LABELS, Consent, Urgency
+from trainer.concerns.vocabulary import OTHER_SIGN, SIGN_LABELS, SIGNS, Consent, Urgency
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.text import clean_multiline, clean_text
@@ -24,6 +24,7 @@ from trainer.timeutil import utcnow
 VIA = frozenset({"badge", "personal_page"})
 REPLY_MAX = 2000
 NOT_FOUND = "この報告は見つかりません。"
+_SIGN_ORDER = {sign.key: n for n, sign in enumerate(SIGNS)}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def submit_report(
     """Store the report, then queue its notice in the same transaction: one commit, so a report
     is saved whatever happens to the mail (sent after the commit by notifications)."""
     _check_codes(data, via)
-    signs = list(dict.fromkeys(data.signs))  # each ticked item once, in the checklist's order
+    signs = sorted(set(data.signs), key=_SIGN_ORDER.__getitem__)  # once each, checklist order
     given = data.consent == Consent.GIVEN.value
     report = ConcernReport(
         network_id=member.network_id,
