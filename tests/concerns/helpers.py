@@ -3,6 +3,7 @@ member's reporting token."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +13,8 @@ from trainer.concerns.models import ConcernReport
 from trainer.concerns.submission import ReportInput, submit_report
 from trainer.extensions import db
 from trainer.timeutil import today_jst
+
+_numbers = itertools.count(1)
 
 
 def report_input(**overrides: Any) -> ReportInput:
@@ -28,7 +31,11 @@ def report_input(**overrides: Any) -> ReportInput:
 
 def make_report(member: Member, *, via: str = "badge", **overrides: Any) -> ConcernReport:
     """A report from `member` through submit_report (numbered, committed). Keyword arguments
-    override ReportInput's fields (signs=("other",), other_sign="…", urgency="now", …)."""
+    override ReportInput's fields (signs=("other",), other_sign="…", urgency="now", …).
+
+    submit_report takes the same report sent twice within two minutes for a double tap and
+    stores it once; so each call here has its own details unless the caller gives them."""
+    overrides.setdefault("details", f"テストの報告 {next(_numbers)}")
     return submit_report(db.session, member=member, data=report_input(**overrides), via=via)
 
 

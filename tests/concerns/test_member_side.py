@@ -240,6 +240,19 @@ def test_each_mistake_gets_its_message_and_nothing_is_stored(
     assert report_count() == 0
 
 
+def test_the_same_report_sent_twice_is_stored_once(client, make_network, make_member):
+    """A double tap, or 「送る」 again after a slow answer: one report, the same thanks page."""
+    network = make_network()
+    token = report_token(make_member(network))
+    first = client.post(f"/r/{token}", data=form_data(details="業者が来た"))
+    again = client.post(f"/r/{token}", data=form_data(details="業者が来た"))
+    assert first.headers["Location"] == again.headers["Location"] == f"/r/{token}/sent/1"
+    assert report_count() == 1
+    # Anything different is a new report, numbered on (the twin gave its number back).
+    other = client.post(f"/r/{token}", data=form_data(details="業者がまた来た"))
+    assert other.headers["Location"] == f"/r/{token}/sent/2"
+
+
 def test_the_service_refuses_codes_the_form_does_not_offer(app, make_network, make_member):
     member = make_member(make_network())
     for overrides in ({"signs": ("bogus",)}, {"signs": ()}, {"urgency": "x"}, {"consent": "x"}):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
@@ -24,6 +24,7 @@ from trainer.timeutil import utcnow
 VIA = frozenset({"badge", "personal_page"})
 REPLY_MAX = 2000
 NOT_FOUND = "この報告は見つかりません。"
+DUPLICATE_WINDOW = timedelta(minutes=2)
 _SIGN_ORDER = {sign.key: n for n, sign in enumerate(SIGNS)}
 
 
@@ -67,11 +68,38 @@ def _next_number(session: Session, network_id: int) -> int:
     ).scalar_one()
 
 
+def _same_report_just_sent(
+    session: Session, member: Member, report: ConcernReport, signs: list[str]
+) -> ConcernReport | None:
+    """The member's report of the last two minutes that says exactly this: the same form sent
+    twice (a double tap, a resend after a slow answer) is one report. Asked after the number is
+    allocated, so that a concurrent twin has committed (the network row's lock) and is seen."""
+    earlier = session.scalars(
+        select(ConcernReport)
+        .where(
+            ConcernReport.member_id == member.id,
+            ConcernReport.received_at >= report.received_at - DUPLICATE_WINDOW,
+            ConcernReport.noticed_on == report.noticed_on,
+            ConcernReport.urgency == report.urgency,
+            ConcernReport.consent == report.consent,
+            ConcernReport.area == report.area,
+        )
+        .options(selectinload(ConcernReport.signs))
+    ).all()
+    fields = ("consent_reason", "other_sign", "person_name", "person_contact", "details")
+    for candidate in earlier:
+        same_text = all(getattr(candidate, f) == getattr(report, f) for f in fields)
+        if same_text and [s.sign for s in candidate.signs] == signs:
+            return candidate
+    return None
+
+
 def submit_report(
     session: Session, *, member: Member, data: ReportInput, via: str
 ) -> ConcernReport:
     """Store the report, then queue its notice in the same transaction: one commit, so a report
-    is saved whatever happens to the mail (sent after the commit by notifications)."""
+    is saved whatever happens to the mail (sent after the commit by notifications). The same
+    report sent again within two minutes returns the first (nothing stored twice)."""
     _check_codes(data, via)
     signs = sorted(set(data.signs), key=_SIGN_ORDER.__getitem__)  # once each, checklist order
     given = data.consent == Consent.GIVEN.value
@@ -93,6 +121,10 @@ def submit_report(
         person_contact=clean_text(data.person_contact),
         details=clean_multiline(data.details),
     )
+    twin = _same_report_just_sent(session, member, report, signs)
+    if twin is not None:
+        session.rollback()  # gives the number back
+        return twin
     report.signs = [ConcernSign(sign=sign) for sign in signs]
     session.add(report)
     session.flush()
