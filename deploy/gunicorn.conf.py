@@ -58,14 +58,15 @@ def trusted_proxies() -> str:
     return os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1,::1"
 
 
-# Personal links (/m/<token>) sign a learner in for 180 days, reset links (/reset/<token>) set a
-# password, invitation links (/invite/<token>, also in /login?next=…) give a role, and projector
-# links (/projector/<id>/<token>) open the projector without signing in: their tokens must not be
+# Personal links (/m/<token>) sign a learner in for 180 days, report links (/r/<token>) send a
+# report in a member's name, reset links (/reset/<token>) set a password, invitation links
+# (/invite/<token>, also in /login?next=…) give a role, and projector links
+# (/projector/<id>/<token>) open the projector without signing in: their tokens must not be
 # kept in log files, nor in the errors gunicorn logs about a malformed request. A / may arrive
 # percent-encoded (%2F) in a query string. Not secrets: /verify/<token> (printed on every
 # certificate and badge for anyone to check) and /join/<code> (on the projector for the room).
 SECRET_PATHS = re.compile(
-    r"((?:/|%2F)(?:m|reset|invite)(?:/|%2F)|(?:/|%2F)projector(?:/|%2F)\d+(?:/|%2F))"
+    r"((?:/|%2F)(?:m|r|reset|invite)(?:/|%2F)|(?:/|%2F)projector(?:/|%2F)\d+(?:/|%2F))"
     r"(?:(?!%2F)[^/?#&\s\"'])+",
     re.IGNORECASE,
 )

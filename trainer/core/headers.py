@@ -35,6 +35,9 @@ NO_STORE_ENDPOINTS = frozenset(
         "workshops.detail",
         "projector.page",
         "projector.live",
+        # the badge's report form (/r/<token>) and its thanks page
+        "report_form.form",
+        "report_form.sent",
     }
 )
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from trainer.accounts import roster
 from trainer.accounts.access import MembershipEnded, learner_required
 from trainer.certificates import service as certificates
+from trainer.concerns import submission as concerns
 from trainer.courses.progress import courses_for_member, progress
 from trainer.extensions import db, limiter
 from trainer.learning import service
@@ -90,6 +91,7 @@ def home():
         courses=courses_for_member(db.session, current_user),
         today=today_jst(),
         pre_test_first=PRE_TEST_FIRST,
+        waiting_reports=concerns.awaiting_acknowledgement(db.session, current_user),
     )
 
 
