@@ -115,13 +115,14 @@ def xlsx_book(sheets: Sequence[XlsxSheet]) -> bytes:
     the file rather than held as cell objects."""
     book = Workbook(write_only=True)
     for spec in sheets:
-        _write_sheet(book.create_sheet(spec.name[:31]), spec)
+        _write_sheet(book, spec)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _write_sheet(sheet: WriteOnlyWorksheet, spec: XlsxSheet) -> None:
+def _write_sheet(book: Workbook, spec: XlsxSheet) -> None:
+    sheet = book.create_sheet(spec.name[:31])
     for index, width in enumerate(spec.widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     header_row = 1

@@ -10,6 +10,8 @@ the bounds (GROUP BY its result): the same statement on SQLite and PostgreSQL, e
 boundary, and using the (network_id, received_at) index, without date functions that differ by
 database (strftime / to_char) or a time zone the database would have to know.
 
+The download (one row per report, and the tables as sheets) is in figures_export.py.
+
 The time to the first instruction needs every value for its median (PostgreSQL has
 percentile_cont, SQLite nothing alike), so those pairs of times are read and worked out in
 Python: a network receives tens to a few thousand reports a year, two datetimes each.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -27,8 +30,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from trainer.accounts.models import ORGANISATION_KIND_LABELS, User
-from trainer.audit import service as audit
+from trainer.accounts.models import ORGANISATION_KIND_LABELS
 from trainer.concerns.models import ConcernReport, ConcernSign
 from trainer.concerns.vocabulary import (
     SIGN_LABELS,
@@ -39,29 +41,15 @@ from trainer.concerns.vocabulary import (
 )
 from trainer.database import Session
 from trainer.errors import DomainError
-from trainer.tables import XlsxSheet, csv_bytes, xlsx_book
-from trainer.timeutil import JST, to_jst
+from trainer.timeutil import JST
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 60  # five years on one page is plenty; a longer table is a typo
 SIGNS_NOTE = "1件の報告で複数選べるため、合計は報告数より多くなります"
 NOT_RECORDED = "未記録"
 WITHIN_HOURS = 24
-EXPORT_FORMATS = ("csv", "xlsx")
-EXPORT_HEADER = (
-    "受付番号",
-    "受付月",
-    "団体の種別",
-    "気づいたこと",
-    "緊急度",
-    "本人の同意",
-    "状況",
-    "つないだ先",
-    "最初の指示までの時間（時間）",
-)
-EXPORT_WIDTHS = (10, 10, 22, 60, 20, 16, 10, 22, 16)
 
-_MONTH = re.compile(r"\s*(\d{4})\s*[-/年]\s*(\d{1,2})\s*月?\s*")
+_MONTH = re.compile(r"\s*([0-9]{4})\s*[-/年]\s*([0-9]{1,2})\s*月?\s*")
 
 
 # --- the period ----------------------------------------------------------------------------------
@@ -115,7 +103,7 @@ def _utc_start(month: date) -> datetime:
 
 
 def _parse_month(raw: str, field: str) -> date | None:
-    raw = (raw or "").strip()
+    raw = unicodedata.normalize("NFKC", raw or "").strip()  # ２０２６－０４ as 2026-04
     if not raw:
         return None
     found = _MONTH.fullmatch(raw)
@@ -186,7 +174,7 @@ class Figures:
     instruction: Instruction
 
 
-def _in_period(network_id: int, period: Period) -> list[ColumnElement[bool]]:
+def in_period(network_id: int, period: Period) -> list[ColumnElement[bool]]:
     bounds = period.bounds()
     return [
         ConcernReport.network_id == network_id,
@@ -226,7 +214,7 @@ def _month_table(session: Session, network_id: int, period: Period) -> Table:
         *[(ConcernReport.received_at < bound, i) for i, bound in enumerate(bounds[1:])],
         else_=-1,
     )
-    counts = _grouped(session, index, _in_period(network_id, period))
+    counts = _grouped(session, index, in_period(network_id, period))
     return Table(
         "months",
         "月ごとの報告数",
@@ -277,9 +265,7 @@ def _code_tables(session: Session, where: list[Any]) -> list[Table]:
             "つないだ先",
             "つないだ先",
             "事務局が記録したつないだ先です。まだ記録のない報告は「未記録」です。" + counted,
-            _ordered(
-                connected, [(c.value, c.label) for c in ConnectedTo] + [("", NOT_RECORDED)]
-            ),
+            _ordered(connected, [(c.value, c.label) for c in ConnectedTo] + [("", NOT_RECORDED)]),
         ),
         Table(
             "status",
@@ -291,7 +277,7 @@ def _code_tables(session: Session, where: list[Any]) -> list[Table]:
     ]
 
 
-def _hours(received: datetime, instructed: datetime) -> float:
+def hours_between(received: datetime, instructed: datetime) -> float:
     return (instructed - received).total_seconds() / 3600
 
 
@@ -301,7 +287,7 @@ def _instruction(session: Session, where: list[Any]) -> Instruction:
             *where, ConcernReport.first_instruction_at.is_not(None)
         )
     ).all()
-    hours = [_hours(received, instructed) for received, instructed in pairs]
+    hours = [hours_between(received, instructed) for received, instructed in pairs if instructed]
     waiting = session.scalar(
         select(func.count())
         .select_from(ConcernReport)
@@ -317,7 +303,7 @@ def _instruction(session: Session, where: list[Any]) -> Instruction:
 
 def build_figures(session: Session, network_id: int, period: Period) -> Figures:
     """Every figure of the page for the network's reports received in the period."""
-    where = _in_period(network_id, period)
+    where = in_period(network_id, period)
     months = _month_table(session, network_id, period)
     return Figures(
         period=period,
@@ -329,127 +315,3 @@ def build_figures(session: Session, network_id: int, period: Period) -> Figures:
 
 def hours_label(hours: float | None) -> str:
     return "—" if hours is None else f"{hours:.1f}時間"
-
-
-# --- the download --------------------------------------------------------------------------------
-
-
-def _label(enum: Any, value: str) -> str:
-    try:
-        return str(enum(value).label)
-    except ValueError:
-        return value
-
-
-def export_rows(session: Session, network_id: int, period: Period) -> list[list[object]]:
-    """One row per report of the period, in the order received: codes as labels, no personal
-    data (the columns are EXPORT_HEADER; nothing the member typed is among them)."""
-    where = _in_period(network_id, period)
-    reports = session.execute(
-        select(
-            ConcernReport.id,
-            ConcernReport.number,
-            ConcernReport.received_at,
-            ConcernReport.organisation_kind,
-            ConcernReport.urgency,
-            ConcernReport.consent,
-            ConcernReport.status,
-            ConcernReport.connected_to,
-            ConcernReport.first_instruction_at,
-        )
-        .where(*where)
-        .order_by(ConcernReport.received_at, ConcernReport.number)
-    ).all()
-    signs: dict[int, list[str]] = {}
-    for report_id, sign in session.execute(
-        select(ConcernSign.report_id, ConcernSign.sign)
-        .join(ConcernReport, ConcernReport.id == ConcernSign.report_id)
-        .where(*where)
-        .order_by(ConcernSign.id)
-    ):
-        signs.setdefault(report_id, []).append(SIGN_LABELS.get(sign, sign))
-    kinds = {kind.value: text for kind, text in ORGANISATION_KIND_LABELS.items()}
-    rows: list[list[object]] = []
-    for r in reports:
-        instructed = r.first_instruction_at
-        rows.append(
-            [
-                f"{r.number:05d}",
-                month_value(to_jst(r.received_at).date()),
-                kinds.get(r.organisation_kind, r.organisation_kind),
-                "・".join(signs.get(r.id, [])),
-                _label(Urgency, r.urgency),
-                _label(Consent, r.consent),
-                _label(ConcernStatus, r.status),
-                _label(ConnectedTo, r.connected_to) if r.connected_to else NOT_RECORDED,
-                "" if instructed is None else round(_hours(r.received_at, instructed), 1),
-            ]
-        )
-    return rows
-
-
-def _summary_sheets(figures: Figures) -> list[XlsxSheet]:
-    sheets = [
-        XlsxSheet(
-            t.caption,
-            (t.heading, "件数"),
-            [*t.rows, ("合計", t.total)],
-            title=f"{t.caption}（{figures.period.label}）" + (f" {t.note}" if t.note else ""),
-            widths=(40, 10),
-        )
-        for t in figures.tables
-    ]
-    i = figures.instruction
-    sheets.append(
-        XlsxSheet(
-            "最初の指示までの時間",
-            ("項目", "値"),
-            [
-                ("指示をした報告（件）", i.instructed),
-                ("受付から最初の指示までの時間の中央値（時間）", _round(i.median_hours)),
-                (f"{WITHIN_HOURS}時間以内に指示をした報告（件）", i.within),
-                ("まだ指示をしていない報告（件）", i.waiting),
-            ],
-            title=f"最初の指示までの時間（{figures.period.label}）",
-            widths=(48, 12),
-        )
-    )
-    return sheets
-
-
-def _round(hours: float | None) -> object:
-    return "" if hours is None else round(hours, 1)
-
-
-def export(
-    session: Session,
-    *,
-    network_id: int,
-    network_name: str,
-    period: Period,
-    fmt: str,
-    actor: User,
-) -> bytes:
-    """The period's reports as CSV (one row each), or xlsx (that sheet, then one sheet per
-    summary table); logged as concern.export and committed before the file is sent."""
-    if fmt not in EXPORT_FORMATS:
-        raise DomainError("書き出しの形式は CSV か Excel を選んでください。")
-    rows = export_rows(session, network_id, period)
-    if fmt == "csv":
-        data = csv_bytes(EXPORT_HEADER, rows)
-    else:
-        figures = build_figures(session, network_id, period)
-        reports = XlsxSheet("報告ごと", EXPORT_HEADER, rows, widths=EXPORT_WIDTHS)
-        data = xlsx_book([reports, *_summary_sheets(figures)])
-    audit.record(
-        session,
-        actor=actor,
-        action="concern.export",
-        target_type="network",
-        target_id=network_id,
-        target_label=network_name,
-        network_id=network_id,
-        details={"format": fmt, "rows": len(rows), "period": period.label},
-    )
-    session.commit()
-    return data

@@ -14,6 +14,7 @@ from trainer import tables
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
 from trainer.concerns import figures as service
+from trainer.concerns import figures_export
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.timeutil import today_jst
@@ -68,7 +69,7 @@ def _export(fmt: str):
         period = _period()
     except DomainError as error:
         return _page("concerns/figures/index.html", None, error), 400
-    data = service.export(
+    data = figures_export.export(
         db.session,
         network_id=g.network.id,
         network_name=g.network.name,
