@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Response
@@ -83,6 +84,18 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return b"".join(csv_lines(header, rows))
 
 
+@dataclass(frozen=True)
+class XlsxSheet:
+    """One sheet of a workbook: an optional bold title line, the header in bold (frozen), then
+    the rows (any iterable: a generator is written as it comes)."""
+
+    name: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    title: str = ""
+    widths: Sequence[int] = ()
+
+
 def xlsx_bytes(
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -91,25 +104,35 @@ def xlsx_bytes(
     title: str = "",
     widths: Sequence[int] = (),
 ) -> bytes:
-    """One sheet: an optional bold title line, the header in bold (frozen), then the rows.
+    """One sheet: an optional bold title line, the header in bold (frozen), then the rows."""
+    return xlsx_book([XlsxSheet(sheet_title, header, rows, title=title, widths=widths)])
+
+
+def xlsx_book(sheets: Sequence[XlsxSheet]) -> bytes:
+    """A workbook of one or more sheets, in the order given (the first opens first).
 
     Written in openpyxl's write-only mode, so a table of many thousands of rows is streamed to
     the file rather than held as cell objects."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_title[:31])
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    header_row = 1
-    if title:
-        sheet.append([_bold(sheet, title, size=14)])
-        header_row = 2
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.append([_bold(sheet, h) for h in header])
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    for spec in sheets:
+        _write_sheet(book, spec)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _write_sheet(book: Workbook, spec: XlsxSheet) -> None:
+    sheet = book.create_sheet(spec.name[:31])
+    for index, width in enumerate(spec.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    header_row = 1
+    if spec.title:
+        sheet.append([_bold(sheet, spec.title, size=14)])
+        header_row = 2
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.append([_bold(sheet, h) for h in spec.header])
+    for row in spec.rows:
+        sheet.append([safe_cell(v) for v in row])
 
 
 def _bold(sheet: WriteOnlyWorksheet, value: str, size: int | None = None) -> Cell:

@@ -153,6 +153,7 @@ FIELD_LABELS = {
     "connected_to": "つないだ先",
     "template": "指示の種類",
     "reports": "件数",
+    "period": "期間",
 }
 
 
