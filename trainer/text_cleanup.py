@@ -79,6 +79,7 @@ TABLES: tuple[TextTable, ...] = (
             TextColumn("secretariat_phone", "事務局の電話番号"),
             TextColumn("certificate_issuer_title", "修了証の発行者（役職）"),
             TextColumn("certificate_issuer_name", "修了証の発行者（氏名）"),
+            TextColumn("concern_notify_email", "気づき報告の通知先メールアドレス"),
         ),
     ),
     TextTable(
@@ -133,6 +134,19 @@ TABLES: tuple[TextTable, ...] = (
         (TextColumn("comment", "アンケートの感想", multiline=True),),
         primary_key="participant_id",
     ),
+    TextTable(
+        "concern_report",
+        (
+            TextColumn("area", "気づき報告の場所（地域）"),
+            TextColumn("consent_reason", "同意が得られなかった理由", multiline=True),
+            TextColumn("other_sign", "気づき報告の「その他」"),
+            TextColumn("person_name", "気づき報告の本人の名前"),
+            TextColumn("person_contact", "気づき報告の本人の連絡先"),
+            TextColumn("details", "気づき報告の内容", multiline=True),
+            TextColumn("outcome", "気づき報告の対応の結果", multiline=True),
+        ),
+    ),
+    TextTable("concern_message", (TextColumn("body", "気づき報告の指示・返信", multiline=True),)),
     TextTable(
         "roster_import",
         (TextColumn("filename", "取り込んだ名簿のファイル名"),),
