@@ -240,8 +240,6 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "CONCERN_RETENTION_DAYS": _retention_days(),
         # Outgoing mail (trainer/mail): SMTP_HOST "" means not set up, and mail stays queued.
         **_smtp_settings(),
-        # True (tests): views deliver queued mail at once instead of in a background thread.
-        "MAIL_DELIVER_INLINE": False,
     }
 
 
@@ -279,6 +277,8 @@ def _smtp_settings() -> dict[str, object]:
         "SMTP_USER": user,
         "SMTP_PASSWORD": password,
         "MAIL_FROM": sender,
+        # True (tests): views deliver queued mail at once instead of in a background thread.
+        "MAIL_DELIVER_INLINE": False,
     }
 
 
