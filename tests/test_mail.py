@@ -332,3 +332,28 @@ def test_smtp_settings_are_checked_in_japanese_without_the_password(monkeypatch,
     )
     monkeypatch.delenv("TRAINER_SMTP_HOST")
     assert load_config(tmp_path)["SMTP_HOST"] == ""  # not set up: nothing checked, nothing sent
+
+
+def test_deliver_soon_sends_from_a_background_thread(make_app, smtp, report):
+    """Outside the tests' inline mode the response does not wait: a daemon thread sends."""
+    import threading
+
+    smtp.start()
+    threaded = make_app(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp.port,
+        SMTP_SECURITY="none",
+        MAIL_FROM="mimamori@city.example.lg.jp",
+        MAIL_DELIVER_INLINE=False,
+    )
+    with threaded.app_context():
+        notifications.new_report(db.session, report)
+        db.session.commit()
+        notifications.deliver_soon()
+        for thread in threading.enumerate():
+            if thread.name == "mail-delivery":
+                thread.join(timeout=20)
+                assert not thread.is_alive()
+        assert len(smtp.inbox.messages) == 1
+        db.session.expire_all()
+        assert db.session.scalar(select(OutgoingMail)).status == "sent"
