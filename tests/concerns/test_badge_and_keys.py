@@ -222,3 +222,19 @@ def test_the_report_code_and_caption_stay_in_their_place(tmp_path):
         assert box["yMin"] >= top + y + side and box["yMax"] <= top + CARD_H - 2
         assert box["xMin"] >= left + x - 1 and box["xMax"] <= left + CARD_W - 3
     assert badge_sheet.REPORT_CAPTION == ("気づいたら、", "ここから事務局へ")
+
+
+def test_an_ended_member_has_no_rotate_button(client, office):
+    member = office["member"]
+    keys.ensure_key(db.session, member)
+    db.session.commit()
+    roster.end_membership(db.session, member=member, end_date=today_jst(), reason="", actor=None)
+    page = client.get(f"/n/{office['network'].id}/members/{member.id}").get_data(as_text=True)
+    assert "退会した構成員の報告用QRコードは使えません" in page
+    assert "報告用QRコードを作り直す</button>" not in page
+    refused = client.post(office["rotate"], data={"confirmed": "1"})
+    assert refused.status_code == 302
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "concern.key_rotate"))
+        is None
+    )

@@ -81,7 +81,9 @@ def instruction(session: Session, message: ConcernMessage) -> OutgoingMail | Non
     """Queue the member's notice of a new instruction (if the member has an address). It links
     to the report on their personal page, which they open as usual (their personal link is
     never in a mail: a forwarded mail would sign someone else in)."""
-    report = message.report
+    report = message.report or session.get(ConcernReport, message.report_id)
+    if report is None:  # neither attached nor stored: nothing to announce
+        return None
     member = report.member
     address = (member.email or "").strip()
     if not address:

@@ -168,6 +168,9 @@ def reporting_key_rotate(member_id: int):
     if not form.validate_on_submit():
         flash("もう一度お試しください。", "error")
         return redirect(url_for(".member", member_id=member.id))
+    if not keys.can_report(member):
+        flash("確認待ちの構成員と退会した構成員には、報告用QRコードはありません。", "error")
+        return redirect(url_for(".member", member_id=member.id))
     if form.confirmed.data != "1":
         form.confirmed.data = "1"
         return render_template(
