@@ -91,6 +91,8 @@ def make_cards(count: int, seed: int = 1) -> list[PrintedCertificate]:
                 issued_on=issued,
                 valid_until=issued.replace(year=issued.year + 2) - timedelta(days=1),
                 verify_url=f"https://mimamori.example.jp/verify/{token}",
+                # The back's second code (the report form), as the badge route prints it.
+                report_url=f"https://mimamori.example.jp/r/{token[::-1]}",
             )
         )
     return cards

@@ -24,6 +24,7 @@ from trainer.courses.loading import load_courses
 from trainer.database import restrict_sqlite_files
 from trainer.errors import DomainError
 from trainer.extensions import db
+from trainer.mail.commands import mail_group
 from trainer.qr import absolute_url
 from trainer.text_cleanup import clean_stored_text
 
@@ -347,5 +348,6 @@ def register_commands(app: Flask) -> None:
         content_group,
         backup_command,
         clean_text_command,
+        mail_group,
     ):
         app.cli.add_command(command)

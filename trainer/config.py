@@ -238,7 +238,68 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # Days after a concern report is closed (完了) until its personal details are deleted
         # (concerns/retention.py); the anonymous counts stay.
         "CONCERN_RETENTION_DAYS": _retention_days(),
+        # Outgoing mail (trainer/mail): SMTP_HOST "" means not set up, and mail stays queued.
+        **_smtp_settings(),
     }
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _smtp_settings() -> dict[str, object]:
+    """TRAINER_SMTP_* and TRAINER_MAIL_FROM. No host: mail is not set up (nothing is sent, the
+    queue keeps every message). With a host, the sender address is required. No message ever
+    echoes the password."""
+    host = os.environ.get("TRAINER_SMTP_HOST", "").strip()
+    security = os.environ.get("TRAINER_SMTP_SECURITY", "").strip().lower() or "starttls"
+    if security not in SMTP_SECURITY:
+        raise ConfigError(
+            f"TRAINER_SMTP_SECURITY は {'、'.join(SMTP_SECURITY)} のどれかにしてください "
+            f"(いま: {_shown(security)})。starttls (587番) か tls (465番) が普通です。"
+        )
+    raw_port = os.environ.get("TRAINER_SMTP_PORT", "").strip()
+    port = int(raw_port) if raw_port.isdigit() else 0
+    if raw_port and not 1 <= port <= 65535:
+        raise ConfigError(
+            f"TRAINER_SMTP_PORT は 1 から 65535 までのポート番号にしてください (いま: "
+            f"{_shown(raw_port)})。STARTTLS なら 587、TLS なら 465 が普通です。"
+        )
+    user = os.environ.get("TRAINER_SMTP_USER", "").strip()
+    password = os.environ.get("TRAINER_SMTP_PASSWORD", "")
+    sender = os.environ.get("TRAINER_MAIL_FROM", "").strip()
+    if host:
+        _check_smtp(host, security, user, password, sender)
+    return {
+        "SMTP_HOST": host,
+        "SMTP_PORT": port or (465 if security == "tls" else 587),
+        "SMTP_SECURITY": security,
+        "SMTP_USER": user,
+        "SMTP_PASSWORD": password,
+        "MAIL_FROM": sender,
+        # True (tests): views deliver queued mail at once instead of in a background thread.
+        "MAIL_DELIVER_INLINE": False,
+    }
+
+
+def _check_smtp(host: str, security: str, user: str, password: str, sender: str) -> None:
+    if not sender or " " in sender or sender.count("@") != 1 or sender.startswith("@"):
+        raise ConfigError(
+            "TRAINER_MAIL_FROM に送信元のメールアドレスを設定してください "
+            f"(例: mimamori@city.example.lg.jp、いま: {_shown(sender) or '空'})。"
+            "TRAINER_SMTP_HOST を設定したときは必要です。"
+        )
+    if password and not user:
+        raise ConfigError(
+            "TRAINER_SMTP_PASSWORD があるのに TRAINER_SMTP_USER がありません。"
+            "SMTP の認証には、ユーザー名とパスワードの両方を設定してください。"
+        )
+    if password and security == "none" and host not in _LOCAL_HOSTS:
+        raise ConfigError(
+            "TRAINER_SMTP_SECURITY=none では、パスワードが暗号化されずに送られます。"
+            f"{host} へは starttls か tls を使ってください"
+            " (暗号化なしは、同じサーバー上の中継 (localhost) に限ります)。"
+        )
 
 
 def _retention_days() -> int:

@@ -13,6 +13,7 @@ from trainer.audit.models import AuditEvent
 from trainer.certificates.models import Certificate
 from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign, ReportingKey
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
+from trainer.mail.models import OutgoingMail
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 from trainer.secretariat.models import RosterImport
 from trainer.workshops.models import Participant, Workshop, WorkshopFeedback
@@ -33,6 +34,7 @@ __all__ = [
     "Network",
     "NetworkRole",
     "Organisation",
+    "OutgoingMail",
     "Participant",
     "PasswordResetToken",
     "QuizBank",

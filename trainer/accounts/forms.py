@@ -121,6 +121,13 @@ class EndMembershipForm(JapaneseForm):
     confirmed = HiddenField()
 
 
+class ReportingKeyRotateForm(JapaneseForm):
+    """「報告用QRコードを作り直す」 on a member's page: no fields but the CSRF token and
+    confirmed, "1" only on the confirmation page."""
+
+    confirmed = HiddenField()
+
+
 class StaffAddForm(JapaneseForm):
     email = EmailField(
         "メールアドレス",

@@ -165,10 +165,16 @@ def _card_affiliation(
 # The verification code on a card back: x, y of its top-left corner from the card's top-left
 # corner, and its side, in mm.
 BADGE_BACK_QR = (6.5, 17.0, 23.0)
-# A free square on the right half of every card back (x, y, side in mm from the card's top-left
-# corner), kept for a second code printed or stuck on later (e.g. a signed code that can be
-# checked offline): nothing is ever drawn there.
+# The square on the right half of every card back (x, y, side in mm from the card's top-left
+# corner) that holds the second code: the member's report form (/r/<token>, see
+# trainer/concerns/keys.py), with its quiet zone inside the square and its caption under it.
+# Nothing else is ever drawn there; a card without a report URL (a member whose code would open
+# nothing) leaves it empty.
 BADGE_BACK_FREE_AREA = (60.0, 15.0, 26.0)
+# The report code inside that square: x, y, side in mm from the card's top-left corner. 3 mm on
+# every side is room for the quiet zone of any version up to 6 (41 modules: 2 mm).
+BADGE_BACK_REPORT_QR = (63.0, 18.0, 20.0)
+REPORT_CAPTION = ("気づいたら、", "ここから事務局へ")
 
 
 def _card_back(pdf: FPDF, card: PrintedCertificate, x: float, y: float) -> None:
@@ -183,3 +189,18 @@ def _card_back(pdf: FPDF, card: PrintedCertificate, x: float, y: float) -> None:
     last = put_block(pdf, TextBlock(size, caption), left, qr_y + 4)
     serial = fit_text(card.serial_label, width, max_pt=8.5, min_pt=5)
     put_block(pdf, serial, left, last + 6)
+    if card.report_url:
+        _report_code(pdf, card.report_url, x, y)
+
+
+def _report_code(pdf: FPDF, url: str, x: float, y: float) -> None:
+    """The second code, and under the square its caption, centred, in two lines that end
+    inside the card's margin."""
+    area_x, area_y, area_side = BADGE_BACK_FREE_AREA
+    code_x, code_y, code_side = BADGE_BACK_REPORT_QR
+    put_qr(pdf, url, x + code_x, y + code_y, code_side)
+    centre = x + area_x + area_side / 2
+    width = min(area_side, 2 * (x + CARD_W - _PAD - centre))
+    size = min(fit_font_size(line, width, max_pt=8, min_pt=5) for line in REPORT_CAPTION)
+    baseline = y + area_y + area_side + 0.8 + ascent(size)
+    put_block(pdf, TextBlock(size, REPORT_CAPTION), centre, baseline, colour=BRAND, align="center")

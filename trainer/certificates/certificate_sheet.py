@@ -56,6 +56,9 @@ class PrintedCertificate:
     secretariat_phone: str = ""  # badge front: 「確認のお問い合わせ：事務局 …」
     # None while the certificate is valid; otherwise what the page must say across it.
     status_mark: StatusMark | None = None
+    # Badge back only: the member's report form (/r/<token>), printed as the second QR code.
+    # "" prints no second code (the square stays empty): see trainer/concerns/keys.py.
+    report_url: str = ""
 
 
 @dataclass(frozen=True)

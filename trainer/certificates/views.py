@@ -3,6 +3,7 @@ secretariat's lists, revocation, print views and badge sheets."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,6 +35,7 @@ from trainer.certificates.pages import (
     render_print_view,
     verify_url,
 )
+from trainer.concerns import keys
 from trainer.errors import DomainError
 from trainer.extensions import db, limiter
 from trainer.form_base import required
@@ -292,4 +294,12 @@ def badges():
 
 
 def _badges_pdf(chosen: list[Certificate]) -> bytes:
-    return badge_sheet_pdf([service.printed(c, verify_url(c)) for c in chosen])
+    """Each back carries the member's report code too. Keys are made here for members who have
+    none yet (flushed; service.badge_sheet commits them with its audit event)."""
+    report_urls = keys.badge_report_urls(db.session, [c.member for c in chosen])
+    return badge_sheet_pdf(
+        [
+            replace(service.printed(c, verify_url(c)), report_url=report_urls.get(c.member_id, ""))
+            for c in chosen
+        ]
+    )

@@ -7,9 +7,15 @@ from flask_login import current_user
 
 from trainer.accounts import roster, roster_search
 from trainer.accounts.access import allow, network_blueprint
-from trainer.accounts.forms import EndMembershipForm, MemberForm, OrganisationForm
+from trainer.accounts.forms import (
+    EndMembershipForm,
+    MemberForm,
+    OrganisationForm,
+    ReportingKeyRotateForm,
+)
 from trainer.accounts.models import Role
 from trainer.certificates import service as certificate_service
+from trainer.concerns import keys
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.form_base import required
@@ -142,12 +148,41 @@ def member_new():
 
 @bp.get("/members/<int:member_id>")
 def member(member_id: int):
+    member = roster.get_member(db.session, g.network.id, member_id)
     return render_template(
         "accounts/roster/member.html",
-        member=roster.get_member(db.session, g.network.id, member_id),
+        member=member,
         certificates=certificate_service.of_member(db.session, member_id),
         today=today_jst(),
+        reporting_key=keys.existing_key(db.session, member),
+        rotate_form=ReportingKeyRotateForm(),
     )
+
+
+@bp.post("/members/<int:member_id>/reporting-key/rotate")
+def reporting_key_rotate(member_id: int):
+    """「報告用QRコードを作り直す」: the first press shows what it does (nothing changed yet);
+    the confirmation page posts back with confirmed=1, which rotates."""
+    member = roster.get_member(db.session, g.network.id, member_id)
+    form = ReportingKeyRotateForm()
+    if not form.validate_on_submit():
+        flash("もう一度お試しください。", "error")
+        return redirect(url_for(".member", member_id=member.id))
+    if not keys.can_report(member):
+        flash("確認待ちの構成員と退会した構成員には、報告用QRコードはありません。", "error")
+        return redirect(url_for(".member", member_id=member.id))
+    if form.confirmed.data != "1":
+        form.confirmed.data = "1"
+        return render_template(
+            "accounts/roster/reporting_key_rotate_confirm.html", member=member, form=form
+        )
+    keys.rotate_key(db.session, member=member, actor=current_user)
+    flash(
+        f"{member.name}さんの報告用QRコードを作り直しました。前の構成員証の報告用QRコードは"
+        "使えません。構成員証を印刷し直してください。",
+        "success",
+    )
+    return redirect(url_for(".member", member_id=member.id))
 
 
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
