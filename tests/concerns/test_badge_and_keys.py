@@ -80,10 +80,11 @@ def test_the_badge_back_carries_both_codes(client, office, tmp_path, dpi300):
     assert sorted(found) == sorted([verify, report])
     assert_quiet_zone(card, *BADGE_BACK_QR, verify)
     assert_quiet_zone(card, *BADGE_BACK_REPORT_QR, report)
-    # The /r/ code is the member's: the form opens for them (helper A's page; at least the
-    # lookup here).
+    # The /r/ code is the member's: the form opens for them, and only the form.
     assert keys.member_by_report_token(db.session, report.rsplit("/", 1)[1]) == office["member"]
-    assert client.get(f"/r/{key.token}").status_code in (200, 404)  # 404 until the form exists
+    form = client.application.test_client().get(f"/r/{key.token}")  # a phone, no session
+    assert form.status_code == 200, form.headers.get("Location")
+    assert "気づいたこと" in form.get_data(as_text=True)
     # Printing again keeps the same key (one per member).
     again = back_of_first_card(client, office, tmp_path)
     assert sorted(decode(again, tmp_path, "again")) == sorted([verify, report])

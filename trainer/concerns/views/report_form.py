@@ -18,7 +18,7 @@ bp = Blueprint("report_form", __name__)
 
 # As the personal link (learning/views/learner.py): wrong tokens from one address are counted,
 # 60 in 15 minutes; tokens that work are neither counted nor refused (a venue, an office: one
-# address). The token's 256 random bits, not this limit, keep it from being guessed.
+# address). The token's 128 random bits, not this limit, keep it from being guessed.
 TOKEN_FAILURE_LIMIT = "60 per 15 minutes"
 
 
