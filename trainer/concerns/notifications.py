@@ -19,3 +19,7 @@ def new_report(session: Session, report: ConcernReport) -> None:
 
 def instruction(session: Session, message: ConcernMessage) -> None:
     """Queue the member's notice of a new instruction (if the member has an address)."""
+
+
+def deliver_soon() -> None:
+    """Send the queued mail after the commit (the mail outbox's; a no-op until it is there)."""
