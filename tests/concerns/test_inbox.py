@@ -456,3 +456,28 @@ def test_notification_address_on_the_settings_page(world, client, login):
     assert network.concern_notify_email == "jimukyoku@example.jp"
     (event,) = events("network.settings_update")
     assert event.details["changes"]["concern_notify_email"] == ["", "jimukyoku@example.jp"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {
+            "status": "x" * 5000,
+            "template": "\x00",
+            "body": "\u202e" * 3,
+            "connected_to": "police\n",
+        },
+        {"template": ["bogus", "handled"], "connected_to": ["nowhere", "police"]},
+        {"body": "あ" * 100_000, "outcome": "い" * 100_000},
+    ],
+)
+def test_hostile_input_is_refused_without_an_error_page(world, client, login, data):
+    report = make_report(world["member"])
+    login(client, world["case_worker"])
+    for action in ("status", "instruct", "connect"):
+        response = client.post(url(world["network"], f"{report.id}/{action}"), data=data)
+        assert response.status_code in {200, 302}, (action, response.status_code)
+    for query in ("?tab=closed&page=999999", "?page=-1", "?tab=%00"):
+        assert client.get(url(world["network"]) + query).status_code == 200
+    assert report.status == "new" and report.messages == [] and report.connected_to == ""

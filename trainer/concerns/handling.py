@@ -266,3 +266,8 @@ def record_connection(
     _record(session, report, action="concern.connect", actor=actor, **details)
     session.commit()
     return True
+
+
+def close(session: Session, *, report: ConcernReport, actor: User) -> bool:
+    """完了: the retention period for the personal details starts now (see retention.py)."""
+    return set_status(session, report=report, status=ConcernStatus.CLOSED.value, actor=actor)
