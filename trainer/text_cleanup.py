@@ -79,6 +79,7 @@ TABLES: tuple[TextTable, ...] = (
             TextColumn("secretariat_phone", "事務局の電話番号"),
             TextColumn("certificate_issuer_title", "修了証の発行者（役職）"),
             TextColumn("certificate_issuer_name", "修了証の発行者（氏名）"),
+            TextColumn("concern_notify_email", "気づき報告の通知先メールアドレス"),
         ),
     ),
     TextTable(
