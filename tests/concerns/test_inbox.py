@@ -436,6 +436,8 @@ def test_opening_the_inbox_purges_that_network(world, client, login):
     login(client, world["secretariat"])
     assert client.get(url(world["network"])).status_code == 200
     assert old.person_name == "" and old.personal_data_deleted_at is not None
+    html = client.get(url(world["network"]) + "?tab=closed").get_data(as_text=True)
+    assert "個人情報は削除済み" in html
     html = client.get(url(world["network"], str(old.id))).get_data(as_text=True)
     assert "個人情報" in html and "見守 花子" not in html
 
