@@ -18,6 +18,7 @@ from trainer.accounts import passwords, roster, users
 from trainer.accounts.models import Network, Role
 from trainer.audit import service as audit
 from trainer.backup import service as backup
+from trainer.concerns import retention
 from trainer.content.courses import check_path
 from trainer.content.problems import ContentError
 from trainer.courses.loading import load_courses
@@ -27,6 +28,7 @@ from trainer.extensions import db
 from trainer.mail.commands import mail_group
 from trainer.qr import absolute_url
 from trainer.text_cleanup import clean_stored_text
+from trainer.timeutil import utcnow
 
 
 def _fail(error: DomainError) -> None:
@@ -338,6 +340,29 @@ def clean_text_command(apply_changes: bool) -> None:
         click.echo("取り除く文字はありません。")
 
 
+@click.group("concerns")
+def concerns_group() -> None:
+    """気づき報告を扱います。"""
+
+
+@concerns_group.command("purge")
+@with_appcontext
+def concerns_purge() -> None:
+    """完了してから保存期間（TRAINER_CONCERN_RETENTION_DAYS、既定365日）を過ぎた気づき報告の
+    個人情報を削除します。
+
+    \b
+    場所・本人の名前と連絡先・自由記述・結果・やりとりの文を空にし、件数の集計に使う項目
+    （気づいたこと・緊急度・同意・つないだ先・日時）は残します。ネットワークごとに操作記録を
+    1件残します。毎日1回、systemd のタイマーか cron で実行してください（受付一覧を開いたときにも、
+    そのネットワークの分は削除されます）。
+    """
+    count = retention.purge_expired(
+        db.session, now=utcnow(), days=current_app.config["CONCERN_RETENTION_DAYS"]
+    )
+    click.echo(f"{count}件の個人情報を削除しました。")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db,
@@ -349,5 +374,6 @@ def register_commands(app: Flask) -> None:
         backup_command,
         clean_text_command,
         mail_group,
+        concerns_group,
     ):
         app.cli.add_command(command)

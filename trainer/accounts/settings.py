@@ -4,6 +4,8 @@ issuer."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import String
 
 from trainer.accounts.models import Network, User
@@ -19,6 +21,11 @@ EDITABLE = tuple(f.name for f in LOCAL_FACTS if f.name not in {"network_name", "
 # shows them). Saved with the local facts, in the same audit event.
 PRINTED = ("secretariat_phone", "certificate_issuer_title", "certificate_issuer_name")
 EDITABLE += PRINTED
+# Where a new concern report (気づき報告) is announced: the number and the urgency only, never
+# the contents. Empty: no mail (the network home page shows new reports).
+NOTIFY_EMAIL = "concern_notify_email"
+EDITABLE += (NOTIFY_EMAIL,)
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _length(name: str) -> int:
@@ -39,6 +46,8 @@ def update_local_facts(
     for name, value in cleaned.items():
         if len(value) > MAX_LENGTH[name]:
             raise DomainError(f"{MAX_LENGTH[name]}文字以内で入力してください。", name)
+    if cleaned[NOTIFY_EMAIL] and not EMAIL_SHAPE.match(cleaned[NOTIFY_EMAIL]):
+        raise DomainError("メールアドレスの形式が正しくありません。", NOTIFY_EMAIL)
     changes = {
         name: [getattr(network, name), value]
         for name, value in cleaned.items()

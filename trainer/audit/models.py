@@ -123,6 +123,7 @@ FIELD_LABELS = {
     "job_type": "職種",
     "age_band": "年代",
     "email": "メールアドレス",
+    "concern_notify_email": "気づき報告の通知先メールアドレス",
     "membership_start": "加入日",
     "serial": "修了証番号",
     "course": "研修",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from trainer.accounts import roster_search, users
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
+from trainer.concerns import handling as concern_handling
 from trainer.extensions import db, limiter
 from trainer.learning.service import active_courses
 from trainer.secretariat import completion, local_facts_notice
@@ -43,12 +44,21 @@ def healthz():
 
 
 @network_bp.get("/")
-@allow(Role.TRAINER)
+@allow(Role.TRAINER, Role.CASE_WORKER)
 def dashboard():
+    reports = (
+        concern_handling.counts(db.session, g.network.id)
+        if g.role.includes(Role.CASE_WORKER)
+        else None
+    )
+    if g.role is Role.CASE_WORKER:
+        # A 相談員 sees the reports only: nothing of the roster, completion or training.
+        return render_template("core/network/dashboard.html", reports=reports)
     course = next(iter(active_courses(db.session)), None)
     secretariat = g.role is Role.SECRETARIAT
     return render_template(
         "core/network/dashboard.html",
+        reports=reports,
         counts=roster_search.network_counts(db.session, g.network.id),
         pending_review=review.pending_count(db.session, g.network.id),
         completion_course=course,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms import StringField
+from wtforms import EmailField, StringField
 from wtforms.validators import Length, Optional
 
 from trainer.accounts import settings
 from trainer.accounts.access import network_blueprint
-from trainer.accounts.forms import LocalFactsForm
+from trainer.accounts.forms import EMAIL_SHAPE, LocalFactsForm
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.secretariat.local_facts_notice import facts_questions_use
@@ -34,6 +34,14 @@ class NetworkSettingsForm(LocalFactsForm):
     certificate_issuer_name = StringField(
         "修了証の発行者の氏名",
         validators=[Optional(), Length(max=100, message="100文字以内で入力してください。")],
+    )
+    concern_notify_email = EmailField(
+        "気づき報告の通知先メールアドレス",
+        validators=[
+            Optional(),
+            Length(max=254, message="254文字以内で入力してください。"),
+            EMAIL_SHAPE,
+        ],
     )
 
 
