@@ -20,6 +20,7 @@ from trainer.accounts.models import Member, User
 from trainer.accounts.roster import _new_link, get_member
 from trainer.audit import service as audit
 from trainer.certificates.models import Certificate
+from trainer.concerns.models import ConcernReport, ReportingKey
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import ModuleRead
@@ -31,7 +32,14 @@ from trainer.workshops.models import Confirmation, Participant, Workshop
 
 REASON_MAX = 500
 # The tables a merge moves from the entry to the member: each has a member_id.
-MemberOwned = type[Participant] | type[Attempt] | type[Certificate] | type[ModuleRead]
+MemberOwned = (
+    type[Participant]
+    | type[Attempt]
+    | type[Certificate]
+    | type[ModuleRead]
+    | type[ConcernReport]
+    | type[ReportingKey]
+)
 
 
 def _awaiting(network_id: int):
@@ -194,6 +202,16 @@ def _move_reads(session: Session, source_id: int, target_id: int) -> int:
     return _move_rows(ModuleRead)(session, source_id, target_id)
 
 
+def _move_reporting_key(session: Session, source_id: int, target_id: int) -> int:
+    """The member keeps their own reporting key (the code on their badge): the entry's goes.
+    An entry has a key only in rare cases (an entry on the roster is never printed a badge
+    with one), and a member without a key gets the entry's."""
+    if session.scalar(select(ReportingKey.id).where(ReportingKey.member_id == target_id)):
+        session.execute(delete(ReportingKey).where(ReportingKey.member_id == source_id))
+        return 0
+    return _move_rows(ReportingKey)(session, source_id, target_id)
+
+
 # How a merge carries each member-owned table from the entry to the member, by table name. Every
 # table with a foreign key to member is here (tests/workshops/test_review.py walks the schema):
 # a row left behind would keep the entry from being deleted, or be lost with it.
@@ -202,6 +220,9 @@ MERGE_MOVES: dict[str, Callable[[Session, int, int], int]] = {
     Attempt.__tablename__: _move_rows(Attempt),
     Certificate.__tablename__: _move_rows(Certificate),
     ModuleRead.__tablename__: _move_reads,
+    # What the entry reported from its personal page is the member's report.
+    ConcernReport.__tablename__: _move_rows(ConcernReport),
+    ReportingKey.__tablename__: _move_reporting_key,
 }
 
 
