@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from trainer.accounts.models import Member, Network, Role
@@ -17,19 +16,6 @@ from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.timeutil import utcnow
-
-
-@pytest.fixture(autouse=True)
-def _other_helpers_endpoints(app: Flask) -> None:
-    """The member's 知らせる page and the figures page come from the other parts of つなぐ; the
-    navigation links them. Until they are in this tree, stand-ins so that pages render."""
-    for endpoint, rule in (
-        ("my_concerns.index", "/me/reports/"),
-        ("concern_figures.index", "/n/<int:network_id>/concerns/figures/"),
-    ):
-        if endpoint not in app.view_functions:
-            app.add_url_rule(rule, endpoint=endpoint, view_func=lambda **_: "stand-in")
-
 
 _numbers: dict[int, int] = {}
 
@@ -483,3 +469,19 @@ def test_hostile_input_is_refused_without_an_error_page(world, client, login, da
     for query in ("?tab=closed&page=999999", "?page=-1", "?tab=%00"):
         assert client.get(url(world["network"]) + query).status_code == 200
     assert report.status == "new" and report.messages == [] and report.connected_to == ""
+
+
+def test_the_report_page_says_whether_the_notice_was_mailed(
+    app, client, login, make_network, make_user, make_member
+):
+    """A report through the form queues the secretariat's notice (mail not set up here): the
+    report's page says it waits, and why."""
+    from tests.concerns.helpers import make_report as submitted
+
+    network = make_network()
+    network.concern_notify_email = "jimukyoku@example.jp"
+    db.session.commit()
+    report = submitted(make_member(network))
+    login(client, make_user(network, Role.SECRETARIAT))
+    page = client.get(f"/n/{network.id}/concerns/{report.id}").get_data(as_text=True)
+    assert "事務局への通知：送信待ち（メール未設定）" in page

@@ -93,6 +93,9 @@ def _detail_page(
             connection=connection,
             templates=INSTRUCTION_TEMPLATES,
             state=handling.thread_state(report),
+            mails=notifications.mail_state_for(db.session, report),
+            mail_configured=notifications.mail_configured(),
+            mail_kinds=notifications.KIND_LABELS,
         )
     )
 
