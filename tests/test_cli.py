@@ -123,8 +123,15 @@ def test_demo_load_creates_the_demo_once_and_shows_working_logins(app, cli, clie
     assert stat.S_IMODE(logins.stat().st_mode) == 0o600
     assert f"jimukyoku@example.jp\t{secretariat.group(2)}" in logins.read_text()
 
+    # 気づき報告 has one case of each kind: urgent and new, answered, closed.
+    inbox = client.get(f"/n/{db.session.scalar(select(Network.id))}/concerns/?tab=all")
+    assert inbox.status_code == 302  # not signed in yet
     # The printed passwords work on the sign-in page.
     assert can_log_in(client, *secretariat.groups())
+    inbox = client.get(f"/n/{db.session.scalar(select(Network.id))}/concerns/?tab=all")
+    page = inbox.get_data(as_text=True)
+    assert page.count("concern-number") == 3, page
+    assert "緊急" in page and "指示済み" in page and "完了" in page
     assert can_log_in(client, *trainer.groups())
     client.post("/logout")
 

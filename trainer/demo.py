@@ -25,6 +25,8 @@ from trainer.accounts.models import (
     OrganisationKind,
     Role,
 )
+from trainer.concerns import handling
+from trainer.concerns.submission import ReportInput, submit_report
 from trainer.database import Session
 from trainer.errors import Conflict
 from trainer.qr import absolute_url
@@ -117,6 +119,7 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
     logins = {email: "demo-" + secrets.token_urlsafe(9) for email, _, _ in STAFF}
     network = _create_network_and_staff(session, logins)
     _create_roster(session, network)
+    _create_concern_reports(session, network)
     _save_logins(logins_path, logins)
     return True, _logins_text(session, network, logins)
 
@@ -201,6 +204,75 @@ def _create_roster(session: Session, network: Network) -> None:
         )
         if end is not None:
             roster.end_membership(session, member=member, end_date=end, reason="異動", actor=None)
+
+
+# Three reports, so that 気づき報告 shows each kind of case: an urgent one just in, one the
+# secretariat has answered (waiting for the member's 了解しました), and one connected and closed.
+DEMO_REPORTS: list[tuple[str, ReportInput, str]] = [
+    (
+        "山口 美穂",
+        ReportInput(
+            signs=("unfamiliar_traders", "costly_work"),
+            noticed_on=date(2026, 11, 20),
+            urgency="normal",
+            consent="given",
+            area="みどり町2丁目",
+            details="訪問先の屋根に何度も足場が組まれている。ご本人は業者の名前を覚えていない。",
+        ),
+        "closed",
+    ),
+    (
+        "山田 幸子",
+        ReportInput(
+            signs=("bills", "judgement"),
+            noticed_on=date(2026, 11, 28),
+            urgency="soon",
+            consent="unconfirmed",
+            consent_reason="ご本人が話の途中で疲れてしまい、確認できなかった",
+            area="さくら台",
+            details="健康食品の請求書が何通もたまっている。注文した覚えはないと言う。",
+        ),
+        "instructed",
+    ),
+    (
+        "佐々木 典子",
+        ReportInput(
+            signs=("atm", "told_secret"),
+            noticed_on=date(2026, 12, 1),
+            urgency="now",
+            consent="unconfirmed",
+            consent_reason="ATMの前で電話中だったため",
+            area="みどり駅前",
+            details="携帯電話で話しながらATMを操作し、「だれにも言うなと言われた」と話していた。",
+        ),
+        "new",
+    ),
+]
+
+
+def _create_concern_reports(session: Session, network: Network) -> None:
+    secretariat = users.user_by_email(session, STAFF[1][0])
+    assert secretariat is not None
+    for name, data, stage in DEMO_REPORTS:
+        member = session.scalar(
+            select(Member).where(Member.network_id == network.id, Member.name == name)
+        )
+        assert member is not None
+        report = submit_report(session, member=member, data=data, via="badge")
+        if stage == "new":
+            continue
+        handling.instruct(
+            session, report=report, template="recommend_centre", body="", actor=secretariat
+        )
+        if stage == "closed":
+            handling.record_connection(
+                session,
+                report=report,
+                connected_to="consumer_centre",
+                outcome="センターの相談員が訪問し、不要な工事の契約を解約した。",
+                actor=secretariat,
+            )
+            handling.close(session, report=report, actor=secretariat)
 
 
 def _save_logins(logins_path: Path, logins: dict[str, str]) -> None:
