@@ -10,6 +10,7 @@ from trainer.accounts.models import (
     User,
 )
 from trainer.audit.models import AuditEvent
+from trainer.bulletins.models import Bulletin, BulletinMailStop, BulletinRead
 from trainer.certificates.models import Certificate
 from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign, ReportingKey
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
@@ -22,6 +23,9 @@ __all__ = [
     "Answer",
     "Attempt",
     "AuditEvent",
+    "Bulletin",
+    "BulletinMailStop",
+    "BulletinRead",
     "Certificate",
     "ConcernMessage",
     "ConcernReport",

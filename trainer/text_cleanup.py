@@ -148,6 +148,13 @@ TABLES: tuple[TextTable, ...] = (
     ),
     TextTable("concern_message", (TextColumn("body", "気づき報告の指示・返信", multiline=True),)),
     TextTable(
+        "bulletin",
+        (
+            TextColumn("title", "見守り通信・注意喚起の題名", required=True),
+            TextColumn("body", "見守り通信・注意喚起の本文", multiline=True),
+        ),
+    ),
+    TextTable(
         "roster_import",
         (TextColumn("filename", "取り込んだ名簿のファイル名"),),
         json_columns=(

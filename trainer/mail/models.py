@@ -52,6 +52,9 @@ class OutgoingMail(Model):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Made on the first try and kept, so a retried message has the same Message-ID.
     message_id: Mapped[str] = mapped_column(String(255), default="")
+    # For a mail a member may stop (a bulletin): the one-click unsubscribe address, sent as
+    # List-Unsubscribe and List-Unsubscribe-Post (RFC 2369, RFC 8058). Empty for other mail.
+    list_unsubscribe: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -87,6 +87,7 @@ def queue(
     subject: str,
     body: str,
     sender_name: str = "",
+    unsubscribe_url: str = "",
 ) -> OutgoingMail:
     """Add a message to the outbox in the caller's transaction (flush only)."""
     mail = OutgoingMail(
@@ -96,6 +97,7 @@ def queue(
         subject_id=subject_id,
         to_address=to.strip(),
         sender_name=sender_name,
+        list_unsubscribe=unsubscribe_url,
         subject=subject,
         body=body,
         status=MailStatus.QUEUED.value,
@@ -221,6 +223,9 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(to_jst(utcnow()))
     message["Message-ID"] = mail.message_id
     message["Auto-Submitted"] = "auto-generated"
+    if mail.list_unsubscribe:
+        message["List-Unsubscribe"] = f"<{mail.list_unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body, charset="utf-8", cte="base64")
     return message
 

@@ -9,6 +9,7 @@ Revises: fcc112078640
 Create Date: 2026-11-23 17:57:04.552068
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -16,8 +17,8 @@ from trainer.quizzes.result_codes import encode
 
 
 # revision identifiers, used by Alembic.
-revision = 'c7c41af37692'
-down_revision = 'fcc112078640'
+revision = "c7c41af37692"
+down_revision = "fcc112078640"
 branch_labels = None
 depends_on = None
 
@@ -46,8 +47,8 @@ BATCH = 2000
 
 
 def upgrade():
-    op.add_column('attempt', sa.Column('result_layout', sa.Text(), nullable=True))
-    op.add_column('attempt', sa.Column('result_codes', sa.Text(), nullable=True))
+    op.add_column("attempt", sa.Column("result_layout", sa.Text(), nullable=True))
+    op.add_column("attempt", sa.Column("result_codes", sa.Text(), nullable=True))
 
     connection = op.get_bind()
     questions = {
@@ -84,5 +85,5 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_column('attempt', 'result_codes')
-    op.drop_column('attempt', 'result_layout')
+    op.drop_column("attempt", "result_codes")
+    op.drop_column("attempt", "result_layout")

@@ -8,13 +8,14 @@ Revises: c7c41af37692
 Create Date: 2026-11-23 21:07:50.213996
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '665ec949aedd'
-down_revision = 'c7c41af37692'
+revision = "665ec949aedd"
+down_revision = "c7c41af37692"
 branch_labels = None
 depends_on = None
 

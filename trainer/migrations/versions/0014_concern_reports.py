@@ -30,9 +30,7 @@ def upgrade():
     )
     op.add_column(
         "network",
-        sa.Column(
-            "concern_notify_email", sa.String(length=254), server_default="", nullable=False
-        ),
+        sa.Column("concern_notify_email", sa.String(length=254), server_default="", nullable=False),
     )
     op.create_table(
         "reporting_key",
@@ -93,14 +91,14 @@ def upgrade():
             name=op.f("fk_concern_report_organisation_id_organisation"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_concern_report")),
-        sa.UniqueConstraint("network_id", "number", name=op.f("uq_concern_report_network_id_number")),
+        sa.UniqueConstraint(
+            "network_id", "number", name=op.f("uq_concern_report_network_id_number")
+        ),
     )
     op.create_index(
         op.f("ix_concern_report_member_id"), "concern_report", ["member_id"], unique=False
     )
-    op.create_index(
-        "ix_concern_report_network_status", "concern_report", ["network_id", "status"]
-    )
+    op.create_index("ix_concern_report_network_status", "concern_report", ["network_id", "status"])
     op.create_index(
         "ix_concern_report_network_received", "concern_report", ["network_id", "received_at"]
     )
