@@ -79,9 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.accounts.views.staff import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
-    from trainer.bulletins.views.mail_stop import bp as bulletin_mail_bp
-    from trainer.bulletins.views.member import bp as my_bulletins_bp
-    from trainer.bulletins.views.secretariat import bp as bulletins_bp
+    from trainer.bulletins.views import mail_stop, member, secretariat
     from trainer.certificates.views import bp as certificates_bp
     from trainer.certificates.views import learner_bp as my_certificates_bp
     from trainer.certificates.views import verify_bp
@@ -128,9 +126,7 @@ def register_blueprints(app: Flask) -> None:
         my_concerns_bp,
         concerns_bp,
         concern_figures_bp,
-        bulletins_bp,
-        my_bulletins_bp,
-        bulletin_mail_bp,
+        *(secretariat.bp, member.bp, mail_stop.bp),  # bulletins
     ):
         app.register_blueprint(bp)
 

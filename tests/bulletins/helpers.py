@@ -18,9 +18,18 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
-def write(network, *, actor=None, kind: str = "newsletter", title: str = "12月の見守り通信",
-          body: str = "## 今月のお知らせ\n\n訪問販売の **点検商法** に注意してください。",
-          mode: str = audience.EVERYONE, kinds=(), organisations=(), **extra: Any) -> Bulletin:
+def write(
+    network,
+    *,
+    actor=None,
+    kind: str = "newsletter",
+    title: str = "12月の見守り通信",
+    body: str = "## 今月のお知らせ\n\n訪問販売の **点検商法** に注意してください。",
+    mode: str = audience.EVERYONE,
+    kinds=(),
+    organisations=(),
+    **extra: Any,
+) -> Bulletin:
     """A draft bulletin of the network (committed)."""
     return editing.create_draft(
         db.session,

@@ -95,13 +95,12 @@ def test_each_mail_has_its_own_stop_link_and_no_personal_link(app, world):
     mails = mails_of(bulletin)
     assert len({m.list_unsubscribe for m in mails}) == len(mails) == 4
     for mail in mails:
-        member = db.session.scalar(
-            select(Member).where(Member.email == mail.to_address)
-        )
+        member = db.session.scalar(select(Member).where(Member.email == mail.to_address))
         assert mail.list_unsubscribe.startswith("http://trainer.test/bulletins/stop/")
-        assert mail_stop.member_of_token(
-            db.session, mail.list_unsubscribe.rsplit("/", 1)[1]
-        ).id == member.id
+        assert (
+            mail_stop.member_of_token(db.session, mail.list_unsubscribe.rsplit("/", 1)[1]).id
+            == member.id
+        )
         assert mail.list_unsubscribe in mail.body
         assert member.link_token not in mail.body and member.link_verifier not in mail.body
         assert mail.subject == "【注意喚起】還付金詐欺の電話が増えています"

@@ -87,7 +87,10 @@ def test_writing_previewing_and_publishing(client, login, office):
         ({"audience": "organisations"}, "構成団体を1つ以上選んでください。"),
         ({"audience": "organisations", "organisation_ids": "99999"}, "一覧から選んでください。"),
         ({"audience": "organisations", "organisation_ids": "１２"}, "一覧から選んでください。"),
-        ({"attachment": (io.BytesIO(b"MZ\x90\x00evil"), "flyer.png")}, "画像（PNG・JPEG）とPDFだけ"),
+        (
+            {"attachment": (io.BytesIO(b"MZ\x90\x00evil"), "flyer.png")},
+            "画像（PNG・JPEG）とPDFだけ",
+        ),
     ],
 )
 def test_bad_input_is_answered_in_japanese_and_nothing_is_stored(
@@ -125,7 +128,10 @@ def test_a_pdf_is_recognised_by_its_bytes_and_saved_as_a_download(client, login,
         content_type="multipart/form-data",
     )
     bulletin = db.session.scalar(select(Bulletin))
-    assert (bulletin.attachment_type, bulletin.attachment_name) == ("application/pdf", "notice.txt.pdf")
+    assert (bulletin.attachment_type, bulletin.attachment_name) == (
+        "application/pdf",
+        "notice.txt.pdf",
+    )
     response = client.get(f"{base(office)}/{bulletin.id}/attachment")
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -144,10 +150,13 @@ def test_editing_a_draft_then_no_edit_after_publishing(client, login, office):
     db.session.refresh(bulletin)
     assert bulletin.title == "直した題名" and bulletin.audience_org_kinds == ["financial"]
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "bulletin.edit"))
-    assert "題名名" not in str(event.details) and event.details["changes"]["title"][1] == "直した題名"
+    assert (
+        "題名名" not in str(event.details) and event.details["changes"]["title"][1] == "直した題名"
+    )
     publish(bulletin)
     response = client.post(
-        f"{base(office)}/{bulletin.id}/edit", data=form(title="こっそり"),
+        f"{base(office)}/{bulletin.id}/edit",
+        data=form(title="こっそり"),
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
@@ -165,7 +174,9 @@ def test_scheduling_from_the_page(client, login, office):
     assert response.status_code == 400
     assert "今より後にしてください" in response.get_data(as_text=True)
     response = client.post(url, data={"publish_at": "あした"})
-    assert response.status_code == 400 and "2026-12-05 09:00 の形" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "2026-12-05 09:00 の形" in response.get_data(
+        as_text=True
+    )
     assert db.session.get(Bulletin, bulletin.id).publish_at is None
     when = (utcnow() + timedelta(days=1, hours=9)).strftime("%Y-%m-%dT%H:%M")
     assert client.post(url, data={"publish_at": when}).status_code == 302
@@ -192,7 +203,10 @@ def test_reads_per_organisation_equal_a_plain_count(client, login, office, make_
     for member in readers:
         reading.record_open(db.session, bulletin, member)
         reading.record_open(db.session, bulletin, member)  # a second open changes nothing
-    rows = {r.organisation.id: r for r in reading.reads_by_organisation(db.session, bulletin, today_jst())}
+    rows = {
+        r.organisation.id: r
+        for r in reading.reads_by_organisation(db.session, bulletin, today_jst())
+    }
     for org in (office["bank"], office["care"]):
         plain_opened = db.session.scalar(
             select(func.count())
@@ -240,3 +254,16 @@ def test_trainers_see_no_card_and_no_bulletin_pages(client, login, office, make_
     login(client, trainer)
     assert "最後の見守り通信" not in dashboard(client, office)
     assert client.get(f"{base(office)}/").status_code == 403
+
+
+def test_the_audit_log_names_each_step(client, login, office):
+    login(client, office["user"])
+    bulletin = write(office["network"], actor=office["user"])
+    when = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    client.post(f"{base(office)}/{bulletin.id}/schedule", data={"publish_at": when})
+    client.post(f"{base(office)}/{bulletin.id}/cancel")
+    client.post(f"{base(office)}/{bulletin.id}/publish")
+    page = client.get(f"/n/{office['network'].id}/audit/").get_data(as_text=True)
+    for label in ("お知らせの下書き作成", "お知らせの公開予約", "予約の取り消し", "お知らせの公開"):
+        assert label in page
+    assert "送ったメール（通）: 3" in page

@@ -41,11 +41,10 @@ def checked(upload: Upload) -> tuple[str, str, bytes]:
         )
     if not upload.data:
         raise DomainError("ファイルが空です。", field="attachment")
-    for magic, content_type, ending in MAGIC:
-        if upload.data.startswith(magic):
-            break
-    else:
+    kind = next(((t, e) for magic, t, e in MAGIC if upload.data.startswith(magic)), None)
+    if kind is None:
         raise DomainError("添付できるのは画像（PNG・JPEG）とPDFだけです。", field="attachment")
+    content_type, ending = kind
     name = clean_text(os.path.basename(upload.filename.replace("\\", "/")))[:150] or "添付"
     if not name.lower().endswith(ENDINGS[content_type]):
         name += ending

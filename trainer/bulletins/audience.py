@@ -69,7 +69,10 @@ def validated(session: Session, network_id: int, audience: Audience) -> tuple[li
 
 
 def _organisation_clause(bulletin: Bulletin) -> ColumnElement[bool]:
-    kinds, ids = list(bulletin.audience_org_kinds or []), list(bulletin.audience_organisation_ids or [])
+    kinds, ids = (
+        list(bulletin.audience_org_kinds or []),
+        list(bulletin.audience_organisation_ids or []),
+    )
     if not kinds and not ids:
         return true()
     parts: list[ColumnElement[bool]] = []
@@ -140,7 +143,10 @@ def includes(bulletin: Bulletin, member: Member) -> bool:
 def describe(bulletin: Bulletin, organisation_names: dict[int, str]) -> str:
     """The audience in words, for the secretariat's pages."""
     if bulletin.audience_organisation_ids:
-        names = [organisation_names.get(i, "（削除された団体）") for i in bulletin.audience_organisation_ids]
+        names = [
+            organisation_names.get(i, "（削除された団体）")
+            for i in bulletin.audience_organisation_ids
+        ]
         return "構成団体：" + "、".join(names)
     if bulletin.audience_org_kinds:
         return "種別：" + "、".join(OrganisationKind(k).label for k in bulletin.audience_org_kinds)

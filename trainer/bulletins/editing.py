@@ -23,7 +23,6 @@ from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.text import clean_multiline, clean_text
 
-
 MAX_TITLE = 200
 MAX_BODY = 20_000
 PUBLISHED_IS_FINAL = (

@@ -102,7 +102,7 @@ class BulletinForm(JapaneseForm):
     def to_input(self) -> BulletinInput:
         upload = None
         file = self.attachment.data
-        if file is not None and getattr(file, "filename", ""):
+        if file is not None and getattr(file, "filename", None):
             upload = Upload(filename=file.filename or "", data=file.read(MAX_ATTACHMENT + 1))
         return BulletinInput(
             kind=self.kind.data or "",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from markupsafe import Markup
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from trainer.accounts.models import Member, Network, User

@@ -170,7 +170,11 @@ def publish_due(session: Session, now: datetime) -> int:
 
 
 def schedule(
-    session: Session, *, bulletin: Bulletin, publish_at: datetime | None, actor: User | None,
+    session: Session,
+    *,
+    bulletin: Bulletin,
+    publish_at: datetime | None,
+    actor: User | None,
     now: datetime,
 ) -> None:
     """Publish at publish_at (naive UTC, in the future, within a year). Commits."""

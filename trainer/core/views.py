@@ -69,6 +69,8 @@ def dashboard():
         ),
         withheld=local_facts_notice.banks_of(local_facts_notice.withheld_in(db.session, g.network)),
         last_bulletin=(
-            bulletin_reading.last_sent(db.session, g.network.id, today_jst()) if secretariat else None
+            bulletin_reading.last_sent(db.session, g.network.id, today_jst())
+            if secretariat
+            else None
         ),
     )

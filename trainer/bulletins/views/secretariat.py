@@ -39,9 +39,7 @@ def index():
 
 
 def _form_page(form: BulletinForm, bulletin: Bulletin | None, status: int = 200):
-    return render_template(
-        "bulletins/secretariat/form.html", form=form, bulletin=bulletin
-    ), status
+    return render_template("bulletins/secretariat/form.html", form=form, bulletin=bulletin), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -174,4 +172,3 @@ def cancel(bulletin_id: int):
 @bp.get("/<int:bulletin_id>/attachment")
 def attachment(bulletin_id: int):
     return attachments.response(_bulletin(bulletin_id))
-
