@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from trainer.accounts.models import Member, Organisation, OrganisationKind
 from trainer.bulletins.models import Bulletin, BulletinMailStop
@@ -86,7 +85,7 @@ def _organisation_clause(bulletin: Bulletin) -> ColumnElement[bool]:
                 )
             )
         )
-    return or_(*parts) if parts else false()
+    return or_(*parts)
 
 
 def current_clause(today: date) -> ColumnElement[bool]:
@@ -115,21 +114,20 @@ def size(session: Session, bulletin: Bulletin, today: date) -> int:
     )
 
 
-def mail_recipients(session: Session, bulletin: Bulletin, today: date) -> list[Any]:
+def mail_recipients(session: Session, bulletin: Bulletin, today: date) -> list[tuple[int, str]]:
     """(member id, address) of the audience members who get the mail: an address, and no stop."""
     stopped = select(BulletinMailStop.member_id)
-    return list(
-        session.execute(
-            select(Member.id, Member.email)
-            .where(
-                members_clause(bulletin, today),
-                Member.email.is_not(None),
-                Member.email != "",
-                Member.id.not_in(stopped),
-            )
-            .order_by(Member.id)
+    rows = session.execute(
+        select(Member.id, Member.email)
+        .where(
+            members_clause(bulletin, today),
+            Member.email.is_not(None),
+            Member.email != "",
+            Member.id.not_in(stopped),
         )
+        .order_by(Member.id)
     )
+    return [(member_id, email or "") for member_id, email in rows]
 
 
 def includes(bulletin: Bulletin, member: Member) -> bool:

@@ -10,7 +10,7 @@ from their personal page. It does not expire: a mail read a year later must stil
 from __future__ import annotations
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -43,7 +43,7 @@ def member_of_token(session: Session, token: str) -> Member | None:
         return None
     try:
         data = _serializer().loads(token)
-    except BadSignature:
+    except BadData:  # a bad signature, or (with our key) a payload that does not decode
         return None
     member_id = data.get("m") if isinstance(data, dict) else None
     if not isinstance(member_id, int) or isinstance(member_id, bool):

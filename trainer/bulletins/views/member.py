@@ -42,7 +42,6 @@ def show(bulletin_id: int):
         "bulletins/member/show.html",
         bulletin=bulletin,
         is_image=attachments.is_image(bulletin),
-        staff_view=False,
     )
 
 

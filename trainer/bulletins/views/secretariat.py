@@ -103,7 +103,7 @@ def _detail_page(bulletin: Bulletin, schedule_form: ScheduleForm | None = None, 
         mail_configured=outbox.mail_configured(),
         reads=reading.reads_by_organisation(db.session, bulletin, today) if published else [],
         schedule_form=schedule_form,
-        staff_view=True,
+        is_image=attachments.is_image(bulletin),
     ), status
 
 
