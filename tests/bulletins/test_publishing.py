@@ -55,6 +55,7 @@ def addresses(bulletin):
 def test_everyone_means_current_members_with_an_address(world):
     bulletin = write(world["network"])
     assert audience.size(db.session, bulletin, today_jst()) == 5  # not ended, not in review
+    assert audience.mail_recipient_count(db.session, bulletin, today_jst()) == 4
     assert publish(bulletin) == 4
     expected = sorted(world[k].email for k in ("bank1", "bank2", "care1", "post1"))
     assert addresses(bulletin) == expected

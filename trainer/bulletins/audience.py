@@ -114,20 +114,31 @@ def size(session: Session, bulletin: Bulletin, today: date) -> int:
     )
 
 
+def _mail_clause(bulletin: Bulletin, today: date) -> ColumnElement[bool]:
+    """The audience members who get the mail: an address, and no stop."""
+    return and_(
+        members_clause(bulletin, today),
+        Member.email.is_not(None),
+        Member.email != "",
+        Member.id.not_in(select(BulletinMailStop.member_id)),
+    )
+
+
 def mail_recipients(session: Session, bulletin: Bulletin, today: date) -> list[tuple[int, str]]:
-    """(member id, address) of the audience members who get the mail: an address, and no stop."""
-    stopped = select(BulletinMailStop.member_id)
+    """(member id, address) of everyone who gets the bulletin's mail, in id order."""
     rows = session.execute(
-        select(Member.id, Member.email)
-        .where(
-            members_clause(bulletin, today),
-            Member.email.is_not(None),
-            Member.email != "",
-            Member.id.not_in(stopped),
-        )
-        .order_by(Member.id)
+        select(Member.id, Member.email).where(_mail_clause(bulletin, today)).order_by(Member.id)
     )
     return [(member_id, email or "") for member_id, email in rows]
+
+
+def mail_recipient_count(session: Session, bulletin: Bulletin, today: date) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Member).where(_mail_clause(bulletin, today))
+        )
+        or 0
+    )
 
 
 def includes(bulletin: Bulletin, member: Member) -> bool:

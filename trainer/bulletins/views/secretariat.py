@@ -97,7 +97,7 @@ def _detail_page(bulletin: Bulletin, schedule_form: ScheduleForm | None = None, 
         audience_text=audience.describe(bulletin, _organisation_names()),
         audience_size=audience.size(db.session, bulletin, today),
         mail_recipients=(
-            None if published else len(audience.mail_recipients(db.session, bulletin, today))
+            None if published else audience.mail_recipient_count(db.session, bulletin, today)
         ),
         mail_counts=publishing.mail_counts(db.session, bulletin.id),
         mail_configured=outbox.mail_configured(),
