@@ -129,9 +129,9 @@ def _carry_over(line: list[tuple[str, bool]], token: str) -> list[tuple[str, boo
     carried: list[tuple[str, bool]] = []
     while len(line) > 1 and line[-1][0] and line[-1][0][-1] in _NO_LINE_END:
         carried.insert(0, line.pop())
-    if not carried and token[0] in _NO_LINE_START and len(line) > 1:
-        if not line[-1][0].isspace():
-            carried.insert(0, line.pop())
+    starts_badly = token[0] in _NO_LINE_START
+    if not carried and starts_badly and len(line) > 1 and not line[-1][0].isspace():
+        carried.insert(0, line.pop())
     return carried
 
 

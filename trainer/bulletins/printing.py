@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from fpdf import FPDF
 from PIL import Image
 
+from trainer.accounts.models import Network
 from trainer.bulletins import print_page as page
+from trainer.bulletins.models import Bulletin
 from trainer.bulletins.print_blocks import Block, Run, blocks
 from trainer.bulletins.print_page import INK, MARGIN, TEXT_W
 from trainer.bulletins.print_text import PT, Piece, break_lines, width
+from trainer.bulletins.published import body_html
+from trainer.timeutil import jdate
 
 BODY_BOTTOM = page.FOOT_TOP - 5.0
 NEXT_PAGE_TOP = 26.0  # where the body goes on after page one
@@ -59,6 +63,23 @@ def checked_image(data: bytes | None, content_type: str) -> bytes | None:
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return None
     return data
+
+
+def printed_bulletin(bulletin: Bulletin, network: Network) -> PrintedBulletin:
+    """What the print shows of a published bulletin of network."""
+    image = checked_image(bulletin.attachment_data, bulletin.attachment_type)
+    return PrintedBulletin(
+        network_name=network.name,
+        kind=bulletin.kind,
+        kind_label=bulletin.kind_label,
+        title=bulletin.title,
+        published_on=jdate(bulletin.published_at),
+        body_html=str(body_html(bulletin, network)),
+        attachment_name=bulletin.attachment_name if bulletin.attachment_data else "",
+        image=image,
+        consumer_centre_name=network.consumer_centre_name,
+        consumer_centre_phone=network.consumer_centre_phone,
+    )
 
 
 # --- layout: the body as items of a known height, then cut into pages ---------------------------

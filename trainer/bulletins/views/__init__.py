@@ -1,0 +1,1 @@
+"""The pages of 届ける (bulletins)."""
