@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from tests.bulletins.output_helpers import make_bulletin
 from tests.certificates.helpers import make_certificate
 from tests.content.helpers import write_course
 from trainer.accounts import invitations
@@ -90,6 +91,14 @@ GLOBAL_ENDPOINTS = {
     "my_concerns.show": "learner",
     "my_concerns.acknowledge": "learner",
     "my_concerns.reply": "learner",
+    # A network's public bulletins (published and marked public only) and their Atom feed,
+    # under /p/<public_network_id>/: tests/bulletins/test_outputs_public.py and _feed.py.
+    "public_bulletins.index": "public",
+    "public_bulletins.show": "public",
+    "public_bulletins.atom": "public",
+    # The notice-board copy for the member's own organisation, of a bulletin meant for them;
+    # any other is 404 (tests/bulletins/test_outputs_print.py).
+    "my_bulletin_print.notice_pdf": "learner",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -127,6 +136,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     b_invitation = invite(b, b_user, "b-invited@example.jp")
     a_report, b_report = concern_report(a_member), concern_report(b_member)
     a_case_worker = make_user(a, Role.CASE_WORKER, email="a-case@example.jp")
+    a_bulletin, b_bulletin = make_bulletin(a), make_bulletin(b)  # published, for everyone
     return {
         "a": a,
         "b": b,
@@ -144,6 +154,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "participant_id": b_seat.participant_id,
             "device_id": b_seat.id,
             "report_id": b_report.id,
+            "bulletin_id": b_bulletin.id,
             "decision": "approve",
             **course,
         },
@@ -158,6 +169,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "participant_id": a_seat.participant_id,
             "device_id": a_seat.id,
             "report_id": a_report.id,
+            "bulletin_id": a_bulletin.id,
             "decision": "approve",
             **course,
         },
@@ -286,6 +298,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
                 "draft_id",
                 "invitation_id",
                 "report_id",
+                "bulletin_id",
             }:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:

@@ -79,9 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.accounts.views.staff import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
-    from trainer.bulletins.views.notice_print import bp as bulletin_print_bp
-    from trainer.bulletins.views.notice_print import learner_bp as my_bulletin_print_bp
-    from trainer.bulletins.views.public import bp as public_bulletins_bp
+    from trainer.bulletins.views import notice_print, public
     from trainer.certificates.views import bp as certificates_bp
     from trainer.certificates.views import learner_bp as my_certificates_bp
     from trainer.certificates.views import verify_bp
@@ -128,9 +126,9 @@ def register_blueprints(app: Flask) -> None:
         my_concerns_bp,
         concerns_bp,
         concern_figures_bp,
-        bulletin_print_bp,
-        my_bulletin_print_bp,
-        public_bulletins_bp,
+        notice_print.bp,
+        notice_print.learner_bp,
+        public.bp,
     ):
         app.register_blueprint(bp)
 

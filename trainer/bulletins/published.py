@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from trainer.accounts.models import Network, Organisation
 from trainer.bulletins.models import Bulletin
 from trainer.content import placeholders
+from trainer.database import Session
 from trainer.markdown import render
 
 # The public page and the feed show this many of the latest bulletins (a feed reader keeps the
