@@ -283,3 +283,23 @@ def test_signed_out_visitors_and_staff_get_no_member_copy(app, client, login, bo
     assert client.get(f"/learn/bulletins/{bulletin.id}/notice.pdf").status_code == 401
     login(client, board["secretariat"])
     assert client.get(f"/learn/bulletins/{bulletin.id}/notice.pdf").status_code == 403
+
+
+def test_long_names_and_titles_stay_on_the_page(app, board, tmp_path):
+    network = board["network"]
+    network.name = (
+        "さくら県みどり市・あおば町・こもれび村広域消費者安全確保地域協議会（見守りネットワーク）"
+    )
+    network.consumer_centre_phone = ""  # not set: the foot gives 188 alone
+    db.session.commit()
+    title = "「お金が戻る」「点検が必要」と言われたら、まず電話を切って相談を。" * 3
+    bulletin = make_bulletin(network, title=title)
+    organisation = "社会福祉法人みどり福祉会 特別養護老人ホームこもれびの里 居宅介護支援事業所"
+    data = printing.notice_pdf(printing.printed_bulletin(bulletin, network), [organisation])
+    text = flat(pdf_text(data)[0])
+    assert flat(title) in text
+    assert flat(network.name) in text
+    assert flat(organisation) + "掲示用" in text
+    assert "消費者ホットライン188" in text
+    assert "0120" not in text and "みどり市消費生活センター" not in text
+    assert png_pages(data, tmp_path, "long-names")

@@ -101,8 +101,15 @@ def head(
     pdf: FPDF, *, network: str, organisation: str, kind: str, kind_label: str, title: str, date: str
 ) -> None:
     """Page one's head: network and organisation, the kind's band, the title and the date."""
-    put(pdf, network, MARGIN, 16.0, size=11.0, colour=GREY)
-    put(pdf, f"{organisation} 掲示用", PAGE_W - MARGIN, 16.0, size=11.0, bold=True, align="right")
+    board = f"{organisation} 掲示用"
+    size = _fitting(network + board, TEXT_W - 8.0, 11.0, 9.0)
+    if width(printable(network + board), size) + 8.0 <= TEXT_W:  # one line: both names
+        put(pdf, network, MARGIN, 16.0, size=size, colour=GREY)
+        put(pdf, board, PAGE_W - MARGIN, 16.0, size=size, bold=True, align="right")
+    else:  # long names: one line each
+        put(pdf, network, MARGIN, 10.5, size=_fitting(network, TEXT_W, 10.0, 5.0), colour=GREY)
+        size = _fitting(board, TEXT_W, 11.0, 5.0)
+        put(pdf, board, PAGE_W - MARGIN, 17.0, size=size, bold=True, align="right")
     pdf.set_fill_color(*BANDS.get(kind, BANDS["newsletter"]))
     pdf.rect(MARGIN, BAND_TOP, TEXT_W, BAND_H, style="F")
     label_pt = 26.0 if kind == "warning" else 20.0
@@ -117,12 +124,18 @@ def head(
     rule(pdf, baseline - pitch + 11.0, line_width=0.5, colour=INK)
 
 
+def _fitting(text: str, room: float, largest: float, smallest: float) -> float:
+    """The largest size (in half points) from largest down to smallest at which text fits."""
+    size = largest
+    while width(printable(text), size) > room and size > smallest:
+        size -= 0.5
+    return size
+
+
 def continued_head(pdf: FPDF, *, network: str, title: str) -> None:
     """The head of every page after the first: whose bulletin this is, and that it goes on."""
     text = f"{network}　{title}（つづき）"
-    size = 9.5
-    while width(printable(text), size) > TEXT_W and size > 6:
-        size -= 0.5
+    size = _fitting(text, TEXT_W, 9.5, 6.0)
     put(pdf, text, MARGIN, 16.0, size=size, colour=GREY)
     rule(pdf, 19.5)
 
@@ -143,9 +156,7 @@ def foot(
     )
     if centre_phone:
         text = f"{centre_name or '消費生活センター'}　{centre_phone}"
-        size = 13.0
-        while width(printable(text), size) > TEXT_W - 18.0 and size > 7:
-            size -= 0.5
+        size = _fitting(text, TEXT_W - 18.0, 13.0, 7.0)
         put(pdf, text, MARGIN + 18.0, FOOT_TOP + 15.5, size=size, bold=True)
     put(pdf, f"{organisation} 掲示用", MARGIN, PAGE_H - 9.0, size=9.0, colour=GREY)
     put(
