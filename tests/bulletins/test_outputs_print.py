@@ -303,3 +303,9 @@ def test_long_names_and_titles_stay_on_the_page(app, board, tmp_path):
     assert "消費者ホットライン188" in text
     assert "0120" not in text and "みどり市消費生活センター" not in text
     assert png_pages(data, tmp_path, "long-names")
+
+
+def test_the_date_is_the_day_in_japan(app, board):
+    late = make_bulletin(board["network"], published_at=datetime(2026, 12, 4, 16, 0))  # 01:00 JST
+    data = printing.notice_pdf(printing.printed_bulletin(late, board["network"]), ["団体"])
+    assert "2026年12月5日発行" in flat(pdf_text(data)[0])

@@ -53,6 +53,7 @@ def test_the_list_shows_published_public_bulletins_only(client, shown):
     assert "還付金詐欺にご注意ください" in html
     assert "注意喚起" in html and "見守り通信" in html
     assert "2026年12月4日" in html and "2026年12月1日" in html
+    assert '<time datetime="2026-12-04T00:30:00Z">2026年12月4日</time>' in html
     assert "<strong>研修会</strong>" in html  # the body, rendered
     assert html.index("還付金詐欺にご注意ください") < html.index("12月の見守り通信")  # newest first
     for hidden in ("構成員だけのお知らせ", "下書きのお知らせ", "予約したお知らせ"):
