@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from tests.bulletins.output_helpers import make_bulletin
+from trainer.accounts.models import Role
 from trainer.extensions import db
 
 
@@ -122,3 +123,13 @@ def test_the_body_is_sanitised(client, shown):
     assert "<script>" not in html
     assert "javascript:" not in html
     assert "onerror" not in html
+
+
+def test_the_secretariats_home_page_gives_the_public_addresses(client, login, shown, make_user):
+    network_id = shown["network"].id
+    login(client, make_user(shown["network"], Role.SECRETARIAT))
+    html = client.get(f"/n/{network_id}/").get_data(as_text=True)
+    assert "ホームページ用のお知らせ" in html
+    assert f"http://trainer.test/p/{network_id}/bulletins.atom" in html
+    login(client, make_user(shown["network"], Role.TRAINER))
+    assert "ホームページ用のお知らせ" not in client.get(f"/n/{network_id}/").get_data(as_text=True)
