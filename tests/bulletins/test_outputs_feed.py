@@ -169,3 +169,12 @@ def test_a_network_without_public_bulletins_has_a_valid_empty_feed(
     document = etree.fromstring(response.data)
     assert atom_schema.validate(document), atom_schema.error_log
     assert document.xpath("a:entry", namespaces=NS) == []
+
+
+def test_a_signed_in_reader_gets_no_cookie_with_the_shared_feed(client, login, feed_network):
+    """The feed may be kept by shared caches (public): it must never carry a session cookie."""
+    login(client, feed_network["member"])
+    response = fetch(client, feed_network["network"])
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "見守 花子" not in response.get_data(as_text=True)
