@@ -4,12 +4,13 @@ for them (or a draft, or another network's) is 404, and the mail switch needs it
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.bulletins.helpers import PDF, PNG, publish, with_address, write
+from tests.bulletins.helpers import PDF, PNG, mails_of, publish, with_address, write
 from trainer.accounts import roster
 from trainer.bulletins import attachments, audience, mail_stop
 from trainer.bulletins.models import BulletinRead
@@ -128,3 +129,23 @@ def test_the_mail_switch_on_the_personal_page(client, login, town):
     assert "メールの設定" not in home(client)
     page = client.get("/me/bulletins/").get_data(as_text=True)
     assert "メールアドレスが登録されていない" in page
+
+
+def test_placeholders_are_filled_on_the_page_and_in_the_mail(client, login, town):
+    """The course's placeholders read as the network's local facts, the same on the member's
+    page and in the mail (an unset fact reads as the neutral phrase, never as {{ … }})."""
+    town["network"].consumer_centre_phone = "0120-111-188"
+    db.session.commit()
+    bulletin = write(
+        town["network"],
+        body="困ったら {{ consumer_centre_phone }} へ。警察は {{ police_phone }}。",
+    )
+    publish(bulletin)
+    login(client, town["banker"])
+    html = client.get(f"/me/bulletins/{bulletin.id}").get_data(as_text=True)
+    page = re.sub(r"<[^>]+>", "", html)
+    assert "困ったら 0120-111-188 へ。" in page
+    assert "{{" not in page and "MMLOCALFACT" not in page
+    (mail,) = mails_of(bulletin)
+    assert "困ったら 0120-111-188 へ。" in mail.body
+    assert "{{" not in mail.body and "MMLOCALFACT" not in mail.body

@@ -87,6 +87,8 @@ def test_writing_previewing_and_publishing(client, login, office):
         ({"audience": "organisations"}, "構成団体を1つ以上選んでください。"),
         ({"audience": "organisations", "organisation_ids": "99999"}, "一覧から選んでください。"),
         ({"audience": "organisations", "organisation_ids": "１２"}, "一覧から選んでください。"),
+        ({"body": "電話は {{ centre_phone }} へ"}, "「{{ centre_phone }}」は差し込めません。"),
+        ({"title": "{{ police }} からのお知らせ"}, "「{{ police }}」は差し込めません。"),
         (
             {"attachment": (io.BytesIO(b"MZ\x90\x00evil"), "flyer.png")},
             "画像（PNG・JPEG）とPDFだけ",

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from tests.workshops.helpers import answer_test, join, move_to, phone
 from trainer.accounts.models import Member, Role
 from trainer.audit.models import AuditEvent
+from trainer.bulletins.models import Bulletin, BulletinMailStop, BulletinRead
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
 from trainer.quizzes.models import Attempt
+from trainer.timeutil import utcnow
 from trainer.workshops import review
 from trainer.workshops.models import Participant
 
@@ -120,3 +122,30 @@ def test_merges_that_would_clash_are_refused(app, client, login, room, make_user
         )
         == 2
     )
+
+
+def test_a_merge_keeps_one_open_of_each_bulletin_and_the_members_mail_choice(
+    app, client, login, room, make_user
+):
+    entry_id = newcomer_passes(app, client, login, room).id
+    花子 = room.members[0]
+    seen_by_both, seen_by_entry = (
+        Bulletin(network_id=room.network.id, title=t, published_at=utcnow()) for t in "AB"
+    )
+    db.session.add_all([seen_by_both, seen_by_entry])
+    db.session.flush()
+    db.session.add_all(
+        [
+            BulletinRead(bulletin_id=seen_by_both.id, member_id=花子.id),
+            BulletinRead(bulletin_id=seen_by_both.id, member_id=entry_id),
+            BulletinRead(bulletin_id=seen_by_entry.id, member_id=entry_id),
+            BulletinMailStop(member_id=entry_id),
+        ]
+    )
+    db.session.commit()
+    login(client, make_user(room.network, Role.SECRETARIAT))
+    client.post(f"/n/{room.network.id}/workshops/review/{entry_id}/merge", data={"into": 花子.id})
+    reads = db.session.execute(select(BulletinRead.bulletin_id, BulletinRead.member_id)).all()
+    assert sorted(reads) == sorted([(seen_by_both.id, 花子.id), (seen_by_entry.id, 花子.id)])
+    # 花子 had never chosen: the entry's stop (made from the entry's mails) becomes hers.
+    assert db.session.scalars(select(BulletinMailStop.member_id)).all() == [花子.id]

@@ -141,12 +141,17 @@ def mail_recipient_count(session: Session, bulletin: Bulletin, today: date) -> i
     )
 
 
-def includes(bulletin: Bulletin, member: Member) -> bool:
-    """Whether the member's organisation is in the audience (the member's own pages)."""
+def reaches(bulletin: Bulletin, organisation: Organisation) -> bool:
+    """Whether the organisation is in the audience (both lists empty: everyone)."""
     kinds, ids = bulletin.audience_org_kinds or [], bulletin.audience_organisation_ids or []
     if not kinds and not ids:
         return True
-    return member.organisation_id in ids or member.organisation.kind in kinds
+    return organisation.id in ids or organisation.kind in kinds
+
+
+def includes(bulletin: Bulletin, member: Member) -> bool:
+    """Whether the member's organisation is in the audience (the member's own pages)."""
+    return reaches(bulletin, member.organisation)
 
 
 def describe(bulletin: Bulletin, organisation_names: dict[int, str]) -> str:

@@ -11,13 +11,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from trainer.accounts.models import OrganisationKind
 from trainer.bulletins import audience
 from trainer.bulletins.attachments import MAX_ATTACHMENT, Upload
 from trainer.bulletins.editing import MAX_BODY, MAX_TITLE, BulletinInput
 from trainer.bulletins.models import Bulletin, BulletinKind
+from trainer.content import placeholders
 from trainer.form_base import JapaneseForm, SelectChoice
 from trainer.parsing import form_id
 
@@ -43,6 +44,18 @@ AUDIENCE_CHOICES = [
     SelectChoice(audience.KINDS, "構成団体の種別を選ぶ"),
     SelectChoice(audience.ORGANISATIONS, "構成団体を選ぶ"),
 ]
+
+
+def _known_placeholders_only(text: str) -> None:
+    """The course's placeholders are filled from the network's local facts; anything else in
+    {{ }} would reach members as it was typed."""
+    unknown = placeholders.unknown_names(text)
+    if unknown:
+        names = "、".join(sorted(placeholders.NAMES))
+        raise ValidationError(
+            f"「{{{{ {unknown[0]} }}}}」は差し込めません。使えるのは {names} です"
+            "（例：{{ consumer_centre_phone }}）。"
+        )
 
 
 class BulletinForm(JapaneseForm):
@@ -84,6 +97,12 @@ class BulletinForm(JapaneseForm):
     public = BooleanField("一般にも公開する（ネットワークの公開ページとフィードに載せる）")
     attachment = FileField("添付ファイル（画像 PNG・JPEG、または PDF。5MBまで）")
     remove_attachment = BooleanField("いまの添付ファイルを外す")
+
+    def validate_title(self, field: StringField) -> None:
+        _known_placeholders_only(field.data or "")
+
+    def validate_body(self, field: TextAreaField) -> None:
+        _known_placeholders_only(field.data or "")
 
     def set_choices(self, organisations) -> None:
         self.organisation_ids.choices = [SelectChoice(o.id, o.name) for o in organisations]

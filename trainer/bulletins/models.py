@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from trainer.accounts.models import Member, Network, User
+from trainer.content import placeholders
 from trainer.extensions import Model
 from trainer.markdown import render
 from trainer.timeutil import utcnow
@@ -80,8 +81,17 @@ class Bulletin(Model):
 
     @property
     def body_html(self) -> Markup:
-        """The body as the course's Markdown, sanitised (trainer/markdown.py)."""
-        return render(self.body)
+        """The body as the course's Markdown, sanitised (trainer/markdown.py), with the course's
+        placeholders ({{ consumer_centre_phone }} …) filled from the network's local facts as a
+        member reads them (an unset fact reads as the neutral phrase). The member's page, the
+        preview, the notice-board print and the public page all show this."""
+        html = render(placeholders.to_tokens(self.body or ""))
+        return placeholders.fill(html, self.network.local_facts(), staff=False)
+
+    @property
+    def body_text(self) -> str:
+        """The Markdown source with the placeholders filled, for the plain-text mail."""
+        return placeholders.fill_text(self.body or "", self.network.local_facts())
 
 
 class BulletinRead(Model):

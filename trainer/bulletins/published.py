@@ -13,10 +13,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from trainer.accounts.models import Network, Organisation
+from trainer.bulletins import audience
 from trainer.bulletins.models import Bulletin
-from trainer.content import placeholders
 from trainer.database import Session
-from trainer.markdown import render
 
 # The public page and the feed show this many of the latest bulletins (a feed reader keeps the
 # older ones it has already seen; the page is for reading, not an archive).
@@ -24,21 +23,17 @@ PUBLIC_LIMIT = 50
 
 
 def body_html(bulletin: Bulletin, network: Network) -> Markup:
-    """The body as sanitised HTML, placeholders ({{ consumer_centre_phone }}) filled with the
-    network's values, as a member reads it (an unset value reads as the neutral phrase)."""
-    html = render(placeholders.to_tokens(bulletin.body or ""))
-    return placeholders.fill(html, network.local_facts(), staff=False)
+    """The body as sanitised HTML with the network's placeholders filled (Bulletin.body_html;
+    the network is the bulletin's own)."""
+    assert bulletin.network_id == network.id
+    return bulletin.body_html
 
 
 def reaches(bulletin: Bulletin, organisation: Organisation) -> bool:
     """Whether the organisation is in the bulletin's audience."""
-    if organisation.network_id != bulletin.network_id:
-        return False
-    kinds = bulletin.audience_org_kinds or []
-    ids = bulletin.audience_organisation_ids or []
-    if not kinds and not ids:
-        return True
-    return organisation.kind in kinds or organisation.id in ids
+    return organisation.network_id == bulletin.network_id and audience.reaches(
+        bulletin, organisation
+    )
 
 
 def published(session: Session, network_id: int, bulletin_id: int) -> Bulletin | None:

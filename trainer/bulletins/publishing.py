@@ -69,7 +69,7 @@ def _mail_text(bulletin: Bulletin, network: Network) -> tuple[str, str]:
     body = (
         f"{network.name}の構成員の方へ\n\n"
         f"【{label}】{bulletin.title}\n\n"
-        f"{plain_body(bulletin.body)}{attachment}\n\n"
+        f"{plain_body(bulletin.body_text)}{attachment}\n\n"
         "このお知らせは、個人ページでも読めます。いつも研修に使っているページ（個人用リンク）を"
         "開いてから、次のページを開いてください。\n"
         f"{base}/me/bulletins/{bulletin.id}\n\n"

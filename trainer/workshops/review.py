@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from trainer.accounts.models import Member, User
 from trainer.accounts.roster import _new_link, get_member
 from trainer.audit import service as audit
+from trainer.bulletins.models import BulletinMailStop, BulletinRead
 from trainer.certificates.models import Certificate
 from trainer.concerns.models import ConcernReport, ReportingKey
 from trainer.database import Session
@@ -212,6 +213,26 @@ def _move_reporting_key(session: Session, source_id: int, target_id: int) -> int
     return _move_rows(ReportingKey)(session, source_id, target_id)
 
 
+def _move_bulletin_reads(session: Session, source_id: int, target_id: int) -> int:
+    """A bulletin both have opened stays opened once (the member's first open is kept)."""
+    already = select(BulletinRead.bulletin_id).where(BulletinRead.member_id == target_id)
+    session.execute(
+        delete(BulletinRead).where(
+            BulletinRead.member_id == source_id, BulletinRead.bulletin_id.in_(already)
+        )
+    )
+    return _move_rows(BulletinRead)(session, source_id, target_id)
+
+
+def _move_bulletin_mail_stop(session: Session, source_id: int, target_id: int) -> int:
+    """The member's own choice about bulletin mails stands; a member who never chose takes the
+    entry's (who stopped them from the entry's mails)."""
+    if session.scalar(select(BulletinMailStop.id).where(BulletinMailStop.member_id == target_id)):
+        session.execute(delete(BulletinMailStop).where(BulletinMailStop.member_id == source_id))
+        return 0
+    return _move_rows(BulletinMailStop)(session, source_id, target_id)
+
+
 # How a merge carries each member-owned table from the entry to the member, by table name. Every
 # table with a foreign key to member is here (tests/workshops/test_review.py walks the schema):
 # a row left behind would keep the entry from being deleted, or be lost with it.
@@ -223,6 +244,8 @@ MERGE_MOVES: dict[str, Callable[[Session, int, int], int]] = {
     # What the entry reported from its personal page is the member's report.
     ConcernReport.__tablename__: _move_rows(ConcernReport),
     ReportingKey.__tablename__: _move_reporting_key,
+    BulletinRead.__tablename__: _move_bulletin_reads,
+    BulletinMailStop.__tablename__: _move_bulletin_mail_stop,
 }
 
 
