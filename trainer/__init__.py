@@ -91,6 +91,8 @@ def register_blueprints(app: Flask) -> None:
     from trainer.learning.views.courses import bp as courses_bp
     from trainer.learning.views.learner import bp as learning_bp
     from trainer.quizzes.views import bp as quizzes_bp
+    from trainer.refresher.views.due import bp as refresher_due_bp
+    from trainer.refresher.views.learner import bp as refresher_bp
     from trainer.secretariat.views.completion import bp as completion_bp
     from trainer.secretariat.views.exports import bp as exports_bp
     from trainer.secretariat.views.report import bp as report_bp
@@ -125,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
         my_concerns_bp,
         concerns_bp,
         concern_figures_bp,
+        refresher_bp,
+        refresher_due_bp,
     ):
         app.register_blueprint(bp)
 

@@ -18,7 +18,7 @@ from trainer.accounts.models import Member, Organisation
 from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.parsing import clamp_date
-from trainer.quizzes.models import Attempt
+from trainer.quizzes.models import PHASES, Attempt
 from trainer.timeutil import JST
 
 # Which after-test attempt counts: the first submitted (default) or the best one.
@@ -78,6 +78,8 @@ def _submitted_attempts(network_id: int, course_id: int, filters: StatsFilter) -
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(
             Attempt.course_id == course_id,
+            # Before and after the training only: refresher tests are counted on their own.
+            Attempt.phase.in_(PHASES),
             Attempt.status == "submitted",
             Member.network_id == network_id,
             # Only results someone has vouched for: not those awaiting the trainer's or the
