@@ -118,7 +118,8 @@ def new_attempts(
     rows = _versions(session, [*banks, *([survey] if survey else [])])
     withheld: dict[tuple[int, int], set[str]] = {}  # (network, bank) → keys left out
     first: dict[tuple[int, int], NewAttempt] = {}  # (network, bank) → a first attempt's
-    survey_ids = list(survey.question_ids) if survey else []
+    # The attitude survey is asked before and after the training, not again at the refresher.
+    survey_ids = list(survey.question_ids) if survey and phase != REFRESHER else []
     planned: dict[int, NewAttempt] = {}
     for member in members:
         mine = earlier.get(member.id, [])

@@ -38,18 +38,20 @@ def current_clause(today: date):
     """SQL: a certificate that is its member's current one for its course (module docstring),
     for a member on the roster today, in an active course. Needs Member and Course joined."""
     newer = aliased(Certificate)
+    superseded = select(CertificateSupersession.old_certificate_id)
     return and_(
         Certificate.revoked_at.is_(None),
         Certificate.awaiting_confirmation.is_(False),
         active_clause(today),
         Course.is_active.is_(True),
-        Certificate.id.not_in(select(CertificateSupersession.old_certificate_id)),
+        Certificate.id.not_in(superseded),
         not_(
             exists().where(
                 newer.member_id == Certificate.member_id,
                 newer.course_id == Certificate.course_id,
                 newer.revoked_at.is_(None),
                 newer.awaiting_confirmation.is_(False),
+                newer.id.not_in(superseded),
                 newer.valid_until > Certificate.valid_until,
             )
         ),

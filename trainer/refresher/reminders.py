@@ -50,13 +50,14 @@ def send_due_reminders(session: Session, today: date) -> int:
         .options(joinedload(Certificate.course))
         .order_by(Certificate.id)
     ).all()
-    done = set(
-        session.execute(
+    done = {
+        (certificate_id, threshold)
+        for certificate_id, threshold in session.execute(
             select(CertificateReminder.certificate_id, CertificateReminder.threshold).where(
                 CertificateReminder.certificate_id.in_([c.id for c in candidates])
             )
-        ).tuples()
-    )
+        )
+    }
     count = 0
     for certificate in candidates:
         threshold = threshold_on(certificate.valid_until, today)
