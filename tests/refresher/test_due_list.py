@@ -29,7 +29,9 @@ def world(app, make_network, make_org, make_member, make_user):
     offsets = {north: [5, 30, 89, 90, 91, 400, -1, -365, -366], south: [60, -100, 200]}
     for org, days in offsets.items():
         for n, offset in enumerate(days):
-            certificate_until(make_member(network, org, name=f"{org.name}{n}"), today + timedelta(days=offset))
+            certificate_until(
+                make_member(network, org, name=f"{org.name}{n}"), today + timedelta(days=offset)
+            )
     # Not due: revoked, ended, superseded (its renewal lasts), pending.
     revoked = certificate_until(make_member(network, north), today + timedelta(days=10))
     revoked.revoked_at = utcnow()
@@ -98,7 +100,9 @@ def test_the_page_and_its_filter(world, client, login):
 def test_slips_for_the_chosen_members(world, client, login):
     login(client, world["secretariat"])
     chosen = due.due_certificates(
-        db.session, network_id=world["network"].id, today=today_jst(),
+        db.session,
+        network_id=world["network"].id,
+        today=today_jst(),
         organisation_id=world["north"].id,
     )[:3]
     selectors = {c.member_id: c.member.link_selector for c in chosen}
@@ -107,7 +111,9 @@ def test_slips_for_the_chosen_members(world, client, login):
         data={"organisation": world["north"].id, "member": [c.member_id for c in chosen]},
     )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    text = "".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().replace("\x00", "").split())
+    text = "".join(
+        PdfReader(io.BytesIO(response.data)).pages[0].extract_text().replace("\x00", "").split()
+    )
     for c in chosen:
         assert "".join(c.member.name.split()) in text
     assert "更新研修" in text

@@ -30,7 +30,9 @@ def network(app, make_network):
 def mails() -> list[OutgoingMail]:
     return list(
         db.session.scalars(
-            select(OutgoingMail).where(OutgoingMail.kind == reminders.KIND).order_by(OutgoingMail.id)
+            select(OutgoingMail)
+            .where(OutgoingMail.kind == reminders.KIND)
+            .order_by(OutgoingMail.id)
         )
     )
 
@@ -47,12 +49,17 @@ def test_reminders_at_90_and_30_days_each_once(network, make_member):
     first = certificate_until(with_mail, LAST)
     certificate_until(without, LAST)
 
-    counts = [reminders.send_due_reminders(db.session, day(b)) for b in
-              (120, 91, 90, 90, 89, 60, 31, 30, 30, 29, 1, 0, -1)]
+    counts = [
+        reminders.send_due_reminders(db.session, day(b))
+        for b in (120, 91, 90, 90, 89, 60, 31, 30, 30, 29, 1, 0, -1)
+    ]
     assert counts == [0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0]
     rows = db.session.scalars(select(CertificateReminder).order_by(CertificateReminder.id)).all()
     assert [(r.threshold, r.due_on) for r in rows] == [
-        (90, day(90)), (90, day(90)), (30, day(30)), (30, day(30))
+        (90, day(90)),
+        (90, day(90)),
+        (30, day(30)),
+        (30, day(30)),
     ]
     # Mail only where there is an address; the rows are recorded either way.
     sent_mail = mails()

@@ -15,9 +15,9 @@ from tests.quizzes.helpers import submit as submit_attempt
 from trainer.audit.models import AuditEvent
 from trainer.certificates import service
 from trainer.certificates.models import Certificate, CertificateStatus
+from trainer.errors import Conflict
 from trainer.extensions import db
 from trainer.learning.models import ModuleVersion
-from trainer.errors import Conflict
 from trainer.quizzes.attempts import new_idempotency_key
 from trainer.quizzes.models import REFRESHER, Attempt, QuizBank
 from trainer.refresher import renewal
@@ -59,12 +59,18 @@ def test_closed_until_90_days_before(client, member):
     assert "更新研修は、修了証の有効期限の90日前から" in page
     with pytest.raises(Conflict):
         renewal.start(
-            db.session, member=member, course=old.course, key=new_idempotency_key(),
+            db.session,
+            member=member,
+            course=old.course,
+            key=new_idempotency_key(),
             today=today_jst(),
         )
     # With the fake clock 90 days before the last day, it opens.
     opened = renewal.start(
-        db.session, member=member, course=old.course, key=new_idempotency_key(),
+        db.session,
+        member=member,
+        course=old.course,
+        key=new_idempotency_key(),
         today=old.valid_until - timedelta(days=90),
     )
     assert opened.phase == REFRESHER
@@ -88,8 +94,11 @@ def test_passing_the_refresher_renews_the_certificate(client, member):
     survey = db.session.scalar(select(QuizBank).where(QuizBank.slug == "attitude"))
     assert not set(attempt.question_ids) & set(survey.question_ids)  # not asked again
     assert len(attempt.question_ids) == len(post.question_ids) - len(survey.question_ids)
-    seen = {q for a in db.session.scalars(select(Attempt).where(Attempt.id != attempt_id))
-            for q in a.question_ids}
+    seen = {
+        q
+        for a in db.session.scalars(select(Attempt).where(Attempt.id != attempt_id))
+        for q in a.question_ids
+    }
     assert not set(attempt.question_ids) & seen  # every version new to this member
 
     answer_all(client, attempt_id, right=True)

@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from tests.quizzes.helpers import form_for, load_repository_content, save_answer, set_local_facts, take
+from tests.quizzes.helpers import (
+    form_for,
+    load_repository_content,
+    save_answer,
+    set_local_facts,
+    take,
+)
 from trainer.accounts.models import Role
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
@@ -44,7 +50,10 @@ def world(app, make_network, make_org, make_member):
 
 def take_refresher(member, course, *, right: set[str]) -> Attempt:
     attempt = renewal.start(
-        db.session, member=member, course=course, key=attempts.new_idempotency_key(),
+        db.session,
+        member=member,
+        course=course,
+        key=attempts.new_idempotency_key(),
         today=today_jst(),
     )
     for qid in attempt.question_ids:
@@ -52,7 +61,10 @@ def take_refresher(member, course, *, right: set[str]) -> Attempt:
         form = MultiDict(form_for(question, right=question.key in right))
         save_answer(db.session, attempt=attempt, question_id=qid, form=form)
     return attempts.submit(
-        db.session, attempt=attempt, key=attempt.idempotency_key, course=course,
+        db.session,
+        attempt=attempt,
+        key=attempt.idempotency_key,
+        course=course,
         issue=renewal.renew,
     )
 
@@ -64,8 +76,16 @@ def build(world):
 
 
 FIGURES = (
-    "learners_pre", "learners_post", "learners_paired", "headline", "questions", "topics",
-    "likert", "breakdowns", "attributes", "period",
+    "learners_pre",
+    "learners_post",
+    "learners_paired",
+    "headline",
+    "questions",
+    "topics",
+    "likert",
+    "breakdowns",
+    "attributes",
+    "period",
 )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import url_for
+
 from trainer.accounts.models import Member
 from trainer.audit import service as audit
 from trainer.certificates import service as certificates
@@ -80,8 +82,6 @@ def start(session: Session, *, member: Member, course: Course, key: str, today: 
 def retake(session: Session, member: Member, course: Course) -> dict[str, str] | None:
     """A failed refresher test's result offers another (fresh unseen versions while they
     last): the start form's action, key and label, or None when the refresher is closed."""
-    from flask import url_for  # the result page's button: the one place a URL is needed
-
     action = url_for("refresher.start", course_slug=course.slug)
     current = attempts.open_attempt(session, member, course, REFRESHER)
     if current is not None:
@@ -122,4 +122,3 @@ def renew(session: Session, member: Member, attempt: Attempt) -> Certificate:
     )
     event.actor_label = f"構成員本人（{member.name}・更新テストに合格）"
     return new
-

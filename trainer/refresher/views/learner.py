@@ -43,4 +43,6 @@ def start(course_slug: str):
         flash(error.message, "error")
         return redirect(url_for(".page", course_slug=course_slug))
     missing = missing_positions(db.session, attempt)
-    return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=missing[0] if missing else 1))
+    return redirect(
+        url_for("quizzes.question", attempt_id=attempt.id, n=missing[0] if missing else 1)
+    )
