@@ -125,3 +125,18 @@ def test_slips_for_the_chosen_members(world, client, login):
 
     everyone = client.post(f"/n/{world['network'].id}/refresher/sheet.pdf", data={})
     assert len(PdfReader(io.BytesIO(everyone.data)).pages) == 1  # 8 members, 8 to a page
+
+
+def test_no_one_due_is_said_not_failed(world, client, login, make_org):
+    login(client, world["secretariat"])
+    empty = make_org(world["network"], "だれもいない事業所")
+    response = client.post(
+        f"/n/{world['network'].id}/refresher/sheet.pdf", data={"organisation": empty.id}
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "この条件では、更新研修の対象の構成員はいません。" in page
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "refresher.link_sheet"))
+        is None
+    )

@@ -3,13 +3,14 @@ personal-link QR slips (the completion pages' sheet, trainer/secretariat/link_sh
 
 from __future__ import annotations
 
-from flask import g, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from trainer import tables
 from trainer.accounts import roster
 from trainer.accounts.access import network_blueprint
 from trainer.certificates.models import Certificate
+from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
 from trainer.parsing import parse_id
 from trainer.qr import absolute_url
@@ -69,13 +70,19 @@ def link_sheet():
         else None
     )
     member_ids = [i for i in map(parse_id, request.form.getlist("member")) if i]
-    chosen = due.slip_certificates(
-        db.session,
-        network_id=g.network.id,
-        today=today,
-        organisation_id=organisation_id,
-        member_ids=member_ids,
-    )
+    try:
+        chosen = due.slip_certificates(
+            db.session,
+            network_id=g.network.id,
+            today=today,
+            organisation_id=organisation_id,
+            member_ids=member_ids,
+        )
+    except NotFound:
+        raise
+    except DomainError as error:  # nobody due under the filter, or too many at once
+        flash(error.message, "error")
+        return redirect(url_for(".index", organisation=organisation_id))
     data = due.link_sheet(
         db.session,
         network_id=g.network.id,
