@@ -67,7 +67,6 @@ def send_due_reminders(session: Session, today: date) -> int:
         session.add(
             CertificateReminder(
                 certificate_id=certificate.id,
-                member_id=certificate.member_id,
                 threshold=threshold,
                 due_on=today,
                 mail_id=mail.id if mail else None,

@@ -52,7 +52,6 @@ def upgrade():
         "certificate_reminder",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("certificate_id", sa.Integer(), nullable=False),
-        sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("threshold", sa.Integer(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("mail_id", sa.Integer(), nullable=True),
@@ -67,9 +66,6 @@ def upgrade():
             ["outgoing_mail.id"],
             name=op.f("fk_certificate_reminder_mail_id_outgoing_mail"),
         ),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["member.id"], name=op.f("fk_certificate_reminder_member_id_member")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificate_reminder")),
         sa.UniqueConstraint(
             "certificate_id",
@@ -77,15 +73,8 @@ def upgrade():
             name=op.f("uq_certificate_reminder_certificate_id_threshold"),
         ),
     )
-    op.create_index(
-        op.f("ix_certificate_reminder_member_id"),
-        "certificate_reminder",
-        ["member_id"],
-        unique=False,
-    )
 
 
 def downgrade():
-    op.drop_index(op.f("ix_certificate_reminder_member_id"), table_name="certificate_reminder")
     op.drop_table("certificate_reminder")
     op.drop_table("certificate_supersession")
