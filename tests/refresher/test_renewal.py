@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.quizzes.helpers import answer_all, load_repository_content, read_all_modules, start
 from tests.quizzes.helpers import submit as submit_attempt
+from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent
 from trainer.certificates import service
 from trainer.certificates.models import Certificate, CertificateStatus
@@ -80,7 +81,7 @@ def test_closed_until_90_days_before(client, member):
     assert old.status_on(today_jst()) is CertificateStatus.VALID
 
 
-def test_passing_the_refresher_renews_the_certificate(client, member):
+def test_passing_the_refresher_renews_the_certificate(client, member, login, make_user):
     old = first_certificate()
     old.valid_until = today_jst() + timedelta(days=40)
     db.session.commit()
@@ -139,6 +140,10 @@ def test_passing_the_refresher_renews_the_certificate(client, member):
     # No banner any more, and the refresher is closed until the next window.
     assert "更新研修を始める" not in client.get("/learn").get_data(as_text=True)
     assert "いまは受けられる修了証がありません" in client.get(PAGE).get_data(as_text=True)
+    # The secretariat's page of the old certificate names the new one.
+    login(client, make_user(new.network, Role.SECRETARIAT))
+    detail = client.get(f"/n/{new.network_id}/certificates/{old.id}").get_data(as_text=True)
+    assert f">{new.serial_label}</a>" in detail and "更新研修で更新" in detail
 
 
 def test_changed_modules_are_listed_for_review(client, member):
