@@ -54,6 +54,10 @@ GLOBAL_ENDPOINTS = {
     "quizzes.review": "learner",
     "quizzes.submit": "learner",
     "quizzes.result": "learner",
+    # The refresher (更新研修): the member's own certificate only; its test is a quiz attempt
+    # (quizzes.*), so another member's is 404 there (tests/refresher/test_renewal.py).
+    "refresher.page": "learner",
+    "refresher.start": "learner",
     # The public check of a certificate or badge (a QR code on paper): tests/certificates.
     "verify.page": "public",
     "verify.credential_json": "public",

@@ -92,6 +92,8 @@ def register_blueprints(app: Flask) -> None:
     from trainer.learning.views.courses import bp as courses_bp
     from trainer.learning.views.learner import bp as learning_bp
     from trainer.quizzes.views import bp as quizzes_bp
+    from trainer.refresher.views.due import bp as refresher_due_bp
+    from trainer.refresher.views.learner import bp as refresher_bp
     from trainer.secretariat.views.completion import bp as completion_bp
     from trainer.secretariat.views.exports import bp as exports_bp
     from trainer.secretariat.views.report import bp as report_bp
@@ -101,33 +103,15 @@ def register_blueprints(app: Flask) -> None:
     from trainer.workshops.views.projector import bp as projector_bp
 
     for bp in (
-        core_bp,
-        network_bp,
-        auth_bp,
-        admin_bp,
-        roster_bp,
-        settings_bp,
-        staff_bp,
-        audit_bp,
-        courses_bp,
-        learning_bp,
-        quizzes_bp,
-        certificates_bp,
-        my_certificates_bp,
-        verify_bp,
-        workshops_bp,
-        join_bp,
-        projector_bp,
-        roster_import_bp,
-        completion_bp,
-        report_bp,
-        exports_bp,
-        report_form_bp,
-        my_concerns_bp,
-        concerns_bp,
-        concern_figures_bp,
+        *(core_bp, network_bp, auth_bp, admin_bp, roster_bp, settings_bp, staff_bp, audit_bp),
+        *(courses_bp, learning_bp, quizzes_bp),
+        *(certificates_bp, my_certificates_bp, verify_bp),
+        *(workshops_bp, join_bp, projector_bp),
+        *(roster_import_bp, completion_bp, report_bp, exports_bp),
+        *(report_form_bp, my_concerns_bp, concerns_bp, concern_figures_bp),  # つなぐ
         *(secretariat.bp, member.bp, mail_stop.bp),  # bulletins
         *(notice_print.bp, notice_print.learner_bp, public.bp),  # bulletins: print, public
+        *(refresher_bp, refresher_due_bp),  # refresher before expiry
     ):
         app.register_blueprint(bp)
 

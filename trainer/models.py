@@ -11,11 +11,12 @@ from trainer.accounts.models import (
 )
 from trainer.audit.models import AuditEvent
 from trainer.bulletins.models import Bulletin, BulletinMailStop, BulletinRead
-from trainer.certificates.models import Certificate
+from trainer.certificates.models import Certificate, CertificateSupersession
 from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign, ReportingKey
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.mail.models import OutgoingMail
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
+from trainer.refresher.models import CertificateReminder
 from trainer.secretariat.models import RosterImport
 from trainer.workshops.models import Participant, Workshop, WorkshopFeedback
 
@@ -27,6 +28,8 @@ __all__ = [
     "BulletinMailStop",
     "BulletinRead",
     "Certificate",
+    "CertificateReminder",
+    "CertificateSupersession",
     "ConcernMessage",
     "ConcernReport",
     "ConcernSign",

@@ -156,6 +156,7 @@ def test_every_learner_route_shows_the_ended_page_and_stores_nothing(app, world)
         f"/learn/certificates/{ids['certificate']}",
         f"/learn/certificates/{ids['certificate']}.pdf",
         "/learn/bulletins/1/notice.pdf",  # refused before any bulletin is looked up
+        f"/learn/{COURSE}/refresher",
     }
     for url in sorted(pages):
         assert_ended_page(world.learner.get(url))
@@ -170,6 +171,7 @@ def test_every_learner_route_shows_the_ended_page_and_stores_nothing(app, world)
             "job_type": "field",
         },
         f"/learn/{COURSE}/quiz/post/start": {"key": quizzes.new_idempotency_key()},
+        f"/learn/{COURSE}/refresher/start": {"key": quizzes.new_idempotency_key()},
         # The one-statement save (with the page's question id) and the checked path (without).
         f"/learn/attempts/{ids['post']}/2": answer,
         f"/learn/attempts/{ids['post']}/3": form_for(

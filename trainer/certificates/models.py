@@ -32,6 +32,8 @@ class CertificateStatus(enum.StrEnum):
     EXPIRED = "expired"
     LAPSED = "lapsed"  # the membership has ended
     REVOKED = "revoked"
+    # Renewed (refresher): a newer certificate replaced this one (CertificateSupersession).
+    SUPERSEDED = "superseded"
     # Passed, but nobody has confirmed yet that the person is the member named (a workshop
     # participant who typed a name, or someone not on the roster): never shown as valid.
     PENDING = "pending"
@@ -43,6 +45,7 @@ class CertificateStatus(enum.StrEnum):
             "expired": "期限切れ",
             "lapsed": "失効",
             "revoked": "取消",
+            "superseded": "更新済み",
             "pending": "確認中",
         }[self.value]
 
@@ -54,6 +57,11 @@ class CertificateStatus(enum.StrEnum):
             "expired": "この修了証は有効期限が過ぎています。",
             "lapsed": f"この方は、現在は{network}の構成員ではありません。",
             "revoked": "この修了証は、発行した協議会によって取り消されています。",
+            # Says nothing about the person: the newer certificate's own page does, when checked.
+            "superseded": (
+                "この修了証は更新され、新しい修了証に置き換えられています。"
+                "この修了証だけでは、有効かどうかを示しません。"
+            ),
             "pending": (
                 "事務局の確認が済むまで、構成員証としては有効ではありません。"
                 "（研修会での本人確認、または名簿への登録を待っています）"
@@ -68,6 +76,7 @@ class CertificateStatus(enum.StrEnum):
             "expired": "この修了証は有効期限が過ぎています。",
             "lapsed": "構成員の登録が終わったため、この修了証は失効しています。",
             "revoked": "この修了証は取り消されています。",
+            "superseded": "この修了証は更新され、新しい修了証に置き換えられています。",
             "pending": "事務局の確認が済むまで、この修了証は有効ではありません。",
         }[self.value]
 
@@ -107,6 +116,13 @@ class Certificate(Model):
     network: Mapped[Network] = relationship()
     course: Mapped[Course] = relationship()
     revoked_by: Mapped[User | None] = relationship()
+    # Set once a renewal replaced this certificate (loaded with it: status_on reads it).
+    supersession: Mapped[CertificateSupersession | None] = relationship(
+        primaryjoin="Certificate.id == CertificateSupersession.old_certificate_id",
+        uselist=False,
+        viewonly=True,
+        lazy="selectin",
+    )
 
     @property
     def serial_label(self) -> str:
@@ -119,13 +135,28 @@ class Certificate(Model):
         return self.awaiting_confirmation or self.member.needs_review
 
     def status_on(self, day: date) -> CertificateStatus:
-        """取消 before 確認中 before 失効 before 期限切れ: the strongest reason is the one shown."""
+        """取消 before 確認中 before 失効 before 更新済み before 期限切れ: the strongest reason is
+        the one shown."""
         if self.revoked_at is not None:
             return CertificateStatus.REVOKED
         if self.is_pending:
             return CertificateStatus.PENDING
         if not self.member.is_active_on(day):
             return CertificateStatus.LAPSED
+        if self.supersession is not None:
+            return CertificateStatus.SUPERSEDED
         if day > self.valid_until:
             return CertificateStatus.EXPIRED
         return CertificateStatus.VALID
+
+
+class CertificateSupersession(Model):
+    """A renewal (the refresher): which certificate replaced which, and when. The old one is
+    kept on record; /verify of its token says it was replaced and points to the new one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), unique=True)
+    new_certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), unique=True)
+    superseded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    new_certificate: Mapped[Certificate] = relationship(foreign_keys=[new_certificate_id])

@@ -17,7 +17,7 @@ from trainer.accounts.models import Member, Network, Organisation, User
 from trainer.accounts.roster import active_clause, ensure_not_ended
 from trainer.audit import service as audit
 from trainer.certificates.certificate_sheet import PrintedCertificate, StatusMark
-from trainer.certificates.models import Certificate, CertificateStatus
+from trainer.certificates.models import Certificate, CertificateStatus, CertificateSupersession
 from trainer.database import Session
 from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
@@ -66,13 +66,17 @@ def issue_for_attempt(
     course: Course,
     attempt_id: int,
     awaiting_confirmation: bool = False,
+    period_from: date | None = None,
 ) -> Certificate:
     """Issue the certificate for a passed post-quiz, inside the caller's transaction (flush
     only): the submit that flips the attempt to 'submitted' issues it, exactly once. Never to a
-    member whose membership has ended (Conflict): it would be 失効 from the day it is issued."""
+    member whose membership has ended (Conflict): it would be 失効 from the day it is issued.
+    A renewal passes period_from (the day after the old one's last day): the validity is
+    counted from it when it is later than today, so renewing early loses no days."""
     ensure_not_ended(member)
     token = new_token(TOKEN_BYTES)
     issued_on = today_jst()
+    period_start = max(issued_on, period_from) if period_from else issued_on
     certificate = Certificate(
         network_id=member.network_id,
         member_id=member.id,
@@ -82,7 +86,7 @@ def issue_for_attempt(
         token=token,
         token_hash=token_digest(token),
         issued_on=issued_on,
-        valid_until=valid_until_for(issued_on, course.certificate_months),
+        valid_until=valid_until_for(period_start, course.certificate_months),
         # A result nobody has confirmed yet (a workshop participant who typed a name) gets its
         # certificate in the pending state (確認中) until the trainer or the secretariat does.
         awaiting_confirmation=awaiting_confirmation,
@@ -247,6 +251,7 @@ CERTIFICATE_FILTERS = {
     "expiring": f"{EXPIRING_DAYS}日以内に期限切れ",
     "expired": "期限切れ",
     "lapsed": "失効（退会）",
+    "superseded": "更新済み",
     "revoked": "取消",
     "pending": "確認中",
 }
@@ -258,12 +263,15 @@ def status_clause(status: str, today: date):
     pending = or_(Certificate.awaiting_confirmation.is_(True), Member.needs_review.is_(True))
     settled = and_(not_revoked, not_(pending))
     active = active_clause(today)
-    valid = and_(settled, active, Certificate.valid_until >= today)
+    superseded = Certificate.id.in_(select(CertificateSupersession.old_certificate_id))
+    current = and_(settled, active, not_(superseded))
+    valid = and_(current, Certificate.valid_until >= today)
     return {
         "valid": valid,
         "expiring": and_(valid, Certificate.valid_until <= today + timedelta(days=EXPIRING_DAYS)),
-        "expired": and_(settled, active, Certificate.valid_until < today),
+        "expired": and_(current, Certificate.valid_until < today),
         "lapsed": and_(settled, not_(active)),
+        "superseded": and_(settled, active, superseded),
         "revoked": Certificate.revoked_at.is_not(None),
         "pending": and_(not_revoked, pending),
     }.get(status)

@@ -44,13 +44,21 @@ class Verification:
     course_title: str
     issued_on: date
     valid_until: date
+    # Superseded (renewed): the newer certificate's serial, and its token for a link to its own
+    # check ("" when not superseded, or when the check was by serial: see by_serial()).
+    replaced_by_serial: str = ""
+    replaced_by_token: str = ""
 
 
 def verification(
     certificate: Certificate, day: date | None = None, *, organisation: bool = True
 ) -> Verification:
-    """organisation=False leaves the organisation out ("" is not shown): see by_serial()."""
+    """organisation=False leaves the organisation out ("" is not shown): see by_serial(). A
+    superseded certificate names its successor; whether that one is valid is its own check."""
+    newer = certificate.supersession.new_certificate if certificate.supersession else None
     return Verification(
+        replaced_by_serial=newer.serial_label if newer else "",
+        replaced_by_token=newer.token if newer and organisation else "",
         status=certificate.status_on(day or today_jst()),
         member_name=certificate.member.name,
         organisation=certificate.member.organisation.name if organisation else "",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import false, select, update
@@ -22,7 +23,7 @@ from trainer.errors import Conflict, DomainError, NotFound
 from trainer.learning.models import Course
 from trainer.learning.service import has_read_every_module
 from trainer.quizzes import forms, result_codes
-from trainer.quizzes.models import PHASES, Answer, Attempt
+from trainer.quizzes.models import PHASES, REFRESHER, Answer, Attempt
 from trainer.quizzes.questions import attempt_questions, bank_of, missing_positions
 from trainer.security import tokens_equal
 from trainer.timeutil import utcnow
@@ -163,11 +164,18 @@ def pre_test_first(session: Session, member: Member, course: Course) -> bool:
 
 
 def start_attempt(
-    session: Session, *, member: Member, course: Course, phase: str, key: str
+    session: Session,
+    *,
+    member: Member,
+    course: Course,
+    phase: str,
+    key: str,
+    refusal: Callable[[], str | None] | None = None,
 ) -> Attempt:
     """Start (or return) the member's attempt. Safe to repeat: the same key, or an attempt that is
     already open, gives back that attempt; two concurrent starts end with one open attempt.
-    Refused once the membership has ended, also for an attempt opened before the end."""
+    Refused once the membership has ended, also for an attempt opened before the end. A phase
+    with its own rules (the refresher) passes `refusal`, asked instead of can_start()."""
     ensure_not_ended(member)
     _check_key(key)
     existing = session.scalar(select(Attempt).where(Attempt.idempotency_key == key))
@@ -178,7 +186,7 @@ def start_attempt(
     current = open_attempt(session, member, course, phase)
     if current is not None:
         return current
-    reason = can_start(session, member, course, phase)
+    reason = refusal() if refusal else can_start(session, member, course, phase)
     if reason:
         raise Conflict(reason)
     return _open_new(session, member=member, course=course, phase=phase, key=key)
@@ -316,6 +324,7 @@ def submit(
     key: str,
     course: Course,
     unconfirmed: ColumnElement[bool] | None = None,
+    issue: Callable[[Session, Member, Attempt], object] | None = None,
 ) -> Attempt:
     """Submit once. A repeat (double tap, back button, retry) finds it submitted and changes
     nothing; of two concurrent submits, the conditional UPDATE lets exactly one through.
@@ -323,7 +332,10 @@ def submit(
     `unconfirmed` is SQL (from the workshop that is the attempt's context) that is true while
     nobody has confirmed who took it. It is evaluated by the flipping UPDATE itself, under the
     attempt row's lock, so a confirmation either lands before the flip (and the result is
-    confirmed) or waits for it and then finds the result and its certificate to confirm."""
+    confirmed) or waits for it and then finds the result and its certificate to confirm.
+
+    `issue` issues a pass's certificate instead of certificates.issue_for_attempt (the
+    refresher renews), in the same transaction."""
     if not tokens_equal(key or "", attempt.idempotency_key):  # bytes: see _check_key
         raise DomainError(TAMPERED)
     if attempt.status == "submitted":
@@ -343,13 +355,16 @@ def submit(
     # has its certificate, and never two.
     if passed:
         try:
-            certificates.issue_for_attempt(
-                session,
-                member=member,
-                course=course,
-                attempt_id=attempt.id,
-                awaiting_confirmation=awaiting_confirmation,
-            )
+            if issue is not None:
+                issue(session, member, attempt)
+            else:
+                certificates.issue_for_attempt(
+                    session,
+                    member=member,
+                    course=course,
+                    attempt_id=attempt.id,
+                    awaiting_confirmation=awaiting_confirmation,
+                )
         except Conflict:
             session.rollback()  # the membership ended at midnight meanwhile: not submitted either
             raise
@@ -405,7 +420,7 @@ def _store_result(session: Session, attempt: Attempt, course: Course) -> bool | 
     scored = [q for q in questions if question_type(q.type).scored]
     score = sum(answered[q.id].score for q in scored if q.id in answered)
     percent = 100 * score / len(scored) if scored else 0
-    passed = percent >= course.pass_mark if attempt.phase == "post" else None
+    passed = percent >= course.pass_mark if attempt.phase in ("post", REFRESHER) else None
     layout, codes = result_codes.encode(
         {q.id: (q.type, q.body) for q in questions},
         {qid: (a.fully_right, a.value) for qid, a in answered.items()},

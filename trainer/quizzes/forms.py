@@ -10,7 +10,8 @@ group about in half without storing anything. The form of an attempt is the bank
 questions (QuizQuestion.bank_id), so nothing else records it.
 
 Versions. A learner's first attempt at a phase asks every question as written (variant 1), so
-that a form is equally hard for everyone who takes it first; a retake asks, per question, a
+that a form is equally hard for everyone who takes it first; a retake (and every refresher
+test, on the after-test's form) asks, per question, a
 version they have not yet seen in this course (random among those; if they have seen every
 one, the one seen longest ago). The report pairs before and after by question key, whatever
 the version.
@@ -32,7 +33,7 @@ from trainer.accounts.models import Member, Network
 from trainer.content.quizzes import DONT_KNOW
 from trainer.database import Session
 from trainer.learning.models import Course
-from trainer.quizzes.models import Attempt, QuizBank, QuizQuestion
+from trainer.quizzes.models import REFRESHER, Attempt, QuizBank, QuizQuestion
 from trainer.quizzes.questions import bank_of
 from trainer.quizzes.withheld import withheld_keys
 
@@ -117,7 +118,8 @@ def new_attempts(
     rows = _versions(session, [*banks, *([survey] if survey else [])])
     withheld: dict[tuple[int, int], set[str]] = {}  # (network, bank) → keys left out
     first: dict[tuple[int, int], NewAttempt] = {}  # (network, bank) → a first attempt's
-    survey_ids = list(survey.question_ids) if survey else []
+    # The attitude survey is asked before and after the training, not again at the refresher.
+    survey_ids = list(survey.question_ids) if survey and phase != REFRESHER else []
     planned: dict[int, NewAttempt] = {}
     for member in members:
         mine = earlier.get(member.id, [])
@@ -132,7 +134,8 @@ def new_attempts(
             facts = session.get_one(Network, member.network_id).local_facts()
             withheld[place] = withheld_keys([rows[i] for i in bank.all_version_ids], facts)
         left_out = withheld[place]
-        if not any(e.phase == phase for e in mine):
+        # The refresher asks versions not seen in any earlier attempt, as a retake does.
+        if phase != REFRESHER and not any(e.phase == phase for e in mine):
             if place not in first:
                 ids = [i for i in bank.question_ids if rows[i].key not in left_out]
                 first[place] = _planned(bank, ids + survey_ids, rows)

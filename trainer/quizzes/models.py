@@ -23,6 +23,9 @@ from trainer.extensions import Model, db
 from trainer.timeutil import utcnow
 
 PHASES = ("pre", "post")
+# The refresher test before a certificate runs out (trainer/refresher): the after-test's form,
+# in versions the member has not seen, graded like it; never counted in the before/after report.
+REFRESHER = "refresher"
 
 
 class QuizBank(Model):

@@ -18,7 +18,7 @@ from trainer.accounts.models import Member, Organisation
 from trainer.database import Session
 from trainer.learning.models import Course
 from trainer.parsing import clamp_date
-from trainer.quizzes.models import Attempt
+from trainer.quizzes.models import PHASES, Attempt
 from trainer.timeutil import JST
 
 # Which after-test attempt counts: the first submitted (default) or the best one.
@@ -55,7 +55,9 @@ CountedAttempt = Row[
 ]
 
 
-def _submitted_attempts(network_id: int, course_id: int, filters: StatsFilter) -> Select:
+def _submitted_attempts(
+    network_id: int, course_id: int, filters: StatsFilter, phases: tuple[str, ...] = PHASES
+) -> Select:
     """Every submitted attempt of the course under the filters, oldest first, with what the
     report needs of it and of its learner (the columns of CountedAttempt, in order)."""
     stmt = (
@@ -78,6 +80,8 @@ def _submitted_attempts(network_id: int, course_id: int, filters: StatsFilter) -
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(
             Attempt.course_id == course_id,
+            # Before and after the training only: refresher tests are counted on their own.
+            Attempt.phase.in_(phases),
             Attempt.status == "submitted",
             Member.network_id == network_id,
             # Only results someone has vouched for: not those awaiting the trainer's or the
@@ -137,3 +141,19 @@ def first_attempts(
         elif best_post and row[1] == "post" and _share(row) > _share(held):
             chosen[key] = row  # rows come oldest first: a tie keeps the earlier attempt
     return list(chosen.values())
+
+
+def attempt_ids(
+    session: Session,
+    *,
+    network_id: int,
+    course: Course,
+    filters: StatsFilter,
+    phases: tuple[str, ...],
+) -> list[tuple[int, int, str, bool | None]]:
+    """(attempt id, member id, phase, passed) of every submitted attempt of these phases under
+    the report's filters, oldest first: the refresher section counts from these."""
+    stmt = _submitted_attempts(network_id, course.id, filters, phases).with_only_columns(
+        Attempt.id, Attempt.member_id, Attempt.phase, Attempt.passed
+    )
+    return [(a, m, p, passed) for a, m, p, passed in session.execute(stmt)]

@@ -16,11 +16,12 @@ from trainer.extensions import db
 from trainer.learning import service as learning
 from trainer.learning.models import Course
 from trainer.quizzes import answers, attempts, questions, results
-from trainer.quizzes.models import PHASES
+from trainer.quizzes.models import PHASES, REFRESHER
 from trainer.quizzes.score_summary import score_summary
+from trainer.refresher import renewal
 
 bp = Blueprint("quizzes", __name__, url_prefix="/learn")
-PHASE_LABELS = {"pre": "事前テスト", "post": "事後テスト"}
+PHASE_LABELS = {"pre": "事前テスト", "post": "事後テスト", REFRESHER: "更新テスト"}
 # Templates ask a question's type how to draw it (the question_fields macro of _macros.html, also
 # used by the workshop's one-page test), so the lookup is a global of every template.
 bp.add_app_template_global(question_type)
@@ -203,7 +204,14 @@ def submit(attempt_id: int):
     attempt = attempts.attempt_for(db.session, current_user, attempt_id)
     course = db.session.get_one(Course, attempt.course_id)
     try:
-        attempts.submit(db.session, attempt=attempt, key=request.form.get("key", ""), course=course)
+        attempts.submit(
+            db.session,
+            attempt=attempt,
+            key=request.form.get("key", ""),
+            course=course,
+            # A passed refresher test renews the certificate it was taken for.
+            issue=renewal.renew if attempt.phase == REFRESHER else None,
+        )
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".review", attempt_id=attempt.id))
@@ -224,19 +232,23 @@ def result(attempt_id: int):
         outcome=results.result(db.session, current_user, attempt),
         score=score_summary(db.session, attempt),
         certificate=certificates.for_attempt(db.session, attempt.id),
-        retake=_retake(course) if failed else None,
+        retake=_retake(course, attempt.phase) if failed else None,
         local=_local,
         phase_label=PHASE_LABELS[attempt.phase],
     )
 
 
-def _retake(course: Course) -> dict[str, str] | None:
+def _retake(course: Course, phase: str) -> dict[str, str] | None:
     """A failed post-test's result offers the retake right under the score: the start form's
-    key and its button's words, or None when no retake may start now (a later pass whose
-    certificate is in force). A retake already open is continued by the same form."""
+    action, key and its button's words, or None when no retake may start now (a later pass whose
+    certificate is in force). A retake already open is continued by the same form. A failed
+    refresher test offers the refresher again (trainer/refresher/renewal.retake)."""
+    if phase == REFRESHER:
+        return renewal.retake(db.session, current_user, course)
+    action = url_for(".start", course_slug=course.slug, phase="post")
     current = attempts.open_attempt(db.session, current_user, course, "post")
     if current is not None:
-        return {"key": current.idempotency_key, "label": "続きから答える"}
+        return {"action": action, "key": current.idempotency_key, "label": "続きから答える"}
     if attempts.can_start(db.session, current_user, course, "post") is not None:
         return None
-    return {"key": attempts.new_idempotency_key(), "label": "もう一度受ける"}
+    return {"action": action, "key": attempts.new_idempotency_key(), "label": "もう一度受ける"}

@@ -61,6 +61,7 @@ from trainer.secretariat.report_filters import (
     period,
 )
 from trainer.secretariat.report_items import GainReport, item_section
+from trainer.secretariat.report_refresher import refresher_figures
 from trainer.secretariat.report_summary import summarise
 from trainer.timeutil import today_jst
 
@@ -125,6 +126,9 @@ def build_report(session: Session, *, network: Network, filters: ReportFilters) 
         items=item_section(items, {q.key: q.number for q in questions}, facts),
         gain=GainReport(items.gain),
         post_attempt=filters.post_attempt,
+        refresher=refresher_figures(
+            session, network=network, course=course, filters=filters.stats_filter()
+        ),
     )
     report.summary = summarise(report)
     return report

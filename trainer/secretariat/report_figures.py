@@ -24,6 +24,7 @@ from trainer.learning.models import Course
 from trainer.quizzes.course_stats import QuestionStats, ScoreGroup, TopicStats
 from trainer.quizzes.statistics import mcnemar_exact_p
 from trainer.secretariat import charts
+from trainer.secretariat.report_refresher import RefresherFigures
 
 if TYPE_CHECKING:  # report_items and report_summary use this module's wording
     from trainer.secretariat.report_items import GainReport, ItemSection
@@ -261,6 +262,8 @@ class Report:
     gain: GainReport  # the gain corrected for the forms' difficulty
     post_attempt: str = "first"  # which after-test attempt counts (stats_query.POST_FIRST/BEST)
     summary: Summary | None = None  # the one-page まとめ (report_summary), set by build_report
+    # 更新研修: counted apart, never in the figures above (report_refresher)
+    refresher: RefresherFigures = field(default_factory=RefresherFigures)
 
     @property
     def pre_only(self) -> int:

@@ -40,6 +40,8 @@ MemberOwned = (
     | type[ModuleRead]
     | type[ConcernReport]
     | type[ReportingKey]
+    | type[BulletinRead]
+    | type[BulletinMailStop]
 )
 
 

@@ -14,6 +14,7 @@ from trainer.courses.progress import courses_for_member, progress
 from trainer.extensions import db, limiter
 from trainer.learning import service
 from trainer.quizzes.attempts import PRE_TEST_FIRST
+from trainer.refresher import reminders
 from trainer.timeutil import today_jst
 
 bp = Blueprint("learning", __name__)
@@ -94,6 +95,7 @@ def home():
         pre_test_first=PRE_TEST_FIRST,
         waiting_reports=concerns.awaiting_acknowledgement(db.session, current_user),
         bulletins=bulletins_home.for_home(db.session, current_user),
+        refresher_banners=reminders.banners(db.session, current_user, today_jst()),
     )
 
 
