@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from tests.e2e.axe import Finding, check_page
 from tests.e2e.conftest import Pages
+from tests.e2e.driver import screens
 from tests.e2e.driver.actions import download, network_url, sign_in, submit
 from tests.e2e.driver.files import pdf_page_png
 from tests.e2e.driver.seed import new_staff
@@ -50,18 +51,7 @@ def decode_all(png: Path) -> list[str]:
 
 
 def shoot_both(page: Page, screenshot: Callable[[Page, str], Path], name: str) -> list[Finding]:
-    """The page at 360 and at 1280 px (screenshots for people), axe-checked at the width it was
-    not opened at (the layouts differ), then back to its own size."""
-    size = page.viewport_size
-    findings: list[Finding] = []
-    for width, height in ((360, 740), (1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        if size is not None and width != size["width"]:
-            findings += check_page(page, f"{name} at {width} px")
-        screenshot(page, f"tsunagu-{name}-{width}")
-    if size is not None:
-        page.set_viewport_size(size)
-    return findings
+    return screens.shoot_both(page, screenshot, name, prefix="tsunagu")
 
 
 @pytest.fixture
