@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_error_handlers(app)
     register_cli(app)
+    register_worker(app)
     return app
 
 
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.core.views import network_bp
     from trainer.learning.views.courses import bp as courses_bp
     from trainer.learning.views.learner import bp as learning_bp
+    from trainer.mail.views import bp as mail_records_bp
     from trainer.quizzes.views import bp as quizzes_bp
     from trainer.secretariat.views.completion import bp as completion_bp
     from trainer.secretariat.views.exports import bp as exports_bp
@@ -125,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
         my_concerns_bp,
         concerns_bp,
         concern_figures_bp,
+        mail_records_bp,
     ):
         app.register_blueprint(bp)
 
@@ -145,6 +148,13 @@ def register_error_handlers(app: Flask) -> None:
     from trainer.core import error_pages
 
     error_pages.register(app)
+
+
+def register_worker(app: Flask) -> None:
+    """The worker's queue; views' mail goes through it (trainer/worker.py)."""
+    from trainer import worker
+
+    worker.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

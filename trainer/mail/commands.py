@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from trainer.extensions import db
 from trainer.mail import outbox
 from trainer.mail.models import MailStatus, OutgoingMail
-from trainer.timeutil import jdatetime, utcnow
+from trainer.timeutil import jdatetime
 
 STATUS_LABELS = {"queued": "送信待ち", "sent": "送信済み", "failed": "送信できなかった"}
 NOT_CONFIGURED = (
@@ -37,15 +37,7 @@ def mail_send(limit: int) -> None:
     if not outbox.mail_configured(current_app):
         click.echo(NOT_CONFIGURED)
         return
-    total = outbox.Delivery()
-    while total.tried < limit:
-        round_ = outbox.deliver_due(db.session, now=utcnow(), limit=min(outbox.BATCH, limit))
-        total.sent += round_.sent
-        total.retry += round_.retry
-        total.failed += round_.failed
-        if round_.stopped or round_.tried == 0:
-            total.stopped = round_.stopped
-            break
+    total = outbox.deliver_all(db.session, limit=limit)
     click.echo(
         f"送信 {total.sent}通、あとで再送 {total.retry}通、送信できなかった {total.failed}通。"
     )

@@ -110,4 +110,4 @@ def reset_link(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".index"))
-    return reset_link_page(user, token)
+    return reset_link_page(user, token, network=g.network)
