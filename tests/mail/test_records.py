@@ -69,7 +69,9 @@ def test_the_page_lists_the_networks_mail_newest_first(
     assert page.index("sent@example.jp") < page.index("old@example.jp")
     assert "elsewhere@example.jp" not in page and "秘密の本文" not in page
     assert "送信済み" in page and "送信できませんでした" in page and "待機中" in page
-    assert "職員の招待リンク" in page and "お知らせ" in page and "気づき報告の通知（事務局へ）" in page
+    assert (
+        "職員の招待リンク" in page and "お知らせ" in page and "気づき報告の通知（事務局へ）" in page
+    )
     assert "宛先が受け付けられませんでした（550" in page
     assert "接続できませんでした" in page and "ごろ" in page
     assert page.count("もう一度送る") == 1
@@ -133,7 +135,9 @@ def test_retry_needs_the_csrf_token(make_app, app, network, make_user, login):
     assert db.session.get(OutgoingMail, mail.id).status == "failed"
 
 
-def test_only_the_secretariat_and_only_its_network(app, client, login, network, make_user, make_network):
+def test_only_the_secretariat_and_only_its_network(
+    app, client, login, network, make_user, make_network
+):
     trainer = make_user(network, Role.TRAINER)
     login(client, trainer)
     assert client.get(f"/n/{network.id}/mail/").status_code == 403

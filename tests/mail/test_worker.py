@@ -140,9 +140,7 @@ def test_the_worker_command_is_there(app):
         worker.run_consumer(app)
 
 
-def test_a_consumer_process_delivers_what_a_view_queued(
-    app, make_app, app_config, smtp, tmp_path
-):
+def test_a_consumer_process_delivers_what_a_view_queued(app, make_app, app_config, smtp, tmp_path):
     """The real thing: a web app enqueues into the SQLite queue, `trainer worker`'s consumer (a
     separate process) takes the task and sends the message to the SMTP server."""
     smtp.start()
@@ -181,6 +179,9 @@ def test_a_consumer_process_delivers_what_a_view_queued(
         output, _ = consumer.communicate(timeout=30)
     assert consumer.returncode == 0, output
     [(to, message)] = received(smtp)
-    assert to == ["jimukyoku@example.jp"] and message["Subject"] == "【見守りネットワーク】ワーカーから"
+    assert (
+        to == ["jimukyoku@example.jp"]
+        and message["Subject"] == "【見守りネットワーク】ワーカーから"
+    )
     assert message["From"].addresses[0].addr_spec == SENDER
     assert "deliver_mail" in output  # the consumer's log names the task it ran

@@ -31,6 +31,7 @@ def mail_send(limit: int) -> None:
     """送る時刻になったメールを送ります（失敗したメールの再送も）。
 
     \b
+    ふだんは `trainer worker` が毎分これを行います。ワーカーを動かさないときは、
     systemd のタイマーや cron で5分ごとに実行してください（docs/operations.md）。
     SMTP サーバーにつながらないときは、そこで止めて次の回に任せます。
     """
