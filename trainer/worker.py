@@ -159,4 +159,9 @@ def run_consumer(app: Flask, *, workers: int = 2) -> None:
     if huey.immediate:
         raise RuntimeError("WORKER_IMMEDIATE is set: there is no queue to consume")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The consumer's start and stop, and every failure; not two lines a minute for each task run
+    # (what a job did is logged by _logged when it did something).
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    logging.getLogger("huey.consumer").setLevel(logging.INFO)
+    logging.getLogger("huey.consumer.Scheduler").setLevel(logging.WARNING)
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()

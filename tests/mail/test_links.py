@@ -43,6 +43,8 @@ def test_an_invitation_is_mailed_to_the_invited_address_only(app, client, login,
     smtp.start()
     a = world["a"]
     login(client, world["a_secretariat"])
+    form = client.get(f"/n/{a.id}/staff/new").get_data(as_text=True)
+    assert "招待のメールを送る" in form and "本人のメールアドレスに送ります" in form
     page = client.post(
         f"/n/{a.id}/staff/new",
         data={"email": "tanaka@city-a.example.jp", "name": "田中 一郎", "role": "trainer"},

@@ -185,3 +185,20 @@ def test_a_consumer_process_delivers_what_a_view_queued(app, make_app, app_confi
     )
     assert message["From"].addresses[0].addr_spec == SENDER
     assert "deliver_mail" in output  # the consumer's log names the task it ran
+
+
+def test_without_a_dispatcher_a_thread_delivers_as_before(make_app, app, smtp, monkeypatch):
+    """An app built without the worker's hook: deliver_soon() starts today's daemon thread."""
+    import threading
+
+    smtp.start()
+    bare = make_app(TESTING=False, WORKER_IMMEDIATE=True)
+    monkeypatch.delitem(bare.extensions, outbox.DISPATCH_KEY)
+    with bare.app_context():
+        queue_one()
+        outbox.deliver_soon()
+        threads = [t for t in threading.enumerate() if t.name == "mail-delivery"]
+        assert threads
+        for thread in threads:
+            thread.join(timeout=20)
+        assert len(smtp.inbox.messages) == 1
