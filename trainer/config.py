@@ -285,6 +285,9 @@ def _smtp_settings() -> dict[str, object]:
         "MAIL_FROM": sender,
         # True (tests): views deliver queued mail at once instead of in a background thread.
         "MAIL_DELIVER_INLINE": False,
+        # TRAINER_WORKER_IMMEDIATE=1: the worker's tasks run at once in the web process (no queue,
+        # no `trainer worker`; a page that sends mail waits for the server). Unset: only in tests.
+        "WORKER_IMMEDIATE": True if _flag("TRAINER_WORKER_IMMEDIATE") else None,
     }
 
 

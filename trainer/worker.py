@@ -2,7 +2,8 @@
 
 - The queue: Redis when REDIS_URL is set (every web process and host shares it), else a SQLite
   file under the instance folder (WORKER_SQLITE_FILE, default instance/worker.sqlite3). With
-  WORKER_IMMEDIATE (default: TESTING) there is no queue: a task runs at once in the caller.
+  WORKER_IMMEDIATE (TRAINER_WORKER_IMMEDIATE=1; by default in tests) there is no queue: a task
+  runs at once in the caller, and no consumer is needed.
 - init_app() (called by the app factory) builds the queue for the app and registers the mail
   dispatcher (outbox.DISPATCH_KEY), so that outbox.deliver_soon(), called by a view after its
   commit, enqueues `deliver_mail` instead of starting a thread.
@@ -49,7 +50,8 @@ T = TypeVar("T")
 
 def _queue_for(app: Flask) -> Huey:
     name = "mimamori-trainer"
-    if app.config.get("WORKER_IMMEDIATE", app.testing):
+    immediate = app.config.get("WORKER_IMMEDIATE")
+    if immediate or (immediate is None and app.testing):
         return MemoryHuey(name, immediate=True, results=False)
     redis_url = str(app.config.get("REDIS_URL") or "")
     if redis_url.startswith("redis+unix://"):

@@ -1,6 +1,6 @@
 """Sign-in links by mail (trainer/accounts/link_mail.py): with mail set up, an invitation or a
-reset link goes to the account's own address and is not shown to whoever made it (the
-pre-registration hole of shared/reviews/security.md, M-1, closed); a member's current personal
+reset link goes to the account's own address and is not shown to whoever made it (so the
+pre-registration of another network's future staff gives nothing); a member's current personal
 link on the secretariat's request. Without mail, the pages show the link, and say why."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def test_an_invitation_is_mailed_to_the_invited_address_only(app, client, login,
 
 
 def test_the_reported_pre_hijack_is_closed_when_mail_is_set_up(app, login, smtp, world):
-    """M-1 replayed: network B pre-registers C's future secretariat. With mail, B never holds a
+    """The pre-hijack replayed: network B pre-registers C's future secretariat. With mail, B never holds a
     link that could choose that account's password; the owner gets C's invitation by mail."""
     smtp.start()
     b_staff = app.test_client()

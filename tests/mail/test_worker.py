@@ -202,3 +202,11 @@ def test_without_a_dispatcher_a_thread_delivers_as_before(make_app, app, smtp, m
         for thread in threads:
             thread.join(timeout=20)
         assert len(smtp.inbox.messages) == 1
+
+
+def test_trainer_worker_immediate_from_the_environment(monkeypatch, tmp_path):
+    from trainer.config import load_config
+
+    assert load_config(tmp_path)["WORKER_IMMEDIATE"] is None  # tests: immediate; else a queue
+    monkeypatch.setenv("TRAINER_WORKER_IMMEDIATE", "1")
+    assert load_config(tmp_path)["WORKER_IMMEDIATE"] is True

@@ -2,9 +2,9 @@
 
 When mail is set up (outbox.mail_configured), a staff link goes to the account's own address and
 is never shown to the person who made it: the inviter's page says only 「<address> に送りました」.
-That closes the pre-registration hole (shared/reviews/security.md, M-1) at its root: a network
-that invites someone else's address can no longer open the link and choose that account's
-password, because the link reaches only the mailbox of the address. Without mail, the pages show
+That closes the pre-registration hole at its root (one network invites the address of someone who
+will later be staff elsewhere, opens the setup link itself and chooses the password: see
+invitations.py): the link now reaches only the mailbox of the address. Without mail, the pages show
 the link as before (invitations.py explains what still holds then).
 
 A member's personal link is mailed only on the secretariat's request (a button on the member's
