@@ -73,8 +73,9 @@ def test_an_invitation_is_mailed_to_the_invited_address_only(app, client, login,
 
 
 def test_the_reported_pre_hijack_is_closed_when_mail_is_set_up(app, login, smtp, world):
-    """The pre-hijack replayed: network B pre-registers C's future secretariat. With mail, B never holds a
-    link that could choose that account's password; the owner gets C's invitation by mail."""
+    """The pre-hijack replayed: network B pre-registers C's future secretariat. With mail, B
+    never holds a link that could choose that account's password; the owner gets C's invitation
+    by mail."""
     smtp.start()
     b_staff = app.test_client()
     login(b_staff, world["b_secretariat"])
