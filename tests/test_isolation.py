@@ -16,6 +16,7 @@ from tests.certificates.helpers import make_certificate
 from tests.content.helpers import write_course
 from trainer.accounts import invitations
 from trainer.accounts.models import Role, StaffInvitation
+from trainer.bulletins.models import Bulletin
 from trainer.concerns.models import ConcernReport
 from trainer.courses.loading import load_courses
 from trainer.extensions import db
@@ -92,6 +93,16 @@ GLOBAL_ENDPOINTS = {
     "my_concerns.show": "learner",
     "my_concerns.acknowledge": "learner",
     "my_concerns.reply": "learner",
+    # A member's bulletins: one not for them (another organisation, a draft, another network's)
+    # is 404 (tests/bulletins/test_member_side.py).
+    "my_bulletins.index": "learner",
+    "my_bulletins.show": "learner",
+    "my_bulletins.attachment": "learner",
+    "my_bulletins.mail": "learner",
+    # The stop link of bulletin mails: a signed token naming one member, which can only stop
+    # that member's bulletin mails; forged or unknown: a neutral 404 (tests/bulletins).
+    "bulletin_mail.confirm": "token",
+    "bulletin_mail.stop": "token",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -130,6 +141,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     a_report, b_report = concern_report(a_member), concern_report(b_member)
     a_case_worker = make_user(a, Role.CASE_WORKER, email="a-case@example.jp")
     a_mail, b_mail = make_mail(a), make_mail(b)
+    a_bulletin, b_bulletin = bulletin(a), bulletin(b)
     return {
         "a": a,
         "b": b,
@@ -148,6 +160,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "device_id": b_seat.id,
             "report_id": b_report.id,
             "mail_id": b_mail.id,
+            "bulletin_id": b_bulletin.id,
             "decision": "approve",
             **course,
         },
@@ -163,6 +176,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "device_id": a_seat.id,
             "report_id": a_report.id,
             "mail_id": a_mail.id,
+            "bulletin_id": a_bulletin.id,
             "decision": "approve",
             **course,
         },
@@ -203,6 +217,22 @@ def make_mail(network) -> OutgoingMail:
     mail.status = "failed"
     db.session.commit()
     return mail
+def bulletin(network) -> Bulletin:
+    """A draft bulletin of the network, with an attachment (so that its download is 200)."""
+    row = Bulletin(
+        network_id=network.id,
+        kind="newsletter",
+        title="見守り通信",
+        body="本文",
+        audience_org_kinds=[],
+        audience_organisation_ids=[],
+        attachment_name="a.png",
+        attachment_type="image/png",
+        attachment_data=b"\x89PNG\r\n\x1a\n",
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
 
 
 def make_draft(network, user) -> RosterImport:
@@ -309,6 +339,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
                 "invitation_id",
                 "report_id",
                 "mail_id",
+                "bulletin_id",
             }:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))
             for url in urls:

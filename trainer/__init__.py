@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.accounts.views.staff import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
+    from trainer.bulletins.views import mail_stop, member, secretariat
     from trainer.certificates.views import bp as certificates_bp
     from trainer.certificates.views import learner_bp as my_certificates_bp
     from trainer.certificates.views import verify_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
         concerns_bp,
         concern_figures_bp,
         mail_records_bp,
+        *(secretariat.bp, member.bp, mail_stop.bp),  # bulletins
     ):
         app.register_blueprint(bp)
 

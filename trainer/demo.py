@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import url_for
@@ -25,11 +25,15 @@ from trainer.accounts.models import (
     OrganisationKind,
     Role,
 )
+from trainer.bulletins import editing as bulletin_editing
+from trainer.bulletins import publishing as bulletin_publishing
+from trainer.bulletins import reading as bulletin_reading
 from trainer.concerns import handling
 from trainer.concerns.submission import ReportInput, submit_report
 from trainer.database import Session
 from trainer.errors import Conflict
 from trainer.qr import absolute_url
+from trainer.timeutil import utcnow
 
 DEMO_NETWORK_NAME = "みどり市消費者安全確保地域協議会（みどり市見守りネットワーク）"
 LOGINS_FILE = "demo-logins.txt"
@@ -120,6 +124,7 @@ def load(session: Session, instance_path: str) -> tuple[bool, str]:
     network = _create_network_and_staff(session, logins)
     _create_roster(session, network)
     _create_concern_reports(session, network)
+    _create_bulletins(session, network)
     _save_logins(logins_path, logins)
     return True, _logins_text(session, network, logins)
 
@@ -273,6 +278,62 @@ def _create_concern_reports(session: Session, network: Network) -> None:
                 actor=secretariat,
             )
             handling.close(session, report=report, actor=secretariat)
+
+
+# Two published bulletins, so that お知らせ shows both kinds: a 注意喚起 (点検商法, to everyone,
+# unread by all) and the month's 見守り通信 (read by a few, so the per-organisation counts show).
+# The demo's members have no e-mail address: publishing them queues no mail.
+DEMO_BULLETINS: list[tuple[str, str, str, int]] = [
+    (
+        "newsletter",
+        "見守り通信 12月号：年末は訪問と電話が増えます",
+        "## 今月のお願い\n\n"
+        "年末は、大掃除や年金・税金の手続きを口実にした訪問や電話が増えます。"
+        "訪問先やお店で、次のようなことに気づいたら、事務局へ知らせてください。\n\n"
+        "- 家の前に、何度も工事の足場が組まれている\n"
+        "- 見慣れない業者の名刺やチラシが、たくさんある\n"
+        "- 携帯電話で話しながら、ATMを操作している\n\n"
+        "## 相談先\n\n"
+        "契約や請求のことで困っている方には、消費者ホットライン **188**（いやや）を伝えてください。"
+        "最寄りの消費生活センターにつながります。\n",
+        12,
+    ),
+    (
+        "warning",
+        "「屋根の無料点検」の訪問に注意してください（点検商法）",
+        "市内で「近くで工事をしている。屋根が壊れているのが見えた」と訪ね、"
+        "無料点検のあとに高額な修理を契約させる訪問が続いています。\n\n"
+        "!!! 注意\n"
+        "    その場で契約しないよう、声をかけてください。"
+        "訪問販売の契約は、書面を受け取った日から8日間はクーリング・オフができます。\n\n"
+        "気づいたときは、個人ページの「気づいたことを事務局へ知らせる」から知らせてください。"
+        "いま危ない場合は、まず110番へ。\n",
+        3,
+    ),
+]
+DEMO_BULLETIN_READERS = ("佐藤 恵子", "渡辺 由美", "林 大輔", "阿部 隆")
+
+
+def _create_bulletins(session: Session, network: Network) -> None:
+    secretariat = users.user_by_email(session, STAFF[1][0])
+    for kind, title, body, days_ago in DEMO_BULLETINS:
+        bulletin = bulletin_editing.create_draft(
+            session,
+            network_id=network.id,
+            data=bulletin_editing.BulletinInput(kind=kind, title=title, body=body, public=True),
+            actor=secretariat,
+        )
+        bulletin_publishing.publish_now(
+            session, bulletin=bulletin, actor=secretariat, now=utcnow() - timedelta(days=days_ago)
+        )
+        if kind != "newsletter":
+            continue
+        for name in DEMO_BULLETIN_READERS:
+            member = session.scalar(
+                select(Member).where(Member.network_id == network.id, Member.name == name)
+            )
+            if member is not None:
+                bulletin_reading.record_open(session, bulletin, member)
 
 
 def _save_logins(logins_path: Path, logins: dict[str, str]) -> None:

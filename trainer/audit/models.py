@@ -105,6 +105,11 @@ ACTION_LABELS = {
     "concern.key_rotate": "報告用QRコードの作り直し",
     "mail.retry": "メールの再送",
     "member.link_mail": "個人用リンクのメール送信",
+    "bulletin.create": "お知らせの下書き作成",
+    "bulletin.edit": "お知らせの変更",
+    "bulletin.schedule": "お知らせの公開予約",
+    "bulletin.schedule_cancel": "お知らせの公開予約の取り消し",
+    "bulletin.publish": "お知らせの公開",
 }
 
 
@@ -159,6 +164,15 @@ FIELD_LABELS = {
     "template": "指示の種類",
     "reports": "件数",
     "period": "期間",
+    "title": "題名",
+    "public": "一般公開",
+    "bulletin_kind": "お知らせの種類",
+    "body_changed": "本文の変更",
+    "audience_changed": "送る相手の変更",
+    "attachment": "添付ファイル",
+    "publish_at": "公開日時",
+    "mails": "送ったメール（通）",
+    "scheduled": "予約による公開",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from trainer.accounts.models import Member, Network, User
 from trainer.extensions import Model
+from trainer.markdown import render
 from trainer.timeutil import utcnow
 
 
@@ -71,6 +73,15 @@ class Bulletin(Model):
     @property
     def kind_label(self) -> str:
         return BulletinKind(self.kind).label
+
+    @property
+    def is_warning(self) -> bool:
+        return self.kind == BulletinKind.WARNING.value
+
+    @property
+    def body_html(self) -> Markup:
+        """The body as the course's Markdown, sanitised (trainer/markdown.py)."""
+        return render(self.body)
 
 
 class BulletinRead(Model):

@@ -38,6 +38,9 @@ NO_STORE_ENDPOINTS = frozenset(
         # the badge's report form (/r/<token>) and its thanks page
         "report_form.form",
         "report_form.sent",
+        # the one-click stop of bulletin mails (/bulletins/stop/<token>) and its answer
+        "bulletin_mail.confirm",
+        "bulletin_mail.stop",
     }
 )
 

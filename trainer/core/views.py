@@ -10,10 +10,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from trainer.accounts import roster_search, users
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.models import Role
+from trainer.bulletins import reading as bulletin_reading
 from trainer.concerns import handling as concern_handling
 from trainer.extensions import db, limiter
 from trainer.learning.service import active_courses
 from trainer.secretariat import completion, local_facts_notice
+from trainer.timeutil import today_jst
 from trainer.workshops import review
 
 bp = Blueprint("core", __name__)
@@ -66,4 +68,9 @@ def dashboard():
             completion.summary(db.session, g.network.id, course) if course and secretariat else None
         ),
         withheld=local_facts_notice.banks_of(local_facts_notice.withheld_in(db.session, g.network)),
+        last_bulletin=(
+            bulletin_reading.last_sent(db.session, g.network.id, today_jst())
+            if secretariat
+            else None
+        ),
     )

@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from trainer.accounts import roster
 from trainer.accounts.access import MembershipEnded, learner_required
+from trainer.bulletins import home as bulletins_home
 from trainer.certificates import service as certificates
 from trainer.concerns import submission as concerns
 from trainer.courses.progress import courses_for_member, progress
@@ -92,6 +93,7 @@ def home():
         today=today_jst(),
         pre_test_first=PRE_TEST_FIRST,
         waiting_reports=concerns.awaiting_acknowledgement(db.session, current_user),
+        bulletins=bulletins_home.for_home(db.session, current_user),
     )
 
 
