@@ -24,7 +24,7 @@ from trainer.learning.models import Course
 from trainer.mail import outbox
 from trainer.mail.models import OutgoingMail
 from trainer.secretariat.models import RosterImport
-from trainer.timeutil import today_jst
+from trainer.timeutil import today_jst, utcnow
 from trainer.workshops.codes import new_code
 from trainer.workshops.models import Participant, ParticipantDevice, Workshop
 
@@ -103,6 +103,14 @@ GLOBAL_ENDPOINTS = {
     # that member's bulletin mails; forged or unknown: a neutral 404 (tests/bulletins).
     "bulletin_mail.confirm": "token",
     "bulletin_mail.stop": "token",
+    # A network's public bulletins (published and marked public only) and their Atom feed,
+    # under /p/<public_network_id>/: tests/bulletins/test_outputs_public.py and _feed.py.
+    "public_bulletins.index": "public",
+    "public_bulletins.show": "public",
+    "public_bulletins.atom": "public",
+    # The notice-board copy for the member's own organisation, of a bulletin meant for them;
+    # any other is 404 (tests/bulletins/test_outputs_print.py).
+    "my_bulletin_print.notice_pdf": "learner",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
@@ -218,7 +226,8 @@ def make_mail(network) -> OutgoingMail:
     db.session.commit()
     return mail
 def bulletin(network) -> Bulletin:
-    """A draft bulletin of the network, with an attachment (so that its download is 200)."""
+    """A published bulletin of the network for everyone, with an attachment (so that its
+    download, its page and its notice-board copy are 200)."""
     row = Bulletin(
         network_id=network.id,
         kind="newsletter",
@@ -229,6 +238,7 @@ def bulletin(network) -> Bulletin:
         attachment_name="a.png",
         attachment_type="image/png",
         attachment_data=b"\x89PNG\r\n\x1a\n",
+        published_at=utcnow(),
     )
     db.session.add(row)
     db.session.commit()
@@ -356,7 +366,10 @@ def test_own_network_routes_work_for_the_secretariat(app, client, login, two_net
         if "GET" not in rule.methods:
             continue
         url = url_for_rule(rule, two_networks["a"].id, two_networks["a_ids"])
-        assert client.get(url).status_code == 200, url
+        # The bulletin is published (its print and member pages need that), and a published
+        # bulletin is not edited: its edit page sends to the bulletin's page.
+        expected = 302 if rule.endpoint == "bulletins.edit" else 200
+        assert client.get(url).status_code == expected, url
 
 
 def test_anonymous_visitors_are_sent_to_login(app, client, two_networks):

@@ -80,7 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.accounts.views.staff import bp as staff_bp
     from trainer.admin.views import bp as admin_bp
     from trainer.audit.views import bp as audit_bp
-    from trainer.bulletins.views import mail_stop, member, secretariat
+    from trainer.bulletins.views import mail_stop, member, notice_print, public, secretariat
     from trainer.certificates.views import bp as certificates_bp
     from trainer.certificates.views import learner_bp as my_certificates_bp
     from trainer.certificates.views import verify_bp
@@ -130,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         concern_figures_bp,
         mail_records_bp,
         *(secretariat.bp, member.bp, mail_stop.bp),  # bulletins
+        *(notice_print.bp, notice_print.learner_bp, public.bp),  # bulletins: print, public
     ):
         app.register_blueprint(bp)
 

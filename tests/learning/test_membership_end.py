@@ -155,6 +155,7 @@ def test_every_learner_route_shows_the_ended_page_and_stores_nothing(app, world)
         "/learn/certificates/",
         f"/learn/certificates/{ids['certificate']}",
         f"/learn/certificates/{ids['certificate']}.pdf",
+        "/learn/bulletins/1/notice.pdf",  # refused before any bulletin is looked up
     }
     for url in sorted(pages):
         assert_ended_page(world.learner.get(url))

@@ -1,1 +1,2 @@
-"""The bulletins' pages: the secretariat's, the member's, and the one-click stop."""
+"""The bulletins' pages: the secretariat's, the member's, the one-click stop, the notice-board
+print and the public page with its Atom feed."""

@@ -1,0 +1,174 @@
+"""Drawing the printed bulletin's pages (trainer/bulletins/printing.py lays them out): the
+document, text lines with a faux bold, page one's head, and the foot every page carries."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fpdf import FPDF
+
+from trainer.bulletins.print_text import PT, SANS, Piece, break_lines, font_path, printable, width
+
+PAGE_W, PAGE_H = 210.0, 297.0
+MARGIN = 18.0
+TEXT_W = PAGE_W - 2 * MARGIN
+FOOT_TOP = 262.0  # the rule above the contacts
+
+Colour = tuple[int, int, int]
+INK: Colour = (33, 33, 33)
+GREY: Colour = (96, 96, 96)
+RULE: Colour = (150, 150, 150)
+WHITE: Colour = (255, 255, 255)
+BANDS: dict[str, Colour] = {"warning": (183, 28, 28), "newsletter": (21, 76, 121)}
+TITLE_PT = 22.0
+TITLE_LEADING = 1.4
+BAND_TOP, BAND_H = 21.0, 17.0
+
+
+@contextmanager
+def document(title: str) -> Iterator[FPDF]:
+    """An A4 document in mm with the Japanese font and no automatic page breaks."""
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    try:
+        pdf.set_auto_page_break(False)
+        pdf.set_margins(0, 0, 0)
+        pdf.add_font(SANS, "", font_path())
+        pdf.set_title(printable(title))
+        pdf.set_creator("見守りトレーナー")
+        yield pdf
+    finally:
+        # fpdf2 closes the embedded font's file when it writes the PDF, not after an error.
+        for font in pdf.fonts.values():
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()
+
+
+def put(
+    pdf: FPDF,
+    text: str,
+    x: float,
+    baseline: float,
+    *,
+    size: float,
+    colour: Colour = INK,
+    bold: bool = False,
+    align: str = "left",
+) -> None:
+    """One line of text on a baseline (x is its left edge, or right edge with align="right")."""
+    text = printable(text)
+    if align == "right":
+        x -= width(text, size)
+    pdf.set_font(SANS, size=size)
+    pdf.set_text_color(*colour)
+    if not bold:
+        pdf.text(x, baseline, text)
+        return
+    # Faux bold (the font has no bold face): glyphs filled and outlined (text rendering mode 2),
+    # a stroke of 3% of the size with round joins; local_context's q … Q ends the mode.
+    with pdf.local_context():
+        pdf.set_draw_color(*colour)
+        pdf._out(f"2 Tr {size * 0.03:.2f} w 1 j")
+        pdf.text(x, baseline, text)
+
+
+def put_pieces(
+    pdf: FPDF, pieces: tuple[Piece, ...], x: float, baseline: float, size: float, colour: Colour
+) -> None:
+    for piece in pieces:
+        put(pdf, piece.text, x + piece.x, baseline, size=size, colour=colour, bold=piece.bold)
+
+
+def rule(pdf: FPDF, y: float, *, line_width: float = 0.3, colour: Colour = RULE) -> None:
+    pdf.set_draw_color(*colour)
+    pdf.set_line_width(line_width)
+    pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
+
+
+def title_lines(title: str) -> list[tuple[Piece, ...]]:
+    return [tuple(line) for line in break_lines([(title, True)], TEXT_W, TITLE_PT)]
+
+
+def head_height(title: str) -> float:
+    """Where the body starts on page one (mm from the top)."""
+    pitch = TITLE_PT * PT * TITLE_LEADING
+    return BAND_TOP + BAND_H + 6.0 + pitch * len(title_lines(title)) + 14.0
+
+
+def head(
+    pdf: FPDF, *, network: str, organisation: str, kind: str, kind_label: str, title: str, date: str
+) -> None:
+    """Page one's head: network and organisation, the kind's band, the title and the date."""
+    board = f"{organisation} 掲示用"
+    size = _fitting(network + board, TEXT_W - 8.0, 11.0, 9.0)
+    if width(printable(network + board), size) + 8.0 <= TEXT_W:  # one line: both names
+        put(pdf, network, MARGIN, 16.0, size=size, colour=GREY)
+        put(pdf, board, PAGE_W - MARGIN, 16.0, size=size, bold=True, align="right")
+    else:  # long names: one line each
+        put(pdf, network, MARGIN, 10.5, size=_fitting(network, TEXT_W, 10.0, 5.0), colour=GREY)
+        size = _fitting(board, TEXT_W, 11.0, 5.0)
+        put(pdf, board, PAGE_W - MARGIN, 17.0, size=size, bold=True, align="right")
+    pdf.set_fill_color(*BANDS.get(kind, BANDS["newsletter"]))
+    pdf.rect(MARGIN, BAND_TOP, TEXT_W, BAND_H, style="F")
+    label_pt = 26.0 if kind == "warning" else 20.0
+    baseline = BAND_TOP + BAND_H / 2 + label_pt * PT * 0.38
+    put(pdf, kind_label, MARGIN + 5.0, baseline, size=label_pt, colour=WHITE, bold=True)
+    pitch = TITLE_PT * PT * TITLE_LEADING
+    baseline = BAND_TOP + BAND_H + 6.0 + TITLE_PT * PT * 0.88
+    for line in title_lines(title):
+        put_pieces(pdf, line, MARGIN, baseline, TITLE_PT, INK)
+        baseline += pitch
+    put(pdf, f"{date} 発行", MARGIN, baseline - pitch + 8.0, size=11.0, colour=GREY)
+    rule(pdf, baseline - pitch + 11.0, line_width=0.5, colour=INK)
+
+
+def _fitting(text: str, room: float, largest: float, smallest: float) -> float:
+    """The largest size (in half points) from largest down to smallest at which text fits."""
+    size = largest
+    while width(printable(text), size) > room and size > smallest:
+        size -= 0.5
+    return size
+
+
+def continued_head(pdf: FPDF, *, network: str, title: str) -> None:
+    """The head of every page after the first: whose bulletin this is, and that it goes on."""
+    text = f"{network}　{title}（つづき）"
+    size = _fitting(text, TEXT_W, 9.5, 6.0)
+    put(pdf, text, MARGIN, 16.0, size=size, colour=GREY)
+    rule(pdf, 19.5)
+
+
+def foot(
+    pdf: FPDF, *, organisation: str, centre_name: str, centre_phone: str, page: int, pages: int
+) -> None:
+    """Where to call, then the organisation and the page number."""
+    rule(pdf, FOOT_TOP)
+    put(pdf, "ご相談は", MARGIN, FOOT_TOP + 7.5, size=10.0, colour=GREY)
+    put(
+        pdf,
+        "消費者ホットライン 188（局番なし）",
+        MARGIN + 18.0,
+        FOOT_TOP + 7.5,
+        size=14.0,
+        bold=True,
+    )
+    if centre_phone:
+        text = f"{centre_name or '消費生活センター'}　{centre_phone}"
+        size = _fitting(text, TEXT_W - 18.0, 13.0, 7.0)
+        put(pdf, text, MARGIN + 18.0, FOOT_TOP + 15.5, size=size, bold=True)
+    put(pdf, f"{organisation} 掲示用", MARGIN, PAGE_H - 9.0, size=9.0, colour=GREY)
+    put(
+        pdf,
+        f"{page} / {pages}",
+        PAGE_W - MARGIN,
+        PAGE_H - 9.0,
+        size=9.0,
+        colour=GREY,
+        align="right",
+    )
+
+
+def picture(pdf: FPDF, data: bytes, top: float, w: float, h: float) -> None:
+    pdf.image(io.BytesIO(data), x=MARGIN + (TEXT_W - w) / 2, y=top + 1.0, w=w, h=h)
