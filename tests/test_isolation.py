@@ -225,6 +225,8 @@ def make_mail(network) -> OutgoingMail:
     mail.status = "failed"
     db.session.commit()
     return mail
+
+
 def bulletin(network) -> Bulletin:
     """A published bulletin of the network for everyone, with an attachment (so that its
     download, its page and its notice-board copy are 200)."""
