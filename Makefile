@@ -27,12 +27,16 @@ install: $(STAMP) $(AXE)
 
 ## Create/upgrade the SQLite database under instance/, load courses and the demo network (kept), serve
 ## with the production gunicorn settings (deploy/gunicorn.conf.py): the same log, with the tokens of
-## personal, reset, invitation and projector links shown as ***; one worker, 8 threads.
+## personal, reset, invitation and projector links shown as ***; one worker, 8 threads. Beside it,
+## the background worker (`trainer worker`: mail and the periodic jobs), stopped when gunicorn stops.
 run: $(STAMP)
 	$(BIN)/trainer init-db
 	$(BIN)/trainer content load
 	$(BIN)/trainer demo load
 	@echo "見守りトレーナー: http://127.0.0.1:$(PORT)/  (Ctrl+C で終了)"
+	$(BIN)/trainer worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 \
 		'trainer:create_app()'
 

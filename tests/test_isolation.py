@@ -21,6 +21,8 @@ from trainer.concerns.models import ConcernReport
 from trainer.courses.loading import load_courses
 from trainer.extensions import db
 from trainer.learning.models import Course
+from trainer.mail import outbox
+from trainer.mail.models import OutgoingMail
 from trainer.secretariat.models import RosterImport
 from trainer.timeutil import today_jst, utcnow
 from trainer.workshops.codes import new_code
@@ -150,6 +152,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
     b_invitation = invite(b, b_user, "b-invited@example.jp")
     a_report, b_report = concern_report(a_member), concern_report(b_member)
     a_case_worker = make_user(a, Role.CASE_WORKER, email="a-case@example.jp")
+    a_mail, b_mail = make_mail(a), make_mail(b)
     a_bulletin, b_bulletin = bulletin(a), bulletin(b)
     return {
         "a": a,
@@ -168,6 +171,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "participant_id": b_seat.participant_id,
             "device_id": b_seat.id,
             "report_id": b_report.id,
+            "mail_id": b_mail.id,
             "bulletin_id": b_bulletin.id,
             "decision": "approve",
             **course,
@@ -183,6 +187,7 @@ def two_networks(app, tmp_path, make_network, make_user, make_org, make_member):
             "participant_id": a_seat.participant_id,
             "device_id": a_seat.id,
             "report_id": a_report.id,
+            "mail_id": a_mail.id,
             "bulletin_id": a_bulletin.id,
             "decision": "approve",
             **course,
@@ -207,6 +212,23 @@ def concern_report(member) -> ConcernReport:
     db.session.add(report)
     db.session.commit()
     return report
+
+
+def make_mail(network) -> OutgoingMail:
+    """A message of the network's outbox that could not be sent (「もう一度送る」 takes its id)."""
+    mail = outbox.queue(
+        db.session,
+        network_id=network.id,
+        kind="concern.new",
+        subject_type="",
+        subject_id=None,
+        to="jimukyoku@example.jp",
+        subject="件名",
+        body="本文",
+    )
+    mail.status = "failed"
+    db.session.commit()
+    return mail
 
 
 def bulletin(network) -> Bulletin:
@@ -332,6 +354,7 @@ def test_other_networks_routes_are_404(app, client, login, two_networks):
                 "draft_id",
                 "invitation_id",
                 "report_id",
+                "mail_id",
                 "bulletin_id",
             }:
                 urls.append(url_for_rule(rule, two_networks["a"].id, two_networks["b_ids"]))

@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_error_handlers(app)
     register_cli(app)
+    register_worker(app)
     return app
 
 
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.core.views import network_bp
     from trainer.learning.views.courses import bp as courses_bp
     from trainer.learning.views.learner import bp as learning_bp
+    from trainer.mail.views import bp as mail_records_bp
     from trainer.quizzes.views import bp as quizzes_bp
     from trainer.refresher.views.due import bp as refresher_due_bp
     from trainer.refresher.views.learner import bp as refresher_bp
@@ -109,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         *(workshops_bp, join_bp, projector_bp),
         *(roster_import_bp, completion_bp, report_bp, exports_bp),
         *(report_form_bp, my_concerns_bp, concerns_bp, concern_figures_bp),  # つなぐ
+        mail_records_bp,  # 送信記録
         *(secretariat.bp, member.bp, mail_stop.bp),  # bulletins
         *(notice_print.bp, notice_print.learner_bp, public.bp),  # bulletins: print, public
         *(refresher_bp, refresher_due_bp),  # refresher before expiry
@@ -132,6 +135,13 @@ def register_error_handlers(app: Flask) -> None:
     from trainer.core import error_pages
 
     error_pages.register(app)
+
+
+def register_worker(app: Flask) -> None:
+    """The worker's queue; views' mail goes through it (trainer/worker.py)."""
+    from trainer import worker
+
+    worker.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

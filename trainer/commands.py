@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
-from trainer import demo
+from trainer import demo, worker
 from trainer.accounts import passwords, roster, users
 from trainer.accounts.models import Network, Role
 from trainer.audit import service as audit
@@ -363,6 +363,21 @@ def concerns_purge() -> None:
     click.echo(f"{count}件の個人情報を削除しました。")
 
 
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="同時に動かす処理の数")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """バックグラウンドの処理（メールの送信と再送、毎日の定期処理）を動かし続けます。
+
+    \b
+    Web サーバー (gunicorn) とは別のプロセスとして、1つのサーバーで1つだけ動かしてください
+    （make run は一緒に起動します）。Ctrl+C か SIGTERM で止まります。
+    毎分: 送る時刻になったメールの送信（失敗したメールの再送も）。
+    毎日 3:30: 保存期間を過ぎた気づき報告の個人情報の削除。
+    """
+    worker.run_consumer(current_app, workers=workers)
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db,
@@ -375,5 +390,6 @@ def register_commands(app: Flask) -> None:
         clean_text_command,
         mail_group,
         concerns_group,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -156,8 +156,8 @@ def _base_url(production: bool) -> str:
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 
 
-def _rate_limit_storage() -> str:
-    """Redis when REDIS_URL is set (counts shared by every worker and host), else memory."""
+def _redis_url() -> str:
+    """REDIS_URL, checked: "" when unset. The rate limits and the worker's queue use it."""
     url = os.environ.get("REDIS_URL", "").strip()
     if url and not url.startswith(REDIS_SCHEMES):
         raise ConfigError(
@@ -165,7 +165,12 @@ def _rate_limit_storage() -> str:
             "REDIS_URL は redis:// か rediss:// で始まる URL にしてください "
             f"(例: redis://127.0.0.1:6379/0、いま: {url.partition(':')[0]}:…)。"
         )
-    return url or "memory://"
+    return url
+
+
+def _rate_limit_storage() -> str:
+    """Redis when REDIS_URL is set (counts shared by every worker and host), else memory."""
+    return _redis_url() or "memory://"
 
 
 def _rate_limits_enabled(production: bool) -> bool:
@@ -212,6 +217,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "RATELIMIT_STORAGE_URI": _rate_limit_storage(),
+        "REDIS_URL": _redis_url(),  # also the worker's queue (trainer/worker.py)
         # Redis down: each worker counts in its own memory until Redis answers again, rather
         # than every sign-in and personal link failing with an error page.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -279,6 +285,9 @@ def _smtp_settings() -> dict[str, object]:
         "MAIL_FROM": sender,
         # True (tests): views deliver queued mail at once instead of in a background thread.
         "MAIL_DELIVER_INLINE": False,
+        # TRAINER_WORKER_IMMEDIATE=1: the worker's tasks run at once in the web process (no queue,
+        # no `trainer worker`; a page that sends mail waits for the server). Unset: only in tests.
+        "WORKER_IMMEDIATE": True if _flag("TRAINER_WORKER_IMMEDIATE") else None,
     }
 
 

@@ -1,8 +1,8 @@
 """Staff invitations: the only way the web gives anyone a role in a network.
 
-Why invitations. There is no mail server, so nobody can prove that they own an e-mail address:
-whoever holds a link is who it reaches. Before invitations, adding an address that already had an
-account granted the role at once, and that had two consequences:
+Why invitations. Without mail, nobody can prove that they own an e-mail address: whoever holds a
+link is who it reaches (with mail, links go to the address only: link_mail.py). Before invitations,
+adding an address that already had an account granted the role at once, with two consequences:
 
 * Pre-hijack. Network B adds sec-c@city-c.example.jp as its own staff, opens the setup link
   itself and chooses the password. Later the platform admin makes that address the secretariat of

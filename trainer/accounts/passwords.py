@@ -1,7 +1,8 @@
 """Staff passwords: the policy a new one must meet, changing one, and one-time reset links.
 
-A reset link is handed over in person (there is no mail server); only a hash of its token is
-stored. Who may issue one for whom is can_issue_reset's rule.
+A reset link is mailed to the account's own address when mail is set up (link_mail.py), else
+handed over in person; only a hash of its token is stored. Who may issue one for whom is
+can_issue_reset's rule.
 """
 
 from __future__ import annotations

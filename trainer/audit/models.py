@@ -105,6 +105,8 @@ ACTION_LABELS = {
     "concern.purge": "気づき報告の個人情報の削除",
     "concern.export": "気づき報告の集計の書き出し",
     "concern.key_rotate": "報告用QRコードの作り直し",
+    "mail.retry": "メールの再送",
+    "member.link_mail": "個人用リンクのメール送信",
     "bulletin.create": "お知らせの下書き作成",
     "bulletin.edit": "お知らせの変更",
     "bulletin.schedule": "お知らせの公開予約",
@@ -114,6 +116,8 @@ ACTION_LABELS = {
 
 
 FIELD_LABELS = {
+    "mail_kind": "メールの内容",
+    "tries": "それまでに送信を試した回数",
     "size": "大きさ（バイト）",
     "signing_key": "署名鍵のコピー",
     "end_date": "退会日",

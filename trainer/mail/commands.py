@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from trainer.extensions import db
 from trainer.mail import outbox
 from trainer.mail.models import MailStatus, OutgoingMail
-from trainer.timeutil import jdatetime, utcnow
+from trainer.timeutil import jdatetime
 
 STATUS_LABELS = {"queued": "送信待ち", "sent": "送信済み", "failed": "送信できなかった"}
 NOT_CONFIGURED = (
@@ -31,21 +31,14 @@ def mail_send(limit: int) -> None:
     """送る時刻になったメールを送ります（失敗したメールの再送も）。
 
     \b
+    ふだんは `trainer worker` が毎分これを行います。ワーカーを動かさないときは、
     systemd のタイマーや cron で5分ごとに実行してください（docs/operations.md）。
     SMTP サーバーにつながらないときは、そこで止めて次の回に任せます。
     """
     if not outbox.mail_configured(current_app):
         click.echo(NOT_CONFIGURED)
         return
-    total = outbox.Delivery()
-    while total.tried < limit:
-        round_ = outbox.deliver_due(db.session, now=utcnow(), limit=min(outbox.BATCH, limit))
-        total.sent += round_.sent
-        total.retry += round_.retry
-        total.failed += round_.failed
-        if round_.stopped or round_.tried == 0:
-            total.stopped = round_.stopped
-            break
+    total = outbox.deliver_all(db.session, limit=limit)
     click.echo(
         f"送信 {total.sent}通、あとで再送 {total.retry}通、送信できなかった {total.failed}通。"
     )

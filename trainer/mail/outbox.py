@@ -8,8 +8,10 @@
   retried when the lease ends. A failure is retried with exponential backoff (1, 2, 4 … minutes,
   at most 6 hours); a permanent refusal (an SMTP 5xx reply) or the tenth failed try marks the
   message failed. A server that cannot be reached stops the round: the rest waits, untouched.
-- `deliver_soon()` is what a view calls after its commit: a background thread delivers, so the
-  response never waits for the mail server (`trainer mail send`, on a timer, is the retry path).
+- `deliver_soon()` is what a view calls after its commit. It calls the dispatcher registered on
+  the app (DISPATCH_KEY: trainer/worker.py enqueues a task for the worker, whose every-minute job
+  is also the retry path), so the response never waits for the mail server. With no dispatcher
+  (an app built without the worker), a background thread delivers, as before.
 
 Without SMTP settings (TRAINER_SMTP_HOST) nothing is sent and every message stays queued.
 """
@@ -43,7 +45,14 @@ MAX_BACKOFF = timedelta(hours=6)
 LEASE = timedelta(minutes=10)
 TIMEOUT_SECONDS = 20
 BATCH = 50
+# app.extensions[DISPATCH_KEY]: a callable without arguments that arranges delivery soon (the
+# worker registers one; this bottom-layer module never imports the worker).
+DISPATCH_KEY = "trainer.mail_dispatch"
 DEFAULT_SENDER_NAME = "見守りネットワーク"
+# Mail whose body holds a sign-in link (an invitation, a password reset, a personal link): the
+# body is emptied once the server has accepted it (the token must not stay in clear).
+LINK_KIND_PREFIX = "link."
+SENT_LINK_BODY = "（ログイン用のリンクを含むため、送信後に本文を削除しました）"
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,8 @@ def _record(
 ) -> None:
     if failure is None:
         mail.status, mail.sent_at, mail.last_error = MailStatus.SENT.value, utcnow(), ""
+        if mail.kind.startswith(LINK_KIND_PREFIX):
+            mail.body = SENT_LINK_BODY
         result.sent += 1
     else:
         mail.last_error = failure.text[:300]
@@ -318,11 +329,36 @@ def _describe(error: BaseException, what: str) -> str:
     return f"{what}（{type(error).__name__}）"
 
 
+def deliver_all(session: Session, *, limit: int = 1000) -> Delivery:
+    """Rounds of deliver_due until nothing is due, the server cannot be reached, or `limit`
+    messages were tried (`trainer mail send` and the worker)."""
+    total = Delivery()
+    while total.tried < limit:
+        round_ = deliver_due(session, now=utcnow(), limit=min(BATCH, limit - total.tried))
+        total.sent += round_.sent
+        total.retry += round_.retry
+        total.failed += round_.failed
+        if round_.stopped or round_.tried == 0:
+            total.stopped = round_.stopped
+            break
+    return total
+
+
 def deliver_soon() -> None:
-    """After a view's commit: deliver what is due without holding up the response (a daemon
-    thread with its own app context and session). With MAIL_DELIVER_INLINE (tests), at once."""
+    """After a view's commit: deliver what is due without holding up the response, through the
+    app's dispatcher (DISPATCH_KEY, the worker's queue). Without one: a daemon thread with its
+    own app context and session, or at once with MAIL_DELIVER_INLINE. A dispatcher that fails
+    (Redis down) is logged, not raised: the message is committed, the worker's every-minute
+    round sends it."""
     app = cast(Any, current_app)._get_current_object()
     if not mail_configured(app):
+        return
+    dispatch = app.extensions.get(DISPATCH_KEY)
+    if dispatch is not None:
+        try:
+            dispatch()
+        except Exception:
+            log.exception("mail: the delivery could not be queued; the next round sends it")
         return
     if app.config.get("MAIL_DELIVER_INLINE"):
         deliver_due(db.session, now=utcnow(), limit=BATCH)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from trainer.accounts import roster, roster_search
+from trainer.accounts import link_mail, roster, roster_search
 from trainer.accounts.access import allow, network_blueprint
 from trainer.accounts.forms import (
     EndMembershipForm,
@@ -19,6 +19,7 @@ from trainer.concerns import keys
 from trainer.errors import DomainError
 from trainer.extensions import db
 from trainer.form_base import required
+from trainer.mail import outbox
 from trainer.qr import absolute_url, qr_svg
 from trainer.text import clean_multiline
 from trainer.timeutil import today_jst
@@ -156,6 +157,7 @@ def member(member_id: int):
         today=today_jst(),
         reporting_key=keys.existing_key(db.session, member),
         rotate_form=ReportingKeyRotateForm(),
+        can_mail_link=outbox.mail_configured() and link_mail.can_mail_personal_link(member),
     )
 
 
@@ -276,3 +278,22 @@ def member_link_rotate(member_id: int):
     roster.rotate_member_link(db.session, member=member, actor=current_user)
     flash("個人用リンクを新しくしました。以前のリンクとQRコードは使えなくなりました。", "success")
     return redirect(url_for(".member_link", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/link/mail")
+def member_link_mail(member_id: int):
+    """「個人用リンクをメールで送る」: the current link (not a new one: link_mail.py says why) to
+    the member's own address; audited."""
+    member = roster.get_member(db.session, g.network.id, member_id)
+    if not outbox.mail_configured():
+        flash("メールの送信が設定されていないため、送れません。", "error")
+        return redirect(url_for(".member", member_id=member.id))
+    try:
+        mail = link_mail.personal_link(db.session, member=member, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        outbox.deliver_soon()
+        flash(f"{mail.to_address} に個人用リンクを送りました。", "success")
+    return redirect(url_for(".member", member_id=member.id))

@@ -13,6 +13,7 @@ from trainer.accounts.models import Role
 from trainer.accounts.pages import invitation_link_page, reset_link_page
 from trainer.errors import DomainError
 from trainer.extensions import db
+from trainer.mail import outbox
 from trainer.web import show_error
 
 bp = network_blueprint("staff", __name__, "/staff")
@@ -47,7 +48,7 @@ def new():
         else:
             # The same page whether or not the address had an account (invitations.py).
             return invitation_link_page(link, back_url=url_for(".index"))
-    return render_template("accounts/staff/new.html", form=form)
+    return render_template("accounts/staff/new.html", form=form, mailed=outbox.mail_configured())
 
 
 @bp.post("/invitations/<int:invitation_id>/reissue")
@@ -110,4 +111,4 @@ def reset_link(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for(".index"))
-    return reset_link_page(user, token)
+    return reset_link_page(user, token, network=g.network)
