@@ -365,17 +365,41 @@ def concerns_purge() -> None:
 
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True, help="同時に動かす処理の数")
+@click.option(
+    "--once", is_flag=True, help="毎分の処理を1回だけ行って終わります（タイマーから動かすとき）"
+)
+@click.option("--daily", "daily_too", is_flag=True, help="--once と一緒に: 毎日の処理も行います")
 @with_appcontext
-def worker_command(workers: int) -> None:
-    """バックグラウンドの処理（メールの送信と再送、毎日の定期処理）を動かし続けます。
+def worker_command(workers: int, once: bool, daily_too: bool) -> None:
+    """バックグラウンドの処理（予約したお知らせの公開、メールの送信と再送、毎日の定期処理）を動かし続けます。
 
     \b
     Web サーバー (gunicorn) とは別のプロセスとして、1つのサーバーで1つだけ動かしてください
     （make run は一緒に起動します）。Ctrl+C か SIGTERM で止まります。
-    毎分: 送る時刻になったメールの送信（失敗したメールの再送も）。
-    毎日 3:30: 保存期間を過ぎた気づき報告の個人情報の削除。
+    毎分: 公開の時刻になったお知らせの公開、送る時刻になったメールの送信（再送も）。
+    毎日 3:30: 保存期間を過ぎた気づき報告の個人情報の削除、修了証の更新のお知らせ。
+    ワーカーを動かし続けられないときは、タイマーから `trainer worker --once` を毎分、
+    `trainer worker --once --daily` を毎日1回動かします
+    （何度動いても、同じことを二重にはしません）。
     """
-    worker.run_consumer(current_app, workers=workers)
+    if not once:
+        worker.run_consumer(current_app, workers=workers)
+        return
+    now = utcnow()
+    done = worker.every_minute(db.session, now)
+    if daily_too:
+        done |= worker.daily(db.session, now)
+    click.echo("、".join(f"{ONCE_LABELS.get(name, name)}: {count}" for name, count in done.items()))
+
+
+ONCE_LABELS = {
+    "bulletins_published": "公開したお知らせ",
+    "mail_sent": "送ったメール",
+    "mail_retry": "あとで送り直すメール",
+    "mail_failed": "送れなかったメール",
+    "concerns_purged": "個人情報を削除した気づき報告",
+    "reminders_queued": "修了証の更新のお知らせ",
+}
 
 
 def register_commands(app: Flask) -> None:

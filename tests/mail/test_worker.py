@@ -255,3 +255,22 @@ def test_the_daily_job_queues_the_refresher_reminders(app, smtp, make_network, m
     assert worker.every_minute(db.session, now)["mail_sent"] == 1
     [(to, message)] = received(smtp)
     assert to == ["renew@example.jp"] and "修了証の有効期限が近づいています" in message["Subject"]
+
+
+def test_without_a_running_worker_a_timer_runs_the_jobs_once(app, smtp, make_network, make_member):
+    """`trainer worker --once` (every minute) and `--once --daily` (once a day), for servers
+    where no worker process runs: the scheduled bulletin is published and its mail sent."""
+    smtp.start()
+    network = make_network(name="みどり市見守りネットワーク")
+    member = make_member(network)
+    member.email = "timer@example.jp"
+    db.session.commit()
+    bulletin = write(network, title="タイマーで公開")
+    bulletin.publish_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["worker", "--once", "--daily"])
+    assert result.exit_code == 0, result.output
+    assert "公開したお知らせ: 1、送ったメール: 1" in result.output
+    assert "個人情報を削除した気づき報告: 0、修了証の更新のお知らせ: 0" in result.output
+    [(to, _message)] = received(smtp)
+    assert to == ["timer@example.jp"]
