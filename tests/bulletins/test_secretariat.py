@@ -269,3 +269,27 @@ def test_the_audit_log_names_each_step(client, login, office):
     for label in ("お知らせの下書き作成", "お知らせの公開予約", "予約の取り消し", "お知らせの公開"):
         assert label in page
     assert "送ったメール（通）: 3" in page
+
+
+def test_a_published_bulletin_can_be_taken_off_the_public_page(client, login, office):
+    login(client, office["user"])
+    bulletin = write(office["network"], title="古い注意喚起", public=True)
+    publish(bulletin)
+    public_page = f"/p/{office['network'].id}/bulletins"
+    assert "古い注意喚起" in client.get(public_page).get_data(as_text=True)
+    detail = client.get(f"{base(office)}/{bulletin.id}").get_data(as_text=True)
+    assert "一般公開をやめる" in detail
+    response = client.post(f"{base(office)}/{bulletin.id}/withdraw-public", follow_redirects=True)
+    assert "公開ページとフィードから外しました" in response.get_data(as_text=True)
+    assert "古い注意喚起" not in client.get(public_page).get_data(as_text=True)
+    feed = client.get(f"/p/{office['network'].id}/bulletins.atom").get_data(as_text=True)
+    assert "古い注意喚起" not in feed
+    # Members still have it; the audit log says who took it off.
+    db.session.refresh(bulletin)
+    assert bulletin.published_at is not None and bulletin.public is False
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "bulletin.withdraw_public")
+    )
+    assert event.target_id == bulletin.id
+    again = client.post(f"{base(office)}/{bulletin.id}/withdraw-public", follow_redirects=True)
+    assert "一般公開していません" in again.get_data(as_text=True)

@@ -68,7 +68,7 @@ def test_the_page_lists_the_networks_mail_newest_first(
     assert page.index("refused@example.jp") < page.index("sent@example.jp")
     assert page.index("sent@example.jp") < page.index("old@example.jp")
     assert "elsewhere@example.jp" not in page and "秘密の本文" not in page
-    assert "送信済み" in page and "送信できませんでした" in page and "待機中" in page
+    assert "送信済み" in page and "送信できませんでした" in page and "送信待ち" in page
     assert (
         "職員の招待リンク" in page and "お知らせ" in page and "気づき報告の通知（事務局へ）" in page
     )

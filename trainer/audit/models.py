@@ -112,6 +112,7 @@ ACTION_LABELS = {
     "bulletin.schedule": "お知らせの公開予約",
     "bulletin.schedule_cancel": "お知らせの公開予約の取り消し",
     "bulletin.publish": "お知らせの公開",
+    "bulletin.withdraw_public": "お知らせを一般公開から外す",
 }
 
 

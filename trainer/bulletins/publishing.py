@@ -221,6 +221,24 @@ def cancel_schedule(session: Session, *, bulletin: Bulletin, actor: User | None)
     session.commit()
 
 
+def withdraw_from_public(session: Session, *, bulletin: Bulletin, actor: User | None) -> None:
+    """Take a published bulletin off the network's public page and feed (a mistake, or out of
+    date). Members still see it, and the mails have gone: only the public copy stops. Commits."""
+    if not bulletin.public:
+        raise DomainError("このお知らせは一般公開していません。")
+    bulletin.public = False
+    audit.record(
+        session,
+        actor=actor,
+        action="bulletin.withdraw_public",
+        target_type="bulletin",
+        target_id=bulletin.id,
+        target_label=bulletin.title,
+        network_id=bulletin.network_id,
+    )
+    session.commit()
+
+
 def mail_counts(session: Session, bulletin_id: int) -> dict[str, int]:
     """Queued, sent and failed mails of one bulletin (every status, 0 if none)."""
     rows = session.execute(

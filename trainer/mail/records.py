@@ -37,7 +37,7 @@ KIND_PREFIX_LABELS = {"bulletin": "お知らせ", "refresher": "修了証の更�
 
 STATUS_LABELS = {
     MailStatus.SENT.value: "送信済み",
-    MailStatus.QUEUED.value: "待機中",
+    MailStatus.QUEUED.value: "送信待ち",
     MailStatus.FAILED.value: "送信できませんでした",
 }
 

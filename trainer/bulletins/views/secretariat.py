@@ -169,6 +169,22 @@ def cancel(bulletin_id: int):
     return redirect(url_for(".detail", bulletin_id=bulletin.id))
 
 
+@bp.post("/<int:bulletin_id>/withdraw-public")
+def withdraw_public(bulletin_id: int):
+    bulletin = _bulletin(bulletin_id)
+    if not ActionForm().validate_on_submit():
+        flash("ページの有効期限が切れました。もう一度操作してください。", "error")
+        return redirect(url_for(".detail", bulletin_id=bulletin.id))
+    try:
+        publishing.withdraw_from_public(db.session, bulletin=bulletin, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("公開ページとフィードから外しました。構成員の個人ページには残ります。", "success")
+    return redirect(url_for(".detail", bulletin_id=bulletin.id))
+
+
 @bp.get("/<int:bulletin_id>/attachment")
 def attachment(bulletin_id: int):
     return attachments.response(_bulletin(bulletin_id))
