@@ -1,8 +1,8 @@
 """Drawing on an A4 PDF page (fpdf2, in millimetres): the document with its embedded fonts,
 lines of text and text blocks, rules, and QR codes that phones and zbar read.
 
-Shared by the certificate, the badge sheet and the personal-link slips. Pure: no Flask, no
-database.
+Shared by the certificate, the badge sheet, the personal-link slips and the printed bulletin.
+Pure: no Flask, no database.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import qrcode
 from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 
-from trainer.certificates.pdf_text import SANS, TextBlock, font_path, printable, text_width
+from trainer.pdf_text import SANS, TextBlock, font_path, printable, text_width
 
 Colour = tuple[int, int, int]
 BRAND: Colour = (11, 93, 59)  # #0b5d3b, the app's green

@@ -1,4 +1,5 @@
-"""Measuring and fitting Japanese text for the printed PDFs (certificates, badges, link slips).
+"""Measuring and fitting Japanese text for the printed PDFs (certificates, badges, link slips, the
+printed bulletin).
 
 Text is set in Noto Sans JP or Noto Serif JP (from the pylopdf-fonts-jp package). It is measured
 from the fonts' advance widths (fpdf2 does not kern) and fitted by shrinking and wrapping, with
