@@ -119,8 +119,10 @@ def put(
     colour: Colour = INK,
     align: str = "left",
     bold: bool = False,
+    min_bold_pt: float = 9.0,
 ) -> None:
-    """One line of text on a baseline; x is its left edge, centre or right edge as align says."""
+    """One line of text on a baseline; x is its left edge, centre or right edge as align says.
+    Bold text smaller than min_bold_pt is set regular: a stroke would clog it."""
     text = printable(text, family)
     if align == "center":
         x -= text_width(text, size, family) / 2
@@ -128,7 +130,7 @@ def put(
         x -= text_width(text, size, family)
     pdf.set_font(family, size=size)
     pdf.set_text_color(*colour)
-    if not bold or size < 9:  # small text stays regular: a stroke would clog it
+    if not bold or size < min_bold_pt:
         pdf.text(x, baseline, text)
         return
     # Faux bold: the fonts have no bold face, so the glyphs are filled and outlined (text
