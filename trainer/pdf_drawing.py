@@ -120,10 +120,12 @@ def put(
     align: str = "left",
     bold: bool = False,
     min_bold_pt: float = 9.0,
+    one_mark: bool = False,
 ) -> None:
     """One line of text on a baseline; x is its left edge, centre or right edge as align says.
-    Bold text smaller than min_bold_pt is set regular: a stroke would clog it."""
-    text = printable(text, family)
+    Bold text smaller than min_bold_pt is set regular: a stroke would clog it. one_mark: as in
+    trainer.pdf_text.printable."""
+    text = printable(text, family, one_mark=one_mark)
     if align == "center":
         x -= text_width(text, size, family) / 2
     elif align == "right":

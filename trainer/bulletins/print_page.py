@@ -5,6 +5,7 @@ every page carries."""
 from __future__ import annotations
 
 import io
+from functools import partial
 
 from fpdf import FPDF
 
@@ -26,23 +27,10 @@ TITLE_LEADING = 1.4
 BAND_TOP, BAND_H = 21.0, 17.0
 
 
-def put(
-    pdf: FPDF,
-    text: str,
-    x: float,
-    baseline: float,
-    *,
-    size: float,
-    colour: Colour = INK,
-    bold: bool = False,
-    align: str = "left",
-) -> None:
-    """One line of text on a baseline (x is its left edge, or right edge with align="right");
-    bold at any size, the small names of the head included."""
-    text = printable(text)
-    pdf_drawing.put(
-        pdf, text, x, baseline, size=size, colour=colour, bold=bold, align=align, min_bold_pt=0.0
-    )
+# One line of text on a baseline (x its left edge, or its right edge with align="right"): in the
+# bulletin's ink, bold at any size (the head's small names too), one 〓 for a run of characters
+# the font lacks.
+put = partial(pdf_drawing.put, colour=INK, min_bold_pt=0.0, one_mark=True)
 
 
 def put_pieces(
