@@ -27,10 +27,10 @@ from trainer.accounts.models import Role
 from trainer.audit.models import AuditEvent
 from trainer.certificates.badge_sheet import badge_sheet_pdf
 from trainer.certificates.certificate_sheet import certificate_pdf
-from trainer.certificates.pdf_text import SANS, SERIF, printable
 from trainer.config import ConfigError, load_config
 from trainer.core.headers import NO_STORE_ENDPOINTS
 from trainer.extensions import db
+from trainer.pdf_text import SANS, SERIF, printable
 from trainer.workshops import exports as workshop_exports
 from trainer.workshops import projector_link
 

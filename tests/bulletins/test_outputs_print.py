@@ -15,11 +15,12 @@ from pypdf import PdfReader
 from tests.bulletins.output_helpers import make_bulletin, picture
 from tests.tools import need
 from trainer.accounts.models import Role
-from trainer.bulletins import printing
+from trainer.bulletins import print_text, printing
 from trainer.bulletins.print_blocks import blocks
 from trainer.bulletins.print_text import break_lines, width
 from trainer.extensions import db
 from trainer.markdown import render
+from trainer.pdf_text import printable as printable_each
 
 A4_PT = (595.28, 841.89)
 
@@ -172,6 +173,12 @@ def test_text_the_font_lacks_prints_as_a_mark(app, board):
     text = flat(pdf_text(data)[0])
     assert "絵文字〓のお知らせ" in text
     assert "本文〓です" in text
+
+
+def test_a_run_of_characters_the_font_lacks_is_one_mark_and_line_breaks_stay():
+    # The print's rule (trainer.pdf_text.printable with one_mark); the certificates mark each.
+    assert print_text.printable("😀😀 🇯🇵🇺🇸\n〓😀本") == "〓 〓\n〓本"
+    assert printable_each("😀😀 🇯🇵🇺🇸") == "〓〓 〓〓"
 
 
 def test_placeholders_take_the_networks_values(app, board):

@@ -22,8 +22,8 @@ from trainer.certificates.certificate_sheet import (
     PrintedCertificate,
     certificate_pdf,
 )
-from trainer.certificates.pdf_drawing import qr_modules
-from trainer.certificates.pdf_text import fit_font_size, fit_text, text_width, wrap_text
+from trainer.pdf_drawing import qr_modules
+from trainer.pdf_text import fit_font_size, fit_text, text_width, wrap_text
 from trainer.timeutil import jdate
 
 MM_PER_PT = 25.4 / 72

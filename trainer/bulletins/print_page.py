@@ -1,77 +1,36 @@
-"""Drawing the printed bulletin's pages (trainer/bulletins/printing.py lays them out): the
-document, text lines with a faux bold, page one's head, and the foot every page carries."""
+"""Drawing the printed bulletin's pages (trainer/bulletins/printing.py lays them out) with the
+base module trainer.pdf_drawing: text in the bulletin's colours, page one's head, and the foot
+every page carries."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 
 from fpdf import FPDF
 
-from trainer.bulletins.print_text import PT, SANS, Piece, break_lines, font_path, printable, width
+from trainer import pdf_drawing
+from trainer.bulletins.print_text import Piece, break_lines, printable, width
+from trainer.pdf_drawing import PAGE_H, PAGE_W, WHITE, Colour
+from trainer.pdf_text import PT, ascent
 
-PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 18.0
 TEXT_W = PAGE_W - 2 * MARGIN
 FOOT_TOP = 262.0  # the rule above the contacts
 
-Colour = tuple[int, int, int]
 INK: Colour = (33, 33, 33)
 GREY: Colour = (96, 96, 96)
 RULE: Colour = (150, 150, 150)
-WHITE: Colour = (255, 255, 255)
 BANDS: dict[str, Colour] = {"warning": (183, 28, 28), "newsletter": (21, 76, 121)}
 TITLE_PT = 22.0
 TITLE_LEADING = 1.4
 BAND_TOP, BAND_H = 21.0, 17.0
 
 
-@contextmanager
-def document(title: str) -> Iterator[FPDF]:
-    """An A4 document in mm with the Japanese font and no automatic page breaks."""
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    try:
-        pdf.set_auto_page_break(False)
-        pdf.set_margins(0, 0, 0)
-        pdf.add_font(SANS, "", font_path())
-        pdf.set_title(printable(title))
-        pdf.set_creator("見守りトレーナー")
-        yield pdf
-    finally:
-        # fpdf2 closes the embedded font's file when it writes the PDF, not after an error.
-        for font in pdf.fonts.values():
-            ttfont = getattr(font, "ttfont", None)
-            if ttfont is not None:
-                ttfont.close()
-
-
-def put(
-    pdf: FPDF,
-    text: str,
-    x: float,
-    baseline: float,
-    *,
-    size: float,
-    colour: Colour = INK,
-    bold: bool = False,
-    align: str = "left",
-) -> None:
-    """One line of text on a baseline (x is its left edge, or right edge with align="right")."""
-    text = printable(text)
-    if align == "right":
-        x -= width(text, size)
-    pdf.set_font(SANS, size=size)
-    pdf.set_text_color(*colour)
-    if not bold:
-        pdf.text(x, baseline, text)
-        return
-    # Faux bold (the font has no bold face): glyphs filled and outlined (text rendering mode 2),
-    # a stroke of 3% of the size with round joins; local_context's q … Q ends the mode.
-    with pdf.local_context():
-        pdf.set_draw_color(*colour)
-        pdf._out(f"2 Tr {size * 0.03:.2f} w 1 j")
-        pdf.text(x, baseline, text)
+# One line of text on a baseline (x its left edge, or its right edge with align="right"): in the
+# bulletin's ink, bold at any size (the head's small names too), one 〓 for a run of characters
+# the font lacks.
+put = partial(pdf_drawing.put, colour=INK, min_bold_pt=0.0, one_mark=True)
 
 
 def put_pieces(
@@ -82,9 +41,7 @@ def put_pieces(
 
 
 def rule(pdf: FPDF, y: float, *, line_width: float = 0.3, colour: Colour = RULE) -> None:
-    pdf.set_draw_color(*colour)
-    pdf.set_line_width(line_width)
-    pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
+    pdf_drawing.rule(pdf, MARGIN, PAGE_W - MARGIN, y, line_width, colour)
 
 
 def title_lines(title: str) -> list[tuple[Piece, ...]]:
@@ -116,7 +73,7 @@ def head(
     baseline = BAND_TOP + BAND_H / 2 + label_pt * PT * 0.38
     put(pdf, kind_label, MARGIN + 5.0, baseline, size=label_pt, colour=WHITE, bold=True)
     pitch = TITLE_PT * PT * TITLE_LEADING
-    baseline = BAND_TOP + BAND_H + 6.0 + TITLE_PT * PT * 0.88
+    baseline = BAND_TOP + BAND_H + 6.0 + ascent(TITLE_PT)
     for line in title_lines(title):
         put_pieces(pdf, line, MARGIN, baseline, TITLE_PT, INK)
         baseline += pitch

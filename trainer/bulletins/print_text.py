@@ -1,79 +1,31 @@
-"""Measuring and breaking Japanese text for the printed bulletin (trainer/bulletins/printing.py).
+"""Breaking Japanese text into lines for the printed bulletin (trainer/bulletins/printing.py).
 
-Set in Noto Sans JP from the pylopdf-fonts-jp package (the font the certificates use; the
-certificate package's helpers sit in a layer above this one, so the little needed here is here).
-Widths come from the font's advance widths (fpdf2 does not kern). Lines break between any two
-Japanese characters and between Latin words, never inside a word that fits a line; 、。」 and
-the like hang past the right edge rather than start a line (ぶら下げ).
+Measured with the base module trainer.pdf_text (Noto Sans JP, the certificates' font). Lines
+break between any two Japanese characters and between Latin words, never inside a word that fits
+a line; 、。」 and the like hang past the right edge rather than start a line (ぶら下げ).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 
-from fontTools.ttLib import TTFont
+from trainer import pdf_text
+from trainer.pdf_text import NO_LINE_END, NO_LINE_START, SANS
 
-SANS = "NotoSansJP"
-FONT_FILE = "NotoSansJP-Regular.otf"
-PT = 25.4 / 72  # one point in millimetres
-MISSING = "\u3013"  # 〓: a character the font cannot print (an emoji, mostly)
-
-_NO_LINE_START = frozenset(
-    "、。，．,.・：；:;!?！？」』）)】〕〉》ー～ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々"
-)
-_NO_LINE_END = frozenset("「『（(【〔〈《")
 _HANGING = frozenset("、。，．,.")
 _TOKEN = re.compile(r"\n|[!-~]+|\s|.")
 
 
-def font_path() -> str:
-    return str(files("pylopdf_fonts_jp").joinpath(FONT_FILE))
-
-
-@cache
-def _advances() -> dict[int, float]:
-    """Each character's advance width in ems (rounded to 1/1000 em, as fpdf2 reads it)."""
-    font = TTFont(font_path(), lazy=True)
-    try:
-        scale = 1000 / font["head"].unitsPerEm
-        metrics = font["hmtx"].metrics
-        return {
-            code: round(scale * metrics[glyph][0] + 0.001) / 1000
-            for code, glyph in font.getBestCmap().items()
-        }
-    finally:
-        font.close()
-
-
-def _invisible(char: str) -> bool:
-    return unicodedata.category(char) in {"Mn", "Me", "Cf"} or "\U0001f3fb" <= char <= "\U0001f3ff"
-
-
 def printable(text: str) -> str:
-    """text with each character the font lacks replaced by 〓; joiners, variation selectors and
-    combining marks the font lacks left out (they have nothing of their own to print)."""
-    advances = _advances()
-    out: list[str] = []
-    for char in text:
-        if ord(char) in advances or char == "\n":
-            out.append(char)
-        elif (
-            unicodedata.category(char) in {"Mn", "Me", "Cf"} or "\U0001f3fb" <= char <= "\U0001f3ff"
-        ):
-            continue
-        elif not (out and out[-1] == MISSING):
-            out.append(MISSING)
-    return "".join(out)
+    """text with each run of characters the font lacks replaced by one 〓 (joiners, variation
+    selectors and combining marks left out); line breaks kept."""
+    return "\n".join(pdf_text.printable(line, one_mark=True) for line in text.split("\n"))
 
 
 def width(text: str, size_pt: float) -> float:
     """Width in mm of text on one line at size_pt."""
-    advances = _advances()
-    return sum(advances.get(ord(char), 1.0) for char in text) * size_pt * PT
+    return pdf_text.text_width(text, size_pt, SANS)
 
 
 @dataclass(frozen=True)
@@ -127,9 +79,9 @@ def _carry_over(line: list[tuple[str, bool]], token: str) -> list[tuple[str, boo
     """What moves from the end of a full line to the next (mutates line): an opening bracket,
     which may not end a line, and the last character before a token that may not start one."""
     carried: list[tuple[str, bool]] = []
-    while len(line) > 1 and line[-1][0] and line[-1][0][-1] in _NO_LINE_END:
+    while len(line) > 1 and line[-1][0] and line[-1][0][-1] in NO_LINE_END:
         carried.insert(0, line.pop())
-    starts_badly = token[0] in _NO_LINE_START
+    starts_badly = token[0] in NO_LINE_START
     if not carried and starts_badly and len(line) > 1 and not line[-1][0].isspace():
         carried.insert(0, line.pop())
     return carried

@@ -22,8 +22,10 @@ from trainer.bulletins import print_page as page
 from trainer.bulletins.models import Bulletin
 from trainer.bulletins.print_blocks import Block, Run, blocks
 from trainer.bulletins.print_page import INK, MARGIN, TEXT_W
-from trainer.bulletins.print_text import PT, Piece, break_lines, width
+from trainer.bulletins.print_text import Piece, break_lines, printable, width
 from trainer.bulletins.published import body_html
+from trainer.pdf_drawing import document
+from trainer.pdf_text import PT, SANS
 from trainer.timeutil import jdate
 
 BODY_BOTTOM = page.FOOT_TOP - 5.0
@@ -249,7 +251,8 @@ def notice_pdf(bulletin: PrintedBulletin, organisations: Sequence[str]) -> bytes
     """The bulletin for the notice boards of these organisations (by name): one copy each, one
     after another, each with its own page numbers."""
     pages = paginate(body_items(bulletin), page.head_height(bulletin.title))
-    with page.document(f"{bulletin.kind_label} {bulletin.title}") as pdf:
+    title = printable(f"{bulletin.kind_label} {bulletin.title}")
+    with document(title, [SANS]) as pdf:
         for organisation in organisations:
             _copy(pdf, bulletin, pages, organisation)
         return bytes(pdf.output())

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from fpdf import FPDF
 
 from trainer.certificates.certificate_sheet import PrintedCertificate
-from trainer.certificates.pdf_drawing import (
+from trainer.pdf_drawing import (
     BRAND,
     GUIDE,
     MUTED,
@@ -25,7 +25,7 @@ from trainer.certificates.pdf_drawing import (
     put_qr,
     rule,
 )
-from trainer.certificates.pdf_text import (
+from trainer.pdf_text import (
     DESCENT,
     PT,
     SANS,

@@ -12,7 +12,7 @@ from datetime import date
 
 from fpdf import FPDF
 
-from trainer.certificates.pdf_drawing import (
+from trainer.pdf_drawing import (
     BRAND,
     MUTED,
     PAGE_H,
@@ -25,7 +25,7 @@ from trainer.certificates.pdf_drawing import (
     put_qr,
     rule,
 )
-from trainer.certificates.pdf_text import (
+from trainer.pdf_text import (
     DESCENT,
     PT,
     SERIF,

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
-from trainer.certificates.pdf_drawing import BRAND, GUIDE, INK, MUTED, PAGE_H, PAGE_W
-from trainer.certificates.pdf_drawing import document as _document
-from trainer.certificates.pdf_drawing import put as _put
-from trainer.certificates.pdf_drawing import put_block as _put_block
-from trainer.certificates.pdf_drawing import put_qr as _qr
-from trainer.certificates.pdf_text import DESCENT, PT, SANS, descending, fit_text, text_width
-from trainer.certificates.pdf_text import ascent as _ascent
+from trainer.pdf_drawing import BRAND, GUIDE, INK, MUTED, PAGE_H, PAGE_W
+from trainer.pdf_drawing import document as _document
+from trainer.pdf_drawing import put as _put
+from trainer.pdf_drawing import put_block as _put_block
+from trainer.pdf_drawing import put_qr as _qr
+from trainer.pdf_text import DESCENT, PT, SANS, descending, fit_text, text_width
+from trainer.pdf_text import ascent as _ascent
 
 COLUMNS, ROWS = 2, 4
 PER_PAGE = COLUMNS * ROWS

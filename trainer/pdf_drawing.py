@@ -1,8 +1,8 @@
 """Drawing on an A4 PDF page (fpdf2, in millimetres): the document with its embedded fonts,
 lines of text and text blocks, rules, and QR codes that phones and zbar read.
 
-Shared by the certificate, the badge sheet and the personal-link slips. Pure: no Flask, no
-database.
+Shared by the certificate, the badge sheet, the personal-link slips and the printed bulletin.
+Pure: no Flask, no database.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import qrcode
 from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 
-from trainer.certificates.pdf_text import SANS, TextBlock, font_path, printable, text_width
+from trainer.pdf_text import SANS, TextBlock, font_path, printable, text_width
 
 Colour = tuple[int, int, int]
 BRAND: Colour = (11, 93, 59)  # #0b5d3b, the app's green
@@ -119,16 +119,20 @@ def put(
     colour: Colour = INK,
     align: str = "left",
     bold: bool = False,
+    min_bold_pt: float = 9.0,
+    one_mark: bool = False,
 ) -> None:
-    """One line of text on a baseline; x is its left edge, centre or right edge as align says."""
-    text = printable(text, family)
+    """One line of text on a baseline; x is its left edge, centre or right edge as align says.
+    Bold text smaller than min_bold_pt is set regular: a stroke would clog it. one_mark: as in
+    trainer.pdf_text.printable."""
+    text = printable(text, family, one_mark=one_mark)
     if align == "center":
         x -= text_width(text, size, family) / 2
     elif align == "right":
         x -= text_width(text, size, family)
     pdf.set_font(family, size=size)
     pdf.set_text_color(*colour)
-    if not bold or size < 9:  # small text stays regular: a stroke would clog it
+    if not bold or size < min_bold_pt:
         pdf.text(x, baseline, text)
         return
     # Faux bold: the fonts have no bold face, so the glyphs are filled and outlined (text

@@ -1,4 +1,5 @@
-"""Measuring and fitting Japanese text for the printed PDFs (certificates, badges, link slips).
+"""Measuring and fitting Japanese text for the printed PDFs (certificates, badges, link slips, the
+printed bulletin).
 
 Text is set in Noto Sans JP or Noto Serif JP (from the pylopdf-fonts-jp package). It is measured
 from the fonts' advance widths (fpdf2 does not kern) and fitted by shrinking and wrapping, with
@@ -65,9 +66,10 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in {"Mn", "Me", "Cf"} or "\U0001f3fb" <= char <= "\U0001f3ff"
 
 
-def printable(text: str, family: str = SANS) -> str:
+def printable(text: str, family: str = SANS, *, one_mark: bool = False) -> str:
     """text with each character the font lacks replaced by MISSING; one emoji made of several
-    characters (👨‍👩‍👧, 👍🏽, 🇯🇵) by one mark."""
+    characters (👨‍👩‍👧, 👍🏽, 🇯🇵) by one mark. one_mark: a run of such characters (or one right
+    after a MISSING already in text) by one mark too, as the printed bulletin has it."""
     advances = _advances(family)
     out: list[str] = []
     joined = False  # a ZWJ after a missing character: the next one belongs to the same emoji
@@ -84,6 +86,8 @@ def printable(text: str, family: str = SANS) -> str:
             joined = False
         elif flag_half and "\U0001f1e6" <= char <= "\U0001f1ff":
             flag_half = False
+        elif one_mark and out and out[-1] == MISSING:
+            continue
         else:
             out.append(MISSING)
             flag_half = "\U0001f1e6" <= char <= "\U0001f1ff"
@@ -110,10 +114,10 @@ def fit_font_size(
 
 
 # Simple 禁則: these never start a line, those never end one.
-_NO_LINE_START = frozenset(
+NO_LINE_START = frozenset(
     "、。，．,.・：；:;!?！？」』）)】〕〉》ー～ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々"
 )
-_NO_LINE_END = frozenset("「『（(【〔〈《")
+NO_LINE_END = frozenset("「『（(【〔〈《")
 # A run of printable ASCII (a Latin word, a number, a URL), one whitespace, or any other character.
 _TOKEN = re.compile(r"[!-~]+|\s|.")
 _PHRASE_BREAK = re.compile(r"(?<=[・、，,\s])|(?=[（(「『【])")
@@ -181,7 +185,7 @@ def _carry_over(
         line.pop()
     carried: list[str] = []
     while len(line) > 1 and (
-        (carried or [token])[0][0] in _NO_LINE_START or line[-1][-1] in _NO_LINE_END
+        (carried or [token])[0][0] in NO_LINE_START or line[-1][-1] in NO_LINE_END
     ):
         if text_width("".join([line[-1], *carried, token]), size_pt, family) > width_mm:
             break
