@@ -315,6 +315,11 @@ def test_smtp_settings_are_checked_in_japanese_without_the_password(monkeypatch,
         assert words in str(error.value) and "hunter2" not in str(error.value)
         monkeypatch.delenv(variable)
     monkeypatch.setenv("TRAINER_MAIL_FROM", "mimamori@example.jp")
+    monkeypatch.setenv("TRAINER_MAIL_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path)
+    assert "TRAINER_MAIL_RETENTION_DAYS は 1 から 3650" in str(error.value)
+    monkeypatch.delenv("TRAINER_MAIL_RETENTION_DAYS")
     with pytest.raises(ConfigError) as error:  # a password and no user
         load_config(tmp_path)
     assert "TRAINER_SMTP_USER" in str(error.value) and "hunter2" not in str(error.value)

@@ -398,6 +398,7 @@ ONCE_LABELS = {
     "mail_retry": "あとで送り直すメール",
     "mail_failed": "送れなかったメール",
     "concerns_purged": "個人情報を削除した気づき報告",
+    "mail_erased": "宛先と本文を消した古いメール",
     "reminders_queued": "修了証の更新のお知らせ",
 }
 

@@ -241,9 +241,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # How long one rendering of a workshop's projector counts is served to every screen
         # that shows it (workshops/live_cache.py). 0: count on every refresh.
         "PROJECTOR_CACHE_SECONDS": _projector_cache_seconds(),
-        # Days after a concern report is closed (完了) until its personal details are deleted
-        # (concerns/retention.py); the anonymous counts stay.
-        "CONCERN_RETENTION_DAYS": _retention_days(),
+        **_retention_settings(),
         # Outgoing mail (trainer/mail): SMTP_HOST "" means not set up, and mail stays queued.
         **_smtp_settings(),
     }
@@ -317,6 +315,27 @@ def _retention_days() -> int:
         raise ConfigError(
             "TRAINER_CONCERN_RETENTION_DAYS は 1 から 3650 までの日数にしてください "
             f"(いま: {_shown(raw)})。完了した気づき報告の個人情報を消すまでの日数です。"
+        )
+    return int(raw)
+
+
+def _retention_settings() -> dict[str, int]:
+    return {
+        # Days after a concern report is closed (完了) until its personal details are deleted
+        # (concerns/retention.py); the anonymous counts stay.
+        "CONCERN_RETENTION_DAYS": _retention_days(),
+        # Days after a mail was sent (or failed) until its address and body are erased
+        # (mail/outbox.py erase_old); the row, its status and subject stay for the counts.
+        "MAIL_RETENTION_DAYS": _mail_retention_days(),
+    }
+
+
+def _mail_retention_days() -> int:
+    raw = os.environ.get("TRAINER_MAIL_RETENTION_DAYS", "").strip() or "180"
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise ConfigError(
+            "TRAINER_MAIL_RETENTION_DAYS は 1 から 3650 までの日数にしてください "
+            f"(いま: {_shown(raw)})。送ったメールの宛先と本文を消すまでの日数です。"
         )
     return int(raw)
 

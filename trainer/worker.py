@@ -9,10 +9,10 @@
   commit, enqueues `deliver_mail` instead of starting a thread.
 - run_consumer() is `trainer worker`: one consumer process with two threads, which runs the
   queued tasks and the periodic jobs (every minute: scheduled bulletins published, then mail
-  delivery, the retry path; daily at 03:30 Japan time: the concern-report retention purge and
-  the refresher reminders). Run one per installation (`make run`
-  starts it beside gunicorn). Every job is safe to run twice: mail is claimed row by row, the
-  purge only touches what is still due.
+  delivery, the retry path; daily at 03:30 Japan time: the concern-report retention purge, the
+  erasure of old mail's addresses and bodies, and the refresher reminders). Run one per
+  installation (`make run` starts it beside gunicorn). Every job is safe to run twice: mail is
+  claimed row by row, the purges only touch what is still due.
 
 Each job runs in its own app context with its own database session, and commits its own work.
 """
@@ -111,6 +111,9 @@ def daily(session: Session, now: datetime) -> dict[str, int]:
     done: dict[str, int] = {}
     done["concerns_purged"] = retention.purge_expired(
         session, now=now, days=int(current_app.config["CONCERN_RETENTION_DAYS"])
+    )
+    done["mail_erased"] = outbox.erase_old(
+        session, now=now, days=int(current_app.config["MAIL_RETENTION_DAYS"])
     )
     # Refresher reminders (90 and 30 days before a certificate's end): the mail they queue goes
     # out with the next every-minute run.

@@ -131,7 +131,11 @@ def test_the_daily_job_purges_expired_concern_reports(app, make_network, make_me
     )
     db.session.add(report)
     db.session.commit()
-    assert worker.daily(db.session, utcnow()) == {"concerns_purged": 1, "reminders_queued": 0}
+    assert worker.daily(db.session, utcnow()) == {
+        "concerns_purged": 1,
+        "mail_erased": 0,
+        "reminders_queued": 0,
+    }
     db.session.expire_all()
     assert db.session.get(ConcernReport, report.id).person_name == ""
     assert worker.daily(db.session, utcnow())["concerns_purged"] == 0
@@ -271,6 +275,36 @@ def test_without_a_running_worker_a_timer_runs_the_jobs_once(app, smtp, make_net
     result = app.test_cli_runner().invoke(args=["worker", "--once", "--daily"])
     assert result.exit_code == 0, result.output
     assert "公開したお知らせ: 1、送ったメール: 1" in result.output
-    assert "個人情報を削除した気づき報告: 0、修了証の更新のお知らせ: 0" in result.output
+    assert "個人情報を削除した気づき報告: 0、宛先と本文を消した古いメール: 0" in result.output
+    assert "修了証の更新のお知らせ: 0" in result.output
     [(to, _message)] = received(smtp)
     assert to == ["timer@example.jp"]
+
+
+def test_the_daily_job_erases_old_mails_address_and_body_and_keeps_the_counts(app, make_network):
+    network = make_network()
+    old_sent = queue_one(network.id, subject="半年前のお知らせ")
+    old_failed = queue_one(network.id, subject="半年前に送れなかったもの")
+    recent = queue_one(network.id, subject="先週のお知らせ")
+    waiting = queue_one(network.id, subject="まだ送っていないもの")
+    now = utcnow()
+    for mail, status, age in (
+        (old_sent, "sent", 181),
+        (old_failed, "failed", 200),
+        (recent, "sent", 7),
+        (waiting, "queued", 400),
+    ):
+        mail.status, mail.created_at = status, now - timedelta(days=age)
+        mail.sent_at = mail.created_at if status == "sent" else None
+    db.session.commit()
+    before = outbox.counts_by_status(db.session)
+    assert worker.daily(db.session, now)["mail_erased"] == 2
+    db.session.expire_all()
+    for mail in (old_sent, old_failed):
+        mail = db.session.get(OutgoingMail, mail.id)
+        assert (mail.to_address, mail.body) == ("", "") and mail.subject.startswith("半年前")
+    for mail in (recent, waiting):  # too recent, or not sent yet: kept whole
+        mail = db.session.get(OutgoingMail, mail.id)
+        assert mail.to_address and mail.body
+    assert outbox.counts_by_status(db.session) == before
+    assert worker.daily(db.session, now)["mail_erased"] == 0

@@ -378,6 +378,27 @@ def _deliver_in_background(app: Flask) -> None:
             db.session.remove()
 
 
+def erase_old(session: Session, *, now: datetime, days: int) -> int:
+    """Erase the address and body of mail sent (or failed for good) more than `days` ago: they
+    hold members' addresses and names, and a bulletin's text is on its page anyway. The row
+    stays, with its kind, status, subject and times, so that the counts (a bulletin's mails sent,
+    a report's notices) do not change. Commits; returns how many were erased."""
+    cutoff = now - timedelta(days=days)
+    erased = rows_changed(
+        session.execute(
+            update(OutgoingMail)
+            .where(
+                OutgoingMail.status.in_((MailStatus.SENT.value, MailStatus.FAILED.value)),
+                func.coalesce(OutgoingMail.sent_at, OutgoingMail.created_at) < cutoff,
+                (OutgoingMail.to_address != "") | (OutgoingMail.body != ""),
+            )
+            .values(to_address="", body="", list_unsubscribe="")
+        )
+    )
+    session.commit()
+    return erased
+
+
 def counts_by_status(session: Session) -> dict[str, int]:
     """How many messages are queued, sent and failed (every status present, 0 if none)."""
     rows = session.execute(
