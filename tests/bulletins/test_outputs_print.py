@@ -209,6 +209,40 @@ def test_markdown_becomes_blocks_with_bold_runs_and_list_markers():
     ]
 
 
+def test_a_call_out_is_set_apart_with_its_title():
+    """!!! 注意 prints as on screen: its title and paragraphs marked as a call-out (set in, with
+    a bar drawn down their left), and what follows it is ordinary text again."""
+    html = str(
+        render(
+            "前。\n\n!!! 注意\n    その場で契約しない。\n\n    8日以内なら解約できる。\n\n後。\n"
+        )
+    )
+    found = [(b.kind, b.callout, b.text) for b in blocks(html)]
+    assert found == [
+        ("paragraph", False, "前。"),
+        ("heading", True, "注意"),
+        ("paragraph", True, "その場で契約しない。"),
+        ("paragraph", True, "8日以内なら解約できる。"),
+        ("paragraph", False, "後。"),
+    ]
+    assert [r.bold for r in blocks(html)[1].runs] == [True]
+    items = printing.body_items(
+        printing.PrintedBulletin(
+            network_name="協議会",
+            kind="warning",
+            kind_label="注意喚起",
+            title="題",
+            published_on="2026年12月5日",
+            body_html=html,
+        )
+    )
+    lines = [i for i in items if isinstance(i, printing.TextLine)]
+    texts = ["".join(p.text for p in line.pieces) for line in lines]
+    barred = {t for t, line in zip(texts, lines, strict=True) if line.bar}
+    assert barred == {"注意", "その場で契約しない。", "8日以内なら解約できる。"}
+    assert all(line.x == printing.CALLOUT_INDENT for line in lines if line.bar)
+
+
 def test_lines_break_with_kinsoku_and_never_overflow():
     text = (
         "見守りの声かけ、「お金の話」が出たら相談。" * 6

@@ -1,6 +1,8 @@
 """A bulletin's body, as sanitised HTML, cut into the blocks a printed page sets: headings,
 paragraphs, list items (with their bullet or number), rules. Bold is kept per run of text; a
-link prints as its text followed by its address, since paper cannot be clicked."""
+link prints as its text followed by its address, since paper cannot be clicked. The blocks of a
+call-out (`!!! 注意` in the course's Markdown) are marked, so that print sets them apart as the
+screen does; its title is a small heading."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Block:
     runs: list[Run] = field(default_factory=list)
     level: int = 0  # heading level (2-4), or list depth (1-…) of an item
     marker: str = ""  # "・" or "3." for an item
+    callout: bool = False  # inside a call-out (!!! 注意): printed indented, with a bar
 
     @property
     def text(self) -> str:
@@ -50,11 +53,14 @@ class _Reader(HTMLParser):
         self.links: list[str] = []
         self.link_text: list[str] = []
         self.cells = 0
+        self.divs: list[bool] = []  # per open div: whether it is a call-out
+        self.callouts = 0
 
     # --- blocks -----------------------------------------------------------------------------
 
     def _open(self, block: Block) -> None:
         self._close()
+        block.callout = self.callouts > 0
         self.current = block
 
     def _close(self) -> None:
@@ -74,7 +80,7 @@ class _Reader(HTMLParser):
         if self.current is None:
             if not text.strip():
                 return
-            self.current = Block("paragraph")
+            self.current = Block("paragraph", callout=self.callouts > 0)
         if self.links:
             self.link_text.append(text)
         runs = self.current.runs
@@ -99,7 +105,15 @@ class _Reader(HTMLParser):
             if self.current.runs:  # a second paragraph in one item: a new line, no marker
                 level = self.current.level
                 self._open(Block("item", level=level))
-        elif tag in {"p", "blockquote", "pre", "div", "tr"}:
+        elif tag == "div":
+            classes = (dict(attrs).get("class") or "").split()
+            self.divs.append("admonition" in classes)
+            self.callouts += "admonition" in classes
+            self._open(Block("paragraph"))
+        elif tag == "p" and "admonition-title" in (dict(attrs).get("class") or "").split():
+            self._open(Block("heading", level=4))
+            self.bold += 1
+        elif tag in {"p", "blockquote", "pre", "tr"}:
             self._open(Block("paragraph"))
             self.pre += tag == "pre"
             self.cells = 0 if tag != "tr" else -1
@@ -128,7 +142,14 @@ class _Reader(HTMLParser):
             self._close()
             if self.lists:
                 self.lists.pop()
-        elif tag in {"li", "p", "blockquote", "div", "tr"}:
+        elif tag == "p" and self.current is not None and self.current.kind == "heading":
+            self.bold = max(0, self.bold - 1)  # a call-out's title
+            self._close()
+        elif tag == "div":
+            self._close()
+            if self.divs and self.divs.pop():
+                self.callouts -= 1
+        elif tag in {"li", "p", "blockquote", "tr"}:
             self._close()
         elif tag == "table":
             self.cells = 0

@@ -44,6 +44,16 @@ def rule(pdf: FPDF, y: float, *, line_width: float = 0.3, colour: Colour = RULE)
     pdf_drawing.rule(pdf, MARGIN, PAGE_W - MARGIN, y, line_width, colour)
 
 
+CALLOUT_BAR: Colour = (191, 96, 0)  # the screen's call-out colour, dark enough on paper
+
+
+def bar(pdf: FPDF, x: float, top: float, height: float) -> None:
+    """A call-out's bar: a thick vertical line beside its text, one text line (or gap) long."""
+    pdf.set_draw_color(*CALLOUT_BAR)
+    pdf.set_line_width(1.4)
+    pdf.line(x, top, x, top + height)
+
+
 def title_lines(title: str) -> list[tuple[Piece, ...]]:
     return [tuple(line) for line in break_lines([(title, True)], TEXT_W, TITLE_PT)]
 

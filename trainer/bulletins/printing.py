@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fpdf import FPDF
 from PIL import Image
@@ -35,6 +35,7 @@ IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 BODY_PT, LEADING = 12.5, 1.75
 HEADING_PT = {2: 16.0, 3: 14.0, 4: 13.0}
 INDENT = 6.0  # mm per list level
+CALLOUT_INDENT = 6.0  # mm a call-out is set in from the bar
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,13 @@ class TextLine:
     keep_with_next: bool = False
     marker: str = ""
     marker_x: float = 0.0
+    bar: bool = False  # a call-out's line: a bar in the left margin of the text
 
 
 @dataclass(frozen=True)
 class Gap:
     height: float
+    bar: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,22 +128,39 @@ Item = TextLine | Gap | Rule | Picture
 def _block_items(block: Block) -> list[Item]:
     if block.kind == "rule":
         return [Gap(1.0), Rule()]
+    if block.callout:
+        # A call-out: the same lines, narrower and set in from a bar, the gaps barred too so
+        # that the bar runs down the whole call-out.
+        items = _lines(block, CALLOUT_INDENT)
+        return [
+            replace(item, x=item.x + CALLOUT_INDENT, bar=True)
+            if isinstance(item, TextLine)
+            else replace(item, bar=True)
+            if isinstance(item, Gap)
+            else item
+            for item in items
+        ]
+    return _lines(block, 0.0)
+
+
+def _lines(block: Block, inset: float) -> list[Item]:
+    text_w = TEXT_W - inset
     runs = [(run.text, run.bold) for run in block.runs]
     if block.kind == "heading":
         size = HEADING_PT.get(block.level, BODY_PT)
-        lines = break_lines(runs, TEXT_W, size)
+        lines = break_lines(runs, text_w, size)
         items: list[Item] = [Gap(4.0 if block.level == 2 else 2.5)]
         items += [TextLine(tuple(p), size, 0.0, size * PT * 1.5, True) for p in lines]
         return [*items, Gap(1.0)]
     if block.kind == "item":
         marker_x = INDENT * (block.level - 1)
         text_x = marker_x + max(INDENT, width(block.marker, BODY_PT) + 1.5)
-        lines = break_lines(runs, TEXT_W - text_x, BODY_PT)
+        lines = break_lines(runs, text_w - text_x, BODY_PT)
         height = BODY_PT * PT * LEADING
         first, *rest = lines or [[]]
         items = [TextLine(tuple(first), BODY_PT, text_x, height, False, block.marker, marker_x)]
         return [*items, *(TextLine(tuple(p), BODY_PT, text_x, height) for p in rest), Gap(0.8)]
-    lines = break_lines(runs, TEXT_W, BODY_PT)
+    lines = break_lines(runs, text_w, BODY_PT)
     height = BODY_PT * PT * LEADING
     return [*(TextLine(tuple(p), BODY_PT, 0.0, height) for p in lines), Gap(2.5)]
 
@@ -207,6 +227,8 @@ def _fitted(picture: Picture, room: float) -> Picture:
 
 
 def _draw(pdf: FPDF, item: Item, top: float) -> None:
+    if getattr(item, "bar", False):
+        page.bar(pdf, MARGIN + 0.8, top, item.height)
     if isinstance(item, TextLine):
         baseline = top + item.size * PT * (0.88 + (item.height / (item.size * PT) - 1) / 2)
         if item.marker:
