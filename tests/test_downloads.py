@@ -40,6 +40,15 @@ def test_a_japanese_name_goes_out_as_utf8_with_an_ascii_fallback():
     disposition.encode("latin-1")  # a header Werkzeug can send as it is
 
 
+def test_quotes_and_backslashes_in_an_uploaded_name_stay_inside_the_header_value():
+    disposition = download(b"", "pdf", 'a"b\\c.pdf').headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="a_b_c.pdf"'
+    disposition = download(b"", "pdf", 'チラシ"x".pdf').headers["Content-Disposition"]
+    plain, encoded = disposition.split("; filename*=UTF-8''")
+    assert plain == 'attachment; filename="_x_.pdf"'
+    assert unquote(encoded) == 'チラシ"x".pdf'
+
+
 def test_a_streamed_body_is_sent_chunk_by_chunk():
     response = download(iter([b"a,b\r\n", b"1,2\r\n"]), "csv", "table.csv")
     assert response.get_data() == b"a,b\r\n1,2\r\n"

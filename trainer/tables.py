@@ -159,7 +159,14 @@ def _disposition(filename: str, *, inline: bool) -> str:
     """An ASCII name goes out as it is; a Japanese one as RFC 6266's filename* (UTF-8), with an
     ASCII fallback for the browsers that read only filename=."""
     disposition = "inline" if inline else "attachment"
-    if filename.isascii():
-        return f'{disposition}; filename="{filename}"'
+    if filename.isascii() and filename.isprintable():
+        return f'{disposition}; filename="{_quotable(filename)}"'
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = _quotable("".join(c for c in fallback if c.isprintable()))
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _quotable(name: str) -> str:
+    """A name inside filename="…": a quote or backslash in an uploaded name (a bulletin's
+    attachment) would end or escape the quoted string, so each becomes an underscore."""
+    return name.replace('"', "_").replace("\\", "_")
