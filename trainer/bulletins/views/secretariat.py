@@ -3,6 +3,8 @@ per bulletin its audience, its mails and who has opened it per organisation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -112,23 +114,33 @@ def detail(bulletin_id: int):
     return _detail_page(_bulletin(bulletin_id))
 
 
-@bp.post("/<int:bulletin_id>/publish")
-def publish(bulletin_id: int):
+def _button(bulletin_id: int, act: Callable[[Bulletin], str]):
+    """A one-button action on the bulletin's page (its form carries only the CSRF token): act
+    does it and says what was done; a refusal is flashed as it is. Back to the page either way."""
     bulletin = _bulletin(bulletin_id)
     if not ActionForm().validate_on_submit():
         flash("ページの有効期限が切れました。もう一度操作してください。", "error")
         return redirect(url_for(".detail", bulletin_id=bulletin.id))
     try:
-        mails = publishing.publish_now(
-            db.session, bulletin=bulletin, actor=current_user, now=utcnow()
-        )
+        done = act(bulletin)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        outbox.deliver_soon()
-        flash(f"公開しました。メールを{mails}通、送信の列に入れました。", "success")
+        flash(done, "success")
     return redirect(url_for(".detail", bulletin_id=bulletin.id))
+
+
+@bp.post("/<int:bulletin_id>/publish")
+def publish(bulletin_id: int):
+    def act(bulletin: Bulletin) -> str:
+        mails = publishing.publish_now(
+            db.session, bulletin=bulletin, actor=current_user, now=utcnow()
+        )
+        outbox.deliver_soon()
+        return f"公開しました。メールを{mails}通、送信の列に入れました。"
+
+    return _button(bulletin_id, act)
 
 
 @bp.post("/<int:bulletin_id>/schedule")
@@ -155,34 +167,20 @@ def schedule(bulletin_id: int):
 
 @bp.post("/<int:bulletin_id>/cancel")
 def cancel(bulletin_id: int):
-    bulletin = _bulletin(bulletin_id)
-    if not ActionForm().validate_on_submit():
-        flash("ページの有効期限が切れました。もう一度操作してください。", "error")
-        return redirect(url_for(".detail", bulletin_id=bulletin.id))
-    try:
+    def act(bulletin: Bulletin) -> str:
         publishing.cancel_schedule(db.session, bulletin=bulletin, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("公開の予約を取り消しました。下書きに戻りました。", "success")
-    return redirect(url_for(".detail", bulletin_id=bulletin.id))
+        return "公開の予約を取り消しました。下書きに戻りました。"
+
+    return _button(bulletin_id, act)
 
 
 @bp.post("/<int:bulletin_id>/withdraw-public")
 def withdraw_public(bulletin_id: int):
-    bulletin = _bulletin(bulletin_id)
-    if not ActionForm().validate_on_submit():
-        flash("ページの有効期限が切れました。もう一度操作してください。", "error")
-        return redirect(url_for(".detail", bulletin_id=bulletin.id))
-    try:
+    def act(bulletin: Bulletin) -> str:
         publishing.withdraw_from_public(db.session, bulletin=bulletin, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash("公開ページとフィードから外しました。構成員の個人ページには残ります。", "success")
-    return redirect(url_for(".detail", bulletin_id=bulletin.id))
+        return "公開ページとフィードから外しました。構成員の個人ページには残ります。"
+
+    return _button(bulletin_id, act)
 
 
 @bp.get("/<int:bulletin_id>/attachment")
