@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config[key] = secure
 
     register_extensions(app)
+    register_sessions(app)
     register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -64,6 +65,12 @@ def register_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
         )
+
+
+def register_sessions(app: Flask) -> None:
+    from trainer.core.sessions import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
 
 
 def register_url_converters(app: Flask) -> None:

@@ -239,7 +239,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # deploy/gunicorn.conf.py reads the same variable (proxy_count()).
         "TRAINER_PROXY_COUNT": proxy_count(),
         # How long one rendering of a workshop's projector counts is served to every screen
-        # that shows it (workshops/live_cache.py). 0: count on every refresh.
+        # that shows it (workshops/live_cache.py), and one reading of its phase to the phones
+        # that poll it (workshops/phase_poll.py). 0: read on every request.
         "PROJECTOR_CACHE_SECONDS": _projector_cache_seconds(),
         **_retention_settings(),
         # Outgoing mail (trainer/mail): SMTP_HOST "" means not set up, and mail stays queued.

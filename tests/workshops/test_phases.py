@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -93,19 +96,42 @@ def test_who_may_move_the_phase(app, client, login, room, make_user, make_networ
     assert phase_of(room) == "pre"
 
 
+def poll_url(phone_client, room) -> str:
+    """The poll URL the phone's page gives live.js (data-phase-url, with its seat token)."""
+    page = phone_client.get(f"/join/{room.code}/me").get_data(as_text=True)
+    found = re.search(r'data-phase-url="([^"]+)"', page)
+    assert found, "the phone's page names its poll URL"
+    return html.unescape(found.group(1))
+
+
 def test_phones_poll_the_phase(app, client, login, room):
     p = phone(app)
-    # Only a phone that joined gets an answer, and the same 404 otherwise: no code oracle.
-    not_joined = p.get(f"/join/{room.code}/state")
-    unknown = p.get("/join/AAAAAA/state")
-    assert not_joined.status_code == unknown.status_code == 404
-    assert not_joined.get_data() == unknown.get_data()
     join(p, room, org=room.orgs[0], name="見守 花子1")
-    state = p.get(f"/join/{room.code}/state").get_json()
-    assert state == {"phase": "reception", "label": "受付", "spread_ms": 20}
+    url = poll_url(p, room)
+    assert "seat=" in url
+    polled = p.get(url)
+    assert polled.get_json() == {"phase": "reception", "label": "受付", "spread_ms": 20}
+    # Revalidated every time, and answered without the session: no cookie is sent back.
+    assert polled.headers["Cache-Control"] == "no-cache, private"
+    assert polled.headers["ETag"] == '"reception"'
+    assert "Set-Cookie" not in polled.headers
+    # Only a phone that joined gets an answer, and the same 404 otherwise: no code oracle.
+    stranger = phone(app)
+    not_joined = stranger.get(f"/join/{room.code}/state")
+    unknown = stranger.get("/join/AAAAAA/state")
+    forged = stranger.get(f"/join/{room.code}/state?seat=1.AAAAAAAAAAAAAAAAAAAAAA")
+    assert not_joined.status_code == unknown.status_code == forged.status_code == 404
+    assert not_joined.get_data() == unknown.get_data() == forged.get_data()
+    # Unchanged since the phone last asked: 304 and no body.
+    same = p.get(url, headers={"If-None-Match": '"reception"'})
+    assert same.status_code == 304 and same.get_data() == b""
     login(client, room.trainer)
     move_to(client, room, "pre")
-    state = p.get(f"/join/{room.code}/state")
+    # The trainer's click is seen at once (this process forgets its cached phase).
+    state = p.get(url, headers={"If-None-Match": '"reception"'})
+    assert state.status_code == 200
     # One phone: reload at once, near enough; 300 phones spread over 6 seconds.
     assert state.get_json() == {"phase": "pre", "label": "事前テスト", "spread_ms": 20}
-    assert state.headers["Cache-Control"] == "no-store"
+    assert state.headers["ETag"] == '"pre"'
+    # A page from before seat tokens polls without one: its session still says it joined.
+    assert p.get(f"/join/{room.code}/state").get_json()["phase"] == "pre"

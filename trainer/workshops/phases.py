@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, select, update
 
 from trainer.accounts.models import Member, User
 from trainer.audit import service as audit
@@ -87,12 +87,3 @@ def move_phase(
             workshop_id=workshop.id,
         )
     return workshop
-
-
-def reload_spread_ms(session: Session, workshop: Workshop) -> int:
-    """How long phones should spread their page loads after a phase change: nothing to speak of
-    for 20 people, 6 seconds for 300, so that a whole room does not land in the same second."""
-    joined = session.scalar(
-        select(func.count()).select_from(Participant).where(Participant.workshop_id == workshop.id)
-    )
-    return min(8000, 20 * (joined or 0))

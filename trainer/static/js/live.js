@@ -4,8 +4,10 @@
 (function () {
   "use strict";
 
-  function get(url) {
-    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+  // "no-cache" for the phase poll: the browser asks again with If-None-Match and the server
+  // answers 304 until the phase changes (workshops/phase_poll.py).
+  function get(url, cache) {
+    return fetch(url, { credentials: "same-origin", cache: cache || "no-store" }).then(function (r) {
       if (!r.ok) { throw new Error(String(r.status)); }
       return r;
     });
@@ -91,7 +93,7 @@
   if (banner) {
     var shown = banner.getAttribute("data-phase");
     var poll = function () {
-      get(banner.getAttribute("data-phase-url"))
+      get(banner.getAttribute("data-phase-url"), "no-cache")
         .then(function (r) { return r.json(); })
         .then(function (state) {
           if (state.phase !== shown) {

@@ -25,6 +25,7 @@ from trainer.workshops import (
     devices,
     exports,
     participants,
+    phase_poll,
     phases,
     projector_link,
     review,
@@ -120,6 +121,7 @@ def phase(workshop_id: int):
     except DomainError as error:
         flash(error.message, "error")
     else:
+        phase_poll.phase_cache().forget(workshop.join_code)  # this process's phones see it at once
         now = workshop.current_phase
         verb = "戻しました" if now.position < before.position else "進めました"
         flash(f"「{now.label}」に{verb}。参加者の画面も切り替わります。", "success")

@@ -8,6 +8,7 @@ import secrets
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     jsonify,
@@ -31,7 +32,15 @@ from trainer.quizzes import questions as quizzes
 from trainer.quizzes.attempts import needs_attributes, save_attributes
 from trainer.quizzes.score_summary import score_summary
 from trainer.web import show_error
-from trainer.workshops import answering, codes, creating, explanations, phases, seats, survey
+from trainer.workshops import (
+    answering,
+    codes,
+    creating,
+    explanations,
+    phase_poll,
+    seats,
+    survey,
+)
 from trainer.workshops.forms import JoinForm
 from trainer.workshops.models import DeviceStatus, Participant, Phase, Workshop
 
@@ -206,23 +215,30 @@ def join(code: str):
 
 
 @bp.get("/<code>/state")
+@limiter.exempt
 def state(code: str):
     """What a joined phone polls every 3 s: the phase, and over how long a room this size should
-    spread its reloads when it changes. Only for a phone that joined this workshop: anyone else
+    spread its reloads when it changes (phase_poll.py: from a cache, with a 304 until the phase
+    changes). Only for a phone that joined this workshop — its page's poll URL carries a seat
+    token; a page from before seat tokens is checked against the session — and anyone else
     gets the same 404 whether the code exists or not, so this needs no rate limit (it is the
     most frequent request in a room) and tells a guesser nothing."""
-    try:
-        workshop = _workshop(code)
-    except NotFound:
-        workshop = None
-    if workshop is None or _joined_id(workshop) is None:
+    polled = phase_poll.phase_cache().get(db.session, code)
+    seat = request.args.get("seat")
+    if polled is None:
+        joined = False
+    elif seat is not None:  # the session was not even opened (phase_poll.is_seat_poll)
+        joined = phase_poll.seat_is_valid(current_app.secret_key, polled.workshop_id, seat)
+    else:
+        joined = (session.get(SESSION_KEY) or {}).get(str(polled.workshop_id)) is not None
+    if not joined:
         return jsonify(error="not found"), 404
-    response = jsonify(
-        phase=workshop.phase,
-        label=workshop.current_phase.label,
-        spread_ms=phases.reload_spread_ms(db.session, workshop),
-    )
-    response.headers["Cache-Control"] = "no-store"
+    if request.if_none_match.contains(polled.phase):
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(polled.as_json())
+    response.set_etag(polled.phase)
+    response.headers["Cache-Control"] = "no-cache, private"
     return response
 
 
@@ -257,6 +273,11 @@ def me(code: str):
         workshop=workshop,
         participant=participant,
         phase=shown.phase,
+        poll_url=url_for(
+            ".state",
+            code=workshop.join_code,
+            seat=phase_poll.seat_token(current_app.secret_key, workshop.id, participant.id),
+        ),
         Phase=Phase,
         tests=shown.tests,
         open_test=open_test,
