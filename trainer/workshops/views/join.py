@@ -214,6 +214,23 @@ def join(code: str):
     ), status
 
 
+def _seat_key() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def _polled_by_a_seat(code: str) -> phase_poll.PhaseState | None:
+    """The workshop's phase if this phone has a seat in it, else None (whatever the reason)."""
+    polled = phase_poll.phase_cache().get(db.session, code)
+    if polled is None:
+        return None
+    seat = request.args.get("seat")
+    if seat is not None:  # the session was not even opened (phase_poll.is_seat_poll)
+        joined = phase_poll.seat_is_valid(_seat_key(), polled.workshop_id, seat)
+    else:
+        joined = (session.get(SESSION_KEY) or {}).get(str(polled.workshop_id)) is not None
+    return polled if joined else None
+
+
 @bp.get("/<code>/state")
 @limiter.exempt
 def state(code: str):
@@ -223,15 +240,8 @@ def state(code: str):
     token; a page from before seat tokens is checked against the session — and anyone else
     gets the same 404 whether the code exists or not, so this needs no rate limit (it is the
     most frequent request in a room) and tells a guesser nothing."""
-    polled = phase_poll.phase_cache().get(db.session, code)
-    seat = request.args.get("seat")
+    polled = _polled_by_a_seat(code)
     if polled is None:
-        joined = False
-    elif seat is not None:  # the session was not even opened (phase_poll.is_seat_poll)
-        joined = phase_poll.seat_is_valid(current_app.secret_key, polled.workshop_id, seat)
-    else:
-        joined = (session.get(SESSION_KEY) or {}).get(str(polled.workshop_id)) is not None
-    if not joined:
         return jsonify(error="not found"), 404
     if request.if_none_match.contains(polled.phase):
         response = current_app.response_class(status=304)
@@ -276,7 +286,7 @@ def me(code: str):
         poll_url=url_for(
             ".state",
             code=workshop.join_code,
-            seat=phase_poll.seat_token(current_app.secret_key, workshop.id, participant.id),
+            seat=phase_poll.seat_token(_seat_key(), workshop.id, participant.id),
         ),
         Phase=Phase,
         tests=shown.tests,
