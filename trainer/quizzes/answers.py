@@ -47,7 +47,7 @@ from trainer.errors import Conflict, DomainError, NotFound
 from trainer.parsing import parse_id
 from trainer.quizzes.attempts import ALREADY_SUBMITTED, TAMPERED
 from trainer.quizzes.models import Answer, Attempt
-from trainer.quizzes.questions import attempt_questions, cached_question
+from trainer.quizzes.questions import cached_question
 from trainer.timeutil import today_jst, utcnow
 
 
@@ -273,13 +273,14 @@ def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
     if attempt.status != "open":
         raise Conflict(ALREADY_SUBMITTED)
     answers = []
-    for position, row in enumerate(attempt_questions(session, attempt), start=1):
-        fields = PrefixedForm(form, row.id)
-        question = cached_question(session, row.id)
+    # The attempt's own list of question versions, in order; each version from the cache.
+    for position, question_id in enumerate(attempt.question_ids, start=1):
+        fields = PrefixedForm(form, question_id)
+        question = cached_question(session, question_id)
         if not question_type(question.type).answered(question, fields):
             continue
         try:
-            answers.append(grade_answer(session, position, row.id, fields))
+            answers.append(grade_answer(session, position, question_id, fields))
         except DomainError as error:
             raise DomainError(f"問{position}: {error.message}") from None
     if not answers:

@@ -75,6 +75,6 @@ def missing_positions(session: Session, attempt: Attempt) -> list[int]:
     answered = answers_by_question(session, attempt)
     return [
         i
-        for i, q in enumerate(attempt_questions(session, attempt), start=1)
-        if q.id not in answered and q.body.get("required", True)
+        for i, question_id in enumerate(attempt.question_ids, start=1)
+        if question_id not in answered and cached_question(session, question_id).required
     ]

@@ -4,6 +4,7 @@ with a random secret that binds the seat to this phone (seats.py)."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     current_app,
     flash,
     g,
+    get_template_attribute,
     jsonify,
     make_response,
     redirect,
@@ -40,6 +42,7 @@ from trainer.workshops import (
     phase_poll,
     seats,
     survey,
+    test_fragments,
 )
 from trainer.workshops.forms import JoinForm
 from trainer.workshops.models import DeviceStatus, Participant, Phase, Workshop
@@ -252,19 +255,29 @@ def state(code: str):
     return response
 
 
-def _items(participant: Participant, attempt) -> list[dict]:
-    rows = quizzes.attempt_questions(db.session, attempt)
+def _items(attempt, facts: dict[str, str | None]) -> list[dict]:
+    """The test's questions in the attempt's order, each with its fields drawn (or reused:
+    test_fragments.py) as this phone shows them: its choice order and what it saved."""
     saved = quizzes.answers_by_question(db.session, attempt)
-    return [
-        {
-            "n": n,
-            "row": row,
-            "question": quizzes.question_of(row),
-            "order": attempt.choice_order.get(str(row.id), []),
-            "saved": saved[row.id].value if row.id in saved else None,
-        }
-        for n, row in enumerate(rows, start=1)
-    ]
+    fields = get_template_attribute("_macros.html", "question_fields")
+    local = functools.partial(fill_text, values=facts)
+    items = []
+    for n, question_id in enumerate(attempt.question_ids, start=1):
+        question = quizzes.cached_question(db.session, question_id)
+        order = attempt.choice_order.get(str(question_id), [])
+        value = saved[question_id].value if question_id in saved else None
+        html = test_fragments.question_html(
+            db.session,
+            question_id=question_id,
+            order=order,
+            saved=value,
+            facts=facts,
+            render=functools.partial(
+                fields, question, order, value, local, prefix=f"q{question_id}-", required=False
+            ),
+        )
+        items.append({"n": n, "question": question, "html": html})
+    return items
 
 
 @bp.get("/<code>/me")
@@ -291,7 +304,7 @@ def me(code: str):
         Phase=Phase,
         tests=shown.tests,
         open_test=open_test,
-        items=_items(participant, open_test[1]) if open_test else [],
+        items=_items(open_test[1], facts) if open_test else [],
         pre=shown.pre,
         post=shown.post,
         certificate=certificates.for_attempt(db.session, shown.post.id) if shown.post else None,
