@@ -124,6 +124,27 @@ def phase_cache() -> PhaseCache:
     return cache
 
 
+def seated_state(
+    session: Session,
+    code: str,
+    *,
+    seat: str | None,
+    key: str,
+    in_session: Callable[[int], bool],
+) -> PhaseState | None:
+    """The workshop's phase if the asking phone has a seat in it, else None (whatever the
+    reason): with a seat token, the token decides; without one (a page from before seat
+    tokens), the phone's session."""
+    polled = phase_cache().get(session, code)
+    if polled is None:
+        return None
+    if seat is not None:
+        joined = seat_is_valid(key, polled.workshop_id, seat)
+    else:
+        joined = in_session(polled.workshop_id)
+    return polled if joined else None
+
+
 # --- the seat token --------------------------------------------------------------------------
 
 

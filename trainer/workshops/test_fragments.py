@@ -10,6 +10,7 @@ id stands for its text; the network's facts are part of the key, so an edit show
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -17,10 +18,14 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from cachetools import LRUCache
+from flask import get_template_attribute
 from markupsafe import Markup
 from sqlalchemy.engine import Engine
 
+from trainer.content.placeholders import fill_text
 from trainer.database import Session
+from trainer.quizzes.models import Attempt
+from trainer.quizzes.questions import answers_by_question, cached_question
 
 # About 2 KB each: at most some 16 MB a process. A course's question with 4 choices has 24
 # orders, and a few saved answers are common; far fewer than this are in use at once.
@@ -66,3 +71,30 @@ def question_html(
         with _lock:
             cache[key] = html
     return html
+
+
+def test_items(
+    session: Session, attempt: Attempt, facts: dict[str, str | None]
+) -> list[dict[str, Any]]:
+    """The test's questions in the attempt's order, each with its fields drawn (or reused) as
+    this phone shows them: its choice order and what it saved."""
+    saved = answers_by_question(session, attempt)
+    fields = get_template_attribute("_macros.html", "question_fields")
+    local = functools.partial(fill_text, values=facts)
+    items = []
+    for n, question_id in enumerate(attempt.question_ids, start=1):
+        question = cached_question(session, question_id)
+        order = attempt.choice_order.get(str(question_id), [])
+        value = saved[question_id].value if question_id in saved else None
+        html = question_html(
+            session,
+            question_id=question_id,
+            order=order,
+            saved=value,
+            facts=facts,
+            render=functools.partial(
+                fields, question, order, value, local, prefix=f"q{question_id}-", required=False
+            ),
+        )
+        items.append({"n": n, "question": question, "html": html})
+    return items

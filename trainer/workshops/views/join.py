@@ -4,7 +4,6 @@ with a random secret that binds the seat to this phone (seats.py)."""
 
 from __future__ import annotations
 
-import functools
 import secrets
 
 from flask import (
@@ -12,7 +11,6 @@ from flask import (
     current_app,
     flash,
     g,
-    get_template_attribute,
     jsonify,
     make_response,
     redirect,
@@ -30,7 +28,6 @@ from trainer.certificates import service as certificates
 from trainer.content.placeholders import fill_text
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import client_address, db, limiter
-from trainer.quizzes import questions as quizzes
 from trainer.quizzes.attempts import needs_attributes, save_attributes
 from trainer.quizzes.score_summary import score_summary
 from trainer.web import show_error
@@ -91,7 +88,11 @@ wrong_code_limit = limiter.shared_limit(
 
 
 def _joined_id(workshop: Workshop) -> int | None:
-    return (session.get(SESSION_KEY) or {}).get(str(workshop.id))
+    return _joined_id_in(workshop.id)
+
+
+def _joined_id_in(workshop_id: int) -> int | None:
+    return (session.get(SESSION_KEY) or {}).get(str(workshop_id))
 
 
 def _remember(participant: Participant) -> None:
@@ -221,19 +222,6 @@ def _seat_key() -> str:
     return str(current_app.config["SECRET_KEY"])
 
 
-def _polled_by_a_seat(code: str) -> phase_poll.PhaseState | None:
-    """The workshop's phase if this phone has a seat in it, else None (whatever the reason)."""
-    polled = phase_poll.phase_cache().get(db.session, code)
-    if polled is None:
-        return None
-    seat = request.args.get("seat")
-    if seat is not None:  # the session was not even opened (phase_poll.is_seat_poll)
-        joined = phase_poll.seat_is_valid(_seat_key(), polled.workshop_id, seat)
-    else:
-        joined = (session.get(SESSION_KEY) or {}).get(str(polled.workshop_id)) is not None
-    return polled if joined else None
-
-
 @bp.get("/<code>/state")
 @limiter.exempt
 def state(code: str):
@@ -243,7 +231,13 @@ def state(code: str):
     token; a page from before seat tokens is checked against the session — and anyone else
     gets the same 404 whether the code exists or not, so this needs no rate limit (it is the
     most frequent request in a room) and tells a guesser nothing."""
-    polled = _polled_by_a_seat(code)
+    polled = phase_poll.seated_state(
+        db.session,
+        code,
+        seat=request.args.get("seat"),  # with one, the session was not even opened
+        key=_seat_key(),
+        in_session=lambda workshop_id: _joined_id_in(workshop_id) is not None,
+    )
     if polled is None:
         return jsonify(error="not found"), 404
     if request.if_none_match.contains(polled.phase):
@@ -253,31 +247,6 @@ def state(code: str):
     response.set_etag(polled.phase)
     response.headers["Cache-Control"] = "no-cache, private"
     return response
-
-
-def _items(attempt, facts: dict[str, str | None]) -> list[dict]:
-    """The test's questions in the attempt's order, each with its fields drawn (or reused:
-    test_fragments.py) as this phone shows them: its choice order and what it saved."""
-    saved = quizzes.answers_by_question(db.session, attempt)
-    fields = get_template_attribute("_macros.html", "question_fields")
-    local = functools.partial(fill_text, values=facts)
-    items = []
-    for n, question_id in enumerate(attempt.question_ids, start=1):
-        question = quizzes.cached_question(db.session, question_id)
-        order = attempt.choice_order.get(str(question_id), [])
-        value = saved[question_id].value if question_id in saved else None
-        html = test_fragments.question_html(
-            db.session,
-            question_id=question_id,
-            order=order,
-            saved=value,
-            facts=facts,
-            render=functools.partial(
-                fields, question, order, value, local, prefix=f"q{question_id}-", required=False
-            ),
-        )
-        items.append({"n": n, "question": question, "html": html})
-    return items
 
 
 @bp.get("/<code>/me")
@@ -304,7 +273,7 @@ def me(code: str):
         Phase=Phase,
         tests=shown.tests,
         open_test=open_test,
-        items=_items(open_test[1], facts) if open_test else [],
+        items=test_fragments.test_items(db.session, open_test[1], facts) if open_test else [],
         pre=shown.pre,
         post=shown.post,
         certificate=certificates.for_attempt(db.session, shown.post.id) if shown.post else None,
