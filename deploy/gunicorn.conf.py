@@ -215,6 +215,16 @@ forwarded_allow_ips = trusted_proxies()
 control_socket_disable = True
 
 
+def post_worker_init(worker: Any) -> None:
+    """Compile the templates before the worker takes its first request (core/warm_up.py)."""
+    from flask import Flask
+
+    from trainer.core.warm_up import compile_templates
+
+    if isinstance(worker.wsgi, Flask):
+        compile_templates(worker.wsgi)
+
+
 def when_ready(server: Arbiter) -> None:
     """Warn at start when rate limits would be counted per worker instead of shared."""
     started = server.cfg.workers  # --workers on the command line may have changed it
