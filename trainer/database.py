@@ -14,6 +14,8 @@ from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
+from trainer.sqlite_writers import LOCK_SUFFIX, TakingTurnsConnection
+
 # What a service takes: a plain ORM session (the CLI, tests, a worker) or Flask-SQLAlchemy's
 # request-scoped `db.session`, a scoped_session that proxies every Session method.
 Session: TypeAlias = OrmSession | scoped_session[Any]
@@ -50,6 +52,11 @@ def configure_engine_events(app: Flask) -> None:
         _registered = True
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     restrict_sqlite_files(app)
+    if uri.startswith("sqlite"):
+        # Writers take turns through a file lock instead of SQLite's sleeping busy handler.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("factory", TakingTurnsConnection)
     if uri.startswith("postgresql"):
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("pool_pre_ping", True)
@@ -57,7 +64,7 @@ def configure_engine_events(app: Flask) -> None:
 
 # SQLite names its companions after the database: the write-ahead log and its shared-memory index
 # hold recent writes (names, answers, token hashes) until a checkpoint copies them over.
-SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", LOCK_SUFFIX)
 
 
 def sqlite_file(app: Flask) -> Path | None:
