@@ -1,14 +1,18 @@
 """Live workshop load run (prints figures, not a pass/fail test).
 
-A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1 (2 workers ×
-4 threads, a throwaway SQLite database, the real course content: the basic course's pre-test of
-13 scored questions plus the 8-item attitude survey, 21 questions on one page):
+A workshop of simulated phones (--sizes 300,1000,2000: one run each, then a summary table)
+against the app under gunicorn on 127.0.0.1 with the production settings (deploy/gunicorn.conf.py:
+2 × CPUs + 1 workers × 4 threads, its access log and logger; --workers/--threads override), a
+throwaway database (SQLite, or with --database postgresql a database of its own on the local
+PostgreSQL server, dropped afterwards; --redis puts the rate limits in Redis as production does),
+and the real course content: the basic course's pre-test plus the attitude survey on one page.
 
 1. join: the phones arrive spread over --join-window seconds (0: all at once); each opens
-   /join/<code> (GET, the form's CSRF token) and joins with organisation and name (POST → 302).
+   /join/<code> (GET, the form's CSRF token), joins with organisation and name (POST → 302) and
+   follows the redirect to its page (GET /join/<code>/me), whose poll URL carries its seat token.
    Half of the names are on the roster, half are new (kept for the secretariat's review).
 2. the trainer moves the workshop from 受付 to 事前テスト (the control page, POST .../phase).
-3. submit: each phone sees the new phase on its next /state poll, loads the test page (GET
+3. submit: each phone sees the new phase on its next poll, loads the test page (GET
    /join/<code>/me, which starts the attempt), answers every question (random but valid
    choices), waits a think time drawn from [0, --answer-window] s and submits the whole page
    (POST /join/<code>/answers/pre, action=submit, X-Requested-With: fetch → JSON status
@@ -16,23 +20,24 @@ A workshop with 300 simulated phones against the app under gunicorn on 127.0.0.1
    --autosaves K a phone also sends K intermediate saves during its think time, as live.js does
    400 ms after every change (the real phone: at least one per question). A phone loads the
    test page a random 0..S s after it sees the phase change, as live.js does with the spread_ms
-   that /state returns (20 ms per participant, at most 8 s: 6 s for 300); --reload-spread
-   overrides S.
+   that the poll returns (20 ms per participant, at most 8 s); --reload-spread overrides S.
 Throughout, the trainer's projector page fetches its live part every 2 s through the projector
 link (/projector/<id>/<token>/live, the page's data-live-url; a tick is skipped while a fetch is
-still running, like live.js), and every joined phone polls /join/<code>/state every 3 s, also
-while answering (live.js polls on every page).
+still running, like live.js), and every joined phone polls its page's data-phase-url every 3 s
+with If-None-Match, as the browser does (304 until the phase changes), also while answering.
 
 Latency is measured per request in the client: from just before the request is sent on a fresh
 connection to the last byte of the response, so it includes connecting and any wait in the
 server's accept queue but not waiting in the load generator for a free thread (each phone has its
 own thread and sends when its schedule says). The generator shares the 2 cores with the server;
-its CPU time is printed. Afterwards the SQLite file is checked directly: 300 participants, 300
-submitted attempts and every answer of every attempt.
+its CPU time is printed, and so is each worker's resident memory at the end. Afterwards the
+database is checked directly: every participant, every attempt submitted and every answer of
+every attempt.
 
-    .venv/bin/python bench/workshop_load.py [--participants 300] [--join-window 8]
-        [--answer-window 20] [--autosaves 0] [--reload-spread S] [--workers 2] [--threads 4]
-Exit code 1 if the run broke or data was lost; missed latency targets only print MISS.
+    .venv/bin/python bench/workshop_load.py [--sizes 300,1000,2000] [--database postgresql]
+        [--redis] [--join-window 8] [--answer-window 20] [--autosaves 0] [--reload-spread S]
+        [--workers N] [--threads N]
+Exit code 1 if a run broke or data was lost; missed latency targets only print MISS.
 """
 
 from __future__ import annotations

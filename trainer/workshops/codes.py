@@ -32,3 +32,8 @@ def is_well_formed(code: str) -> bool:
 def spaced(code: str) -> str:
     """For reading aloud from the projector: 「KXM 4PR」."""
     return f"{code[:3]} {code[3:]}"
+
+
+# The scope of rate_limits.remember for a join code that worked from an address today: the
+# room's code, exempt from the wrong-code limit there (views/join.py).
+KNOWN_CODE = "join-code-known"

@@ -51,8 +51,6 @@ bp = Blueprint("join", __name__, url_prefix="/join")
 # the joins themselves (a POST each, and one more for a form sent back with a mistake).
 WRONG_CODE_LIMIT = "30 per minute"
 JOIN_LIMIT = "6000 per 10 minutes"
-# The codes that worked from an address today (rate_limits.remember): the room's code.
-KNOWN_CODE = "join-code-known"
 SESSION_KEY = "workshop_participants"
 WAITING_KEY = "workshop_waiting"  # {workshop id: ParticipantDevice id} while the trainer decides
 DEVICE_KEY = "device"  # this phone's secret: only its SHA-256 is stored (ParticipantDevice)
@@ -76,7 +74,7 @@ def _known_here() -> bool:
     if "join_code_known" not in g:
         code = codes.normalise((request.view_args or {}).get("code", ""))
         g.join_code_known = codes.is_well_formed(code) and rate_limits.remembered(
-            KNOWN_CODE, client_address(), code
+            codes.KNOWN_CODE, client_address(), code
         )
     return bool(g.join_code_known)
 
@@ -172,7 +170,7 @@ def join(code: str):
     except NotFound as error:
         return render_template("workshops/join/enter.html", error=error.message, code=code), 404
     if not _known_here():
-        rate_limits.remember(KNOWN_CODE, client_address(), workshop.join_code)
+        rate_limits.remember(codes.KNOWN_CODE, client_address(), workshop.join_code)
     if code != workshop.join_code:
         return redirect(url_for(".join", code=workshop.join_code))
     if _joined_id(workshop) and request.method == "GET":
