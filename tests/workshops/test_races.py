@@ -57,6 +57,41 @@ def test_many_taps_on_join_by_someone_new_make_one_member(app, room):
     assert count(Participant) == 1
 
 
+def test_the_name_and_its_kana_typed_at_once_give_the_member_one_seat(app, room):
+    """Two phones type the same roster member at the same moment, one in kanji and one in kana:
+    they take turns on the member, so one holds the seat and the other waits for the trainer."""
+    member = room.members[0]
+    member_id, name_key, org_id = member.id, member.name_key, room.orgs[0].id
+    spellings = [member.name, member.kana] * (THREADS // 2)
+    phones = [phone(app) for _ in range(THREADS)]
+    url = f"/join/{room.code}"
+    db.session.commit()
+    codes = at_once(
+        lambda i: phones[i].post(url, data={"organisation_id": org_id, "name": spellings[i]})
+    )
+    assert [c.status_code for c in codes] == [302] * THREADS
+    assert sorted(c.headers["Location"].rsplit("/", 1)[1] for c in codes) == ["me"] + ["wait"] * (
+        THREADS - 1
+    )
+    assert count(Participant, Participant.member_id == member_id) == 1
+    assert count(Member, Member.name_key == name_key) == 1
+
+
+def test_different_people_joining_at_once_are_all_seated(app, room):
+    phones = [phone(app) for _ in range(THREADS)]
+    url, org_id = f"/join/{room.code}", room.orgs[1].id
+    db.session.commit()
+    codes = at_once(
+        lambda i: (
+            phones[i]
+            .post(url, data={"organisation_id": org_id, "name": f"同時 参加者{i}"})
+            .headers["Location"]
+        )
+    )
+    assert sorted(codes) == [f"/join/{room.code}/me"] * THREADS
+    assert count(Participant) == THREADS
+
+
 def test_many_taps_on_submit_store_one_result_and_one_certificate(app, client, login, room):
     login(client, room.trainer)
     first = phone(app)

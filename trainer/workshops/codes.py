@@ -11,6 +11,9 @@ import re
 import secrets
 import unicodedata
 
+from trainer import rate_limits
+from trainer.extensions import client_address
+
 ALPHABET = "ACEFHKMNPRTWXY3479"
 LENGTH = 6
 _NOT_CODE = re.compile(r"[^0-9A-Z]")
@@ -37,3 +40,10 @@ def spaced(code: str) -> str:
 # The scope of rate_limits.remember for a join code that worked from an address today: the
 # room's code, exempt from the wrong-code limit there (views/join.py).
 KNOWN_CODE = "join-code-known"
+
+
+def known_from_here(code: str) -> None:
+    """The room's code is known at this request's address for today. The projector is usually
+    on the venue's network: opened there, it makes the code known before the first phone joins,
+    so typos from the hall cannot lock the room out."""
+    rate_limits.remember(KNOWN_CODE, client_address(), code)

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from trainer.accounts.models import Member, Organisation
 from trainer.accounts.roster import _new_link
@@ -110,10 +110,21 @@ def match_member(
     return candidates[0] if len(candidates) == 1 else None
 
 
-def take_turns(session: Session, workshop: Workshop) -> None:
-    """Joins to one workshop take turns from here: this no-op UPDATE takes the workshop row's
-    lock (PostgreSQL) or the write lock (SQLite) before the roster is searched, so a double tap
-    on 参加する makes one member and one seat, not two."""
+def take_turns(session: Session, workshop: Workshop, *key: object) -> None:
+    """Joins that could make the same member or take the same seat take turns from here, so a
+    double tap on 参加する makes one member and one seat, not two. `key` says what they would
+    share: the organisation and typed name (before the roster is searched), or the member
+    (before their seat is looked for).
+
+    On PostgreSQL a transaction-scoped advisory lock per workshop and key: joins with other
+    names go on at the same time (a lock on the workshop's row made a hall's 1,000 joins queue
+    one behind the other). On SQLite, which has one writer at a time anyway, a no-op UPDATE of
+    the workshop's row takes the write lock before the roster is searched."""
+    if session.get_bind().dialect.name == "postgresql":
+        text = ":".join(str(part) for part in (workshop.id, *key))
+        lock = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(lock)))
+        return
     session.execute(
         update(Workshop).where(Workshop.id == workshop.id).values(join_code=Workshop.join_code)
     )
@@ -268,7 +279,7 @@ def join(
     the secretariat to review. A seat already taken by another phone is not handed over: this
     phone waits for the trainer (Waiting)."""
     entry = _checked_entry(session, workshop, organisation_id, name, kana, secret)
-    take_turns(session, workshop)
+    take_turns(session, workshop, "name", entry.organisation_id, name_key(entry.name))
     member = match_member(
         session,
         network_id=workshop.network_id,
@@ -283,6 +294,7 @@ def join(
         new_seat = _seat(session, workshop, member, entry, matched_by="new")
         session.commit()
         return Seated(new_seat)
+    take_turns(session, workshop, "member", member.id)  # a kana spelling may match them too
     taken = _seat_here(session, workshop, member)
     if taken is None:
         roster_seat = _seat(session, workshop, member, entry, matched_by="roster")
@@ -308,7 +320,7 @@ def join_as_member(
         raise Conflict(reason)
     if member.network_id != workshop.network_id:
         raise NotFound("参加コードが見つかりません。コードをもう一度お確かめください。")
-    take_turns(session, workshop)
+    take_turns(session, workshop, "member", member.id)
     participant = _seat_here(session, workshop, member)
     if participant is None:
         entry = _Entry(member.organisation_id, member.name, member.kana, secret)

@@ -197,6 +197,7 @@ def decide_device(workshop_id: int, device_id: int, decision: str):
 @allow(Role.TRAINER)
 def projector(workshop_id: int):
     workshop = creating.get_workshop(db.session, g.network.id, workshop_id)
+    codes.known_from_here(workshop.join_code)
     return wall.render_projector_page(db.session, workshop)
 
 

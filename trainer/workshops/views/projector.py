@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-from trainer import rate_limits
 from trainer.errors import NotFound
-from trainer.extensions import client_address, db
+from trainer.extensions import db
 from trainer.timeutil import today_jst
 from trainer.workshops import codes, projector, projector_link
 from trainer.workshops.models import Workshop
@@ -28,9 +27,7 @@ def page(workshop_id: int, token: str):
         raise NotFound("ページが見つかりません。")
     if projector_link.expired(workshop.held_on, today_jst()):
         return render_template("workshops/projector/expired.html", message=EXPIRED), 410
-    # The projector is usually on the venue's network: from its address the room's code is
-    # known before the first phone joins, so typos from the hall cannot lock the room out.
-    rate_limits.remember(codes.KNOWN_CODE, client_address(), workshop.join_code)
+    codes.known_from_here(workshop.join_code)
     return projector.render_projector_page(db.session, workshop)
 
 
