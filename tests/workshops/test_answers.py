@@ -3,7 +3,7 @@ participants. Whatever happens, an answer is stored once or the phone says it wa
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.quizzes.helpers import course_statistics
 from tests.workshops.helpers import (
@@ -219,3 +219,48 @@ def test_workshop_answers_count_in_the_course_statistics(app, client, login, roo
     stats = course_statistics(db.session, network_id=room.network.id, course=room.course)
     assert (stats.learners_pre, stats.learners_post, stats.learners_paired) == (2, 2, 2)
     assert all(q.post_rate == 1.0 for q in stats.questions)
+
+
+def test_submit_writes_only_the_answers_that_changed_since_the_autosave(app, client, login, room):
+    """提出 sends the whole page again; what the autosave already stored is not written again,
+    a changed answer is, and the result counts what is stored."""
+    login(client, room.trainer)
+    p = phone(app)
+    join(p, room, org=room.orgs[0], name="見守 花子1")
+    move_to(client, room, "pre")
+    attempt_id = open_attempt_id(p, room)
+    wrong = page_form(attempt_id, right=False)
+    saved = p.post(f"/join/{room.code}/answers/pre", data={**wrong, "action": "save"})
+    assert saved.status_code == 302
+    total = count(Answer, Answer.attempt_id == attempt_id)
+    attempt = db.session.get(Attempt, attempt_id)
+    assert total == len(attempt.question_ids)
+    first_id = attempt.question_ids[0]
+    right_first = {k: v for k, v in page_form(attempt_id, only=1).items()}
+    writes: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ANSWER"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        sent = p.post(
+            f"/join/{room.code}/answers/pre", data={**wrong, **right_first, "action": "submit"}
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert sent.status_code == 302
+    assert len(writes) == 1  # only question 1, answered again differently
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status == "submitted"
+    stored = db.session.scalar(
+        select(Answer).where(Answer.attempt_id == attempt_id, Answer.question_id == first_id)
+    )
+    assert stored.fully_right is True
+    assert attempt.score == sum(
+        a.score
+        for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
+        if a.likert is None
+    )

@@ -266,7 +266,8 @@ class PrefixedForm:
 
 
 def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
-    """Every whole answer on a one-page test, in one transaction; returns how many.
+    """Every whole answer on a one-page test that differs from the stored one, in one
+    transaction; returns how many were written.
 
     All are checked first: one that does not fit its question (a tampered form) is reported
     with its number and nothing is saved. Unanswered questions are simply left out."""
@@ -283,6 +284,12 @@ def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
             answers.append(grade_answer(session, position, question_id, fields))
         except DomainError as error:
             raise DomainError(f"問{position}: {error.message}") from None
+    # Only what changed is written: a phone's autosave has usually stored every answer by the
+    # time 提出 sends the whole page again (and the result reads the stored answers anyway).
+    stored = _stored_values(session, attempt.id)
+    answers = [
+        a for a in answers if a.question_id not in stored or stored[a.question_id] != a.value
+    ]
     if not answers:
         return 0
     if not store_answers(
@@ -290,3 +297,13 @@ def save_answers(session: Session, *, attempt: Attempt, form: Any) -> int:
     ):
         raise not_stored(session, attempt.member_id)
     return len(answers)
+
+
+_NOTHING = object()  # no answer stored: differs from every value, None included
+
+
+def _stored_values(session: Session, attempt_id: int) -> dict[int, object]:
+    rows = session.execute(
+        select(Answer.question_id, Answer.value).where(Answer.attempt_id == attempt_id)
+    )
+    return {question_id: value for question_id, value in rows}
