@@ -1,0 +1,157 @@
+"""The stored per-network figures equal a plain count of the tables after each realistic action
+(quizzes taken alone and in a workshop, a member leaving, a certificate revoked, a roster
+import, a day passing), and every action marks the network stale in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.prefecture.plain_counts import plain_counts, stored_counts
+from tests.quizzes.helpers import take
+from tests.secretariat.fixtures.roster_files import confirm, csv_file, uploaded
+from tests.workshops.helpers import answer_test, join, make_room, move_to, phone
+from trainer.accounts import roster
+from trainer.accounts.models import Network, Role
+from trainer.certificates import service as certificates
+from trainer.certificates.models import Certificate
+from trainer.extensions import db
+from trainer.prefecture import summaries
+from trainer.timeutil import today_jst
+
+
+def stale(network: Network) -> bool:
+    return bool(db.session.scalar(select(Network.figures_stale).where(Network.id == network.id)))
+
+
+def refresh_and_compare(room, other, today=None) -> None:
+    """Recompute what is due; the stored rows then equal the plain counts, for both networks."""
+    summaries.refresh_due(db.session)
+    db.session.expire_all()
+    for network in (room.network, other):
+        assert not stale(network)
+        expected = plain_counts(network.id, room.course.id, today or today_jst())
+        assert stored_counts(network.id, room.course.id) == expected, network.name
+
+
+@pytest.fixture
+def room(make_network, make_user, make_org, make_member):
+    return make_room(make_network, make_user, make_org, make_member, members=6)
+
+
+def test_the_stored_figures_equal_a_plain_count_after_each_action(
+    app, client, login, room, make_network, make_org, make_member, make_user, monkeypatch
+):
+    other = make_network(name="となり町ネットワーク")
+    other_org = make_org(other)
+    for i in range(3):
+        make_member(other, other_org, name=f"隣 太郎{i}")
+    refresh_and_compare(room, other)
+    first = stored_counts(room.network.id, room.course.id)
+    assert first is not None and first["members"] == 6 and first["not_started"] == 6
+
+    # Alone, on their phones: four take the pre-test, three the post-test (two pass).
+    alone = room.members[:4]
+    for member in alone:
+        take(member, room.course, "pre", right=set())
+    assert stale(room.network) and not stale(other)
+    take(alone[0], room.course, "post", right={"*"}, override=None)
+    for member in alone[1:3]:
+        take(member, room.course, "post", right=_all_keys(room))
+    refresh_and_compare(room, other)
+    assert stored_counts(room.network.id, room.course.id)["learners_paired"] == 3
+
+    # In a workshop: the last two join from phones, are confirmed, and take both tests.
+    login(client, room.trainer)
+    phones = [phone(app) for _ in range(2)]
+    for p, member in zip(phones, room.members[4:], strict=True):
+        assert join(p, room, org=room.orgs[0], name=member.name).status_code == 302
+    assert client.post(f"{room.base}/participants/confirm-all").status_code == 302
+    refresh_and_compare(room, other)
+    move_to(client, room, "pre")
+    for p in phones:
+        answer_test(p, room, "pre", right=False)
+    assert stale(room.network)
+    move_to(client, room, "post")
+    for p in phones:
+        answer_test(p, room, "post", right=True)
+    refresh_and_compare(room, other)
+    assert stored_counts(room.network.id, room.course.id)["learners_paired"] == 5
+
+    # A member leaves (from today), a certificate is revoked.
+    leaving = alone[1]
+    roster.end_membership(
+        db.session, member=leaving, end_date=today_jst(), reason="異動", actor=room.trainer
+    )
+    db.session.commit()
+    assert stale(room.network)
+    refresh_and_compare(room, other)
+    certificate = db.session.scalar(select(Certificate).where(Certificate.member_id == alone[2].id))
+    certificates.revoke(db.session, certificate=certificate, reason="誤って発行", actor=None)
+    db.session.commit()
+    assert stale(room.network)
+    refresh_and_compare(room, other)
+
+    # A roster import by the secretariat: two new members and one moved to a new organisation.
+    secretariat = make_user(room.network, Role.SECRETARIAT, email="jimu@example.jp")
+    login(client, secretariat)
+    lines = [
+        "団体名,氏名,ふりがな,職種,年代,メールアドレス,加入日",
+        f"{room.orgs[1].name},新人 一郎,しんじん いちろう,外勤,20代,,2025/4/1",
+        f"{room.orgs[1].name},新人 二郎,しんじん じろう,内勤,30代,,2025/4/1",
+    ]
+    draft_id, page = uploaded(client, room.network, csv_file(lines, "utf-8"))
+    assert confirm(client, room.network, draft_id, page).status_code == 302
+    assert stale(room.network)
+    refresh_and_compare(room, other)
+    assert stored_counts(room.network.id, room.course.id)["members"] == 7
+
+    # Time alone: a certificate nearing its end, then the day after it.
+    held = db.session.scalar(select(Certificate).where(Certificate.member_id == room.members[4].id))
+    held.valid_until = today_jst() + timedelta(days=10)
+    db.session.commit()
+    refresh_and_compare(room, other)
+    assert stored_counts(room.network.id, room.course.id)["expiring"] >= 1
+    later = today_jst() + timedelta(days=11)
+    monkeypatch.setattr(summaries, "today_jst", lambda: later)
+    due = summaries.refresh_due(db.session)
+    assert due.done == 2  # both networks: a new day, nothing written
+    refresh_and_compare(room, other, today=later)
+    assert stored_counts(room.network.id, room.course.id)["expiring"] == 0
+
+
+def _all_keys(room) -> set[str]:
+    from trainer.quizzes.models import QuizBank, QuizQuestion
+
+    bank = db.session.scalar(select(QuizBank).where(QuizBank.slug == room.course.post_quiz))
+    ids = bank.question_ids
+    return set(db.session.scalars(select(QuizQuestion.key).where(QuizQuestion.id.in_(ids))))
+
+
+def test_a_refresh_that_races_a_change_leaves_the_network_stale(
+    app, make_network, make_org, make_member
+):
+    """The flag is cleared before counting: a change committed while counting sets it again."""
+    from tests.quizzes.helpers import load_repository_content
+
+    load_repository_content()
+    network = make_network()
+    org = make_org(network)
+    make_member(network, org)
+    courses = summaries.summary_courses(db.session)
+    original = summaries.compute
+
+    def compute_while_someone_joins(session, network_id, course, today):
+        make_member(network, org)  # another transaction's commit, in the middle of the count
+        return original(session, network_id, course, today)
+
+    summaries.compute = compute_while_someone_joins  # type: ignore[assignment]
+    try:
+        summaries.refresh_network(db.session, network.id, courses[:1])
+    finally:
+        summaries.compute = original  # type: ignore[assignment]
+    assert stale(network)
+    summaries.refresh_due(db.session)
+    assert not stale(network)

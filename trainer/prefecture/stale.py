@@ -1,0 +1,151 @@
+"""Marking a network's figures stale in the same transaction as the change that makes them so.
+
+The summary (NetworkSummary) counts members, attempts, module reads and certificates. Whatever
+writes one of those also sets Network.figures_stale, on the same connection, before its
+transaction commits, so that no commit can change the counts without the mark:
+
+- ORM changes (session.add, an attribute set, session.delete) are seen in after_flush;
+- ORM bulk statements (session.execute(update(Attempt).where(...)), insert(Member) with a
+  list of rows, update(Member) by primary key) are seen in do_orm_execute, before they run: the
+  networks of the rows they will touch are marked first, found with the statement's own WHERE.
+
+A statement whose networks cannot be told (no WHERE, INSERT … SELECT) marks every network: a
+wasted recomputation, never a wrong count. Core statements on a bare connection and raw SQL are
+not seen; the application does not write these tables that way (the benchmark's loader does, and
+recomputes everything afterwards). What time alone changes (a certificate expiring, a
+membership ending on its date) is not a write: summaries are for one day (computed_for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, event, inspect, or_, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from trainer.accounts.models import Member, Network
+from trainer.certificates.models import Certificate
+from trainer.learning.models import ModuleRead
+from trainer.quizzes.models import Attempt
+
+# The attributes whose change can change a count (anything of a certificate does).
+_MEMBER_FIELDS = frozenset(
+    {
+        "network_id",
+        "organisation_id",
+        "membership_start",
+        "membership_end",
+        "needs_review",
+        "rejected_at",
+        "job_type",
+        "age_band",
+        "gender",
+    }
+)
+_ATTEMPT_FIELDS = frozenset(
+    {
+        "member_id",
+        "course_id",
+        "phase",
+        "status",
+        "awaiting_confirmation",
+        "score",
+        "max_score",
+        "passed",
+        "submitted_at",
+        "result_codes",
+        "result_layout",
+    }
+)
+_WATCHED = frozenset({"member", "attempt", "module_read", "certificate"})
+
+
+def _changed(obj: object, fields: frozenset[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def _mark(session: Session, network_ids: Iterable[int], member_ids: Iterable[int]) -> None:
+    networks = sorted({n for n in network_ids if n is not None})
+    members = sorted({m for m in member_ids if m is not None})
+    if not networks and not members:
+        return
+    which: list[ColumnElement[bool]] = []
+    if networks:
+        which.append(Network.id.in_(networks))
+    if members:
+        which.append(Network.id.in_(select(Member.network_id).where(Member.id.in_(members))))
+    _run(session, or_(*which))
+
+
+def _run(session: Session, which: ColumnElement[bool] | None) -> None:
+    """Set the flag where it is not set yet: on PostgreSQL a row already marked is not locked,
+    so the submits of a busy workshop do not queue behind one another on the network's row."""
+    stmt = update(Network).where(Network.figures_stale.is_(False)).values(figures_stale=True)
+    if which is not None:
+        stmt = stmt.where(which)
+    session.connection().execute(stmt)
+
+
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    networks: set[int] = set()
+    members: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        new, gone = obj in session.new, obj in session.deleted
+        if isinstance(obj, Certificate):
+            networks.add(obj.network_id)
+        elif isinstance(obj, Member):
+            if new or gone or _changed(obj, _MEMBER_FIELDS):
+                networks.add(obj.network_id)
+        elif isinstance(obj, Attempt):
+            submitted = obj.status == "submitted" and (new or _changed(obj, _ATTEMPT_FIELDS))
+            if gone or submitted:
+                members.add(obj.member_id)
+        elif isinstance(obj, ModuleRead) and (new or gone):
+            members.add(obj.member_id)
+    _mark(session, networks, members)
+
+
+def _networks_where(table: str, where: ColumnElement[bool]) -> Select[Any]:
+    """The network ids of the rows of a watched table that match a statement's WHERE."""
+    if table == "member":
+        return select(Member.network_id).where(where)
+    if table == "certificate":
+        return select(Certificate.network_id).where(where)
+    model = Attempt if table == "attempt" else ModuleRead
+    return select(Member.network_id).join(model, model.member_id == Member.id).where(where)
+
+
+def _before_bulk(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table: Any = getattr(state.statement, "table", None)
+    name = str(getattr(table, "name", ""))
+    if name not in _WATCHED:
+        return
+    params: Any = state.parameters
+    rows: list[dict[str, Any]] = params if isinstance(params, list) else [params] if params else []
+    where = getattr(state.statement, "whereclause", None)
+    key = "network_id" if name in ("member", "certificate") else "member_id"
+    if state.is_insert and rows and all(key in row for row in rows):
+        found = [row[key] for row in rows]
+        _mark(
+            state.session,
+            found if key == "network_id" else (),
+            found if key != "network_id" else (),
+        )
+    elif where is not None and not isinstance(params, list):
+        _run(state.session, Network.id.in_(_networks_where(name, where)))
+    elif rows and all("id" in row for row in rows):  # UPDATE … by primary key, many rows
+        ids = [row["id"] for row in rows]
+        _run(state.session, Network.id.in_(_networks_where(name, table.c.id.in_(ids))))
+    else:
+        _run(state.session, None)  # cannot tell which: every network
+
+
+def install() -> None:
+    """Listen on every ORM session (idempotent; called by the app factory)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _before_bulk)
