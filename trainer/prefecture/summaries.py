@@ -146,4 +146,4 @@ def summaries(
     )
     if prefecture is not None:
         stmt = stmt.where(Network.prefecture == prefecture)
-    return [(network, summary) for network, summary in session.execute(stmt).tuples()]
+    return [(network, summary) for network, summary in session.execute(stmt)]
