@@ -282,16 +282,16 @@ def build(app, networks: int, members: int, attempts: int) -> dict[str, float]:
             SELECT row_number() OVER (ORDER BY m.id, p.number), m.id, :course, s.phase,
               'submitted', 'bench-' || m.id || '-' || p.number, s.question_ids::json, '{}'::json,
               s.score, s.max_score, s.passed,
-              timezone('UTC', now())
-                - make_interval(days => 40 + (m.id * 7919) % 700 - 10 * p.number, mins => 12),
-              timezone('UTC', now())
-                - make_interval(days => 40 + (m.id * 7919) % 700 - 10 * p.number),
+              timezone('UTC', now()) - make_interval(
+                days => 40 + ((m.id::bigint * 7919) % 700)::int - 10 * p.number, mins => 12),
+              timezone('UTC', now()) - make_interval(
+                days => 40 + ((m.id::bigint * 7919) % 700)::int - 10 * p.number),
               s.layout, s.codes, false
             FROM member m
-            JOIN bench_plan p ON (m.id * 2654435761) % 100 >= p.low
-              AND (m.id * 2654435761) % 100 < p.high
+            JOIN bench_plan p ON (m.id::bigint * 2654435761) % 100 >= p.low
+              AND (m.id::bigint * 2654435761) % 100 < p.high
             JOIN bench_sheet s ON s.swap = m.id % 2 AND s.step = p.step
-              AND s.variant = (m.id * 31 + p.number) % :variants
+              AND s.variant = (m.id::bigint * 31 + p.number) % :variants
             ORDER BY m.id, p.number
             LIMIT :attempts
             """

@@ -78,13 +78,13 @@ def test_a_prefecture_sees_its_own_networks_counts_only(client, login, area):
     assert "なにわ市" not in html
     assert NAME not in html
     assert "時点" in html  # as of when
-    # こだま村 has 3 members: every figure of its row is hidden, in words.
+    # こだま村 has 3 members: both parts of its row are hidden, each said in words.
     row = html.split("こだま村見守りネットワーク")[1].split("</tr>")[0]
-    assert row.count(HIDDEN) == 13
+    assert row.count(HIDDEN) == 2 and "人<" not in row
     big = html.split("みどり区見守りネットワーク")[1].split("</tr>")[0]
-    assert HIDDEN not in big and ">6<" in big
+    assert HIDDEN not in big and ">6人<" in big
     total = html.split("合計")[1].split("</tr>")[0]
-    assert ">9<" in total  # 6 + 3 members: the totals count the hidden row too
+    assert ">9人<" in total  # 6 + 3 members: the totals count the hidden row too
     assert client.get("/prefecture/?p=大阪府").status_code == 404
     assert client.get("/prefecture/?course=999999").status_code == 404
 
@@ -138,7 +138,7 @@ def test_the_national_account_sees_every_prefecture(client, login, area):
     html = page(client)
     assert "全国の集計" in html
     assert "東京都（2ネットワーク）" in html and "大阪府（1ネットワーク）" in html
-    assert "全国の合計" in html and ">14<" in html
+    assert "全国の合計" in html and ">14人<" in html
     osaka = page(client, "/prefecture/?p=大阪府")
     assert "なにわ市見守りネットワーク" in osaka and "みどり区" not in osaka
     assert NAME not in html + osaka

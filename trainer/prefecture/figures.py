@@ -142,6 +142,71 @@ def cells(row: TableRow) -> list[str]:
     return out
 
 
+# --- the page: a count with its rate beneath, a hidden part as one cell in words ------------
+
+COMPLETION_HEADERS = ("在籍者", "修了", "修了証有効", "未受講")
+SCORE_HEADERS = (
+    "事前テスト",
+    "事後テスト",
+    "両方受けた人",
+    "事前の平均",
+    "事後の平均",
+    "変化",
+    "上がった人",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    note: str = ""  # the rate under a count
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a row on the page: its cells, or one cell spanning them, in words."""
+
+    span: int
+    cells: tuple[Cell, ...] = ()
+    words: str = ""
+
+
+def _completion(f: Figures) -> tuple[Cell, ...]:
+    return (
+        Cell(f"{f.members}人"),
+        Cell(f"{f.completed}人", _rate(f.completed, f.members)),
+        Cell(f"{f.holding}人", _rate(f.holding, f.members)),
+        Cell(f"{f.not_started}人", _rate(f.not_started, f.members)),
+    )
+
+
+def _scores(f: Figures) -> tuple[Cell, ...]:
+    return (
+        Cell(f"{f.learners_pre}人"),
+        Cell(f"{f.learners_post}人"),
+        Cell(f"{f.learners_paired}人"),
+        Cell(_mean(f.pre_sum, f.scored_paired)),
+        Cell(_mean(f.post_sum, f.scored_paired)),
+        Cell(_change(f)),
+        Cell(f"{f.improved}人"),
+    )
+
+
+def parts(row: TableRow) -> list[Part]:
+    """The row as the page shows it: completion, then before/after."""
+    wide = len(COMPLETION_HEADERS) + len(SCORE_HEADERS)
+    if row.missing and row.missing == row.networks:
+        return [Part(wide, words="集計中")]
+    f = row.figures
+    shown = []
+    for hidden, headers, make in (
+        (f.completion_hidden, COMPLETION_HEADERS, _completion),
+        (f.scores_hidden, SCORE_HEADERS, _scores),
+    ):
+        shown.append(Part(len(headers), words=HIDDEN) if hidden else Part(len(headers), make(f)))
+    return shown
+
+
 @dataclass
 class Table:
     rows: list[TableRow]
