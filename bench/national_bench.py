@@ -453,11 +453,11 @@ def run(args, url: str, *, built: bool) -> None:
         started = time.perf_counter()
         done = summaries.refresh_due(db.session, budget_seconds=float("inf"))
         seconds = time.perf_counter() - started
-        print(
-            f"  summaries of {done.done} networks computed in {seconds:.1f} s"
-            f" ({1000 * seconds / max(done.done, 1):.0f} ms a network; the worker's job after"
-            " a new day or a change)"
-        )
+        if done.done:
+            print(
+                f"  summaries of {done.done} networks computed in {seconds:.1f} s"
+                f" ({1000 * seconds / done.done:.0f} ms a network: the worker's job on a new day)"
+            )
         db.session.remove()
 
     report = f"/n/{network_id}/report/"

@@ -18,6 +18,7 @@ from trainer.accounts.models import Network, Role
 from trainer.certificates import service as certificates
 from trainer.certificates.models import Certificate
 from trainer.extensions import db
+from trainer.learning.models import Course
 from trainer.prefecture import summaries
 from trainer.timeutil import today_jst
 
@@ -155,3 +156,65 @@ def test_a_refresh_that_races_a_change_leaves_the_network_stale(
     assert stale(network)
     summaries.refresh_due(db.session)
     assert not stale(network)
+
+
+def test_bulk_statements_mark_only_the_networks_they_touch(
+    app, make_network, make_org, make_member
+):
+    """The ORM bulk statements the app uses (submit, confirmation, import, merge) mark the
+    networks of the rows they change, before they run; one that matches no row marks nothing;
+    one whose rows cannot be told marks every network."""
+    from sqlalchemy import delete, insert, update
+
+    from tests.quizzes.helpers import load_repository_content
+    from trainer.accounts.models import Member
+    from trainer.learning import service as learning
+    from trainer.learning.models import ModuleRead
+    from trainer.quizzes.models import Attempt
+
+    load_repository_content()
+    course = db.session.scalar(select(Course).where(Course.slug == "mimamori-basic"))
+    a, b = make_network(), make_network()
+    a_member, b_member = make_member(a), make_member(b)
+    take(a_member, course, "pre", right=set(), submit=False)  # an open attempt
+    module = learning.active_modules(course)[0]
+    learning.mark_read(
+        db.session, b_member, learning.module_page(db.session, b_member, course.slug, module.slug)
+    )
+
+    def fresh() -> None:
+        db.session.execute(update(Network).values(figures_stale=False))
+        db.session.commit()
+
+    def marked() -> set[int]:
+        db.session.commit()
+        return set(db.session.scalars(select(Network.id).where(Network.figures_stale)))
+
+    fresh()
+    db.session.execute(
+        update(Attempt).where(Attempt.member_id == a_member.id).values(awaiting_confirmation=False)
+    )
+    assert marked() == {a.id}
+    fresh()
+    db.session.execute(update(Attempt).where(Attempt.member_id == b_member.id).values(score=1))
+    assert marked() == set()  # b has no attempt: nothing changed
+    db.session.execute(update(Member), [{"id": b_member.id, "job_type": "field"}])
+    assert marked() == {b.id}
+    fresh()
+    row = {
+        "network_id": a.id,
+        "organisation_id": a_member.organisation_id,
+        "name": "一括 登録",
+        "name_key": "一括登録",
+        "membership_start": today_jst(),
+        "link_selector": "s" * 16,
+        "link_verifier": "v" * 32,
+    }
+    db.session.execute(insert(Member), [row])
+    assert marked() == {a.id}
+    fresh()
+    db.session.execute(delete(ModuleRead).where(ModuleRead.member_id == b_member.id))
+    assert marked() == {b.id}
+    fresh()
+    db.session.execute(update(Member).values(gender="unknown"))  # no WHERE: every network
+    assert marked() == {a.id, b.id}

@@ -18,10 +18,21 @@ membership ending on its date) is not a write: summaries are for one day (comput
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, event, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    event,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from trainer.accounts.models import Member, Network
@@ -82,10 +93,30 @@ def _mark(session: Session, network_ids: Iterable[int], member_ids: Iterable[int
 def _run(session: Session, which: ColumnElement[bool] | None) -> None:
     """Set the flag where it is not set yet: on PostgreSQL a row already marked is not locked,
     so the submits of a busy workshop do not queue behind one another on the network's row."""
+    connection = session.connection()
+    if not _has_flag(connection):
+        return
     stmt = update(Network).where(Network.figures_stale.is_(False)).values(figures_stale=True)
     if which is not None:
         stmt = stmt.where(which)
-    session.connection().execute(stmt)
+    connection.execute(stmt)
+
+
+# Engines whose network table has the flag (checked once each). A database not yet migrated to
+# 0019 has no flag to set and no summaries to keep right (the migration tests write rows through
+# the services on an older schema); it is checked again on each write until it has one.
+_FLAGGED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _has_flag(connection: Connection) -> bool:
+    engine = connection.engine
+    if engine in _FLAGGED:
+        return True
+    columns = {c["name"] for c in inspect(connection).get_columns("network")}
+    if "figures_stale" not in columns:
+        return False
+    _FLAGGED.add(engine)
+    return True
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
