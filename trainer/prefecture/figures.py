@@ -145,15 +145,7 @@ def cells(row: TableRow) -> list[str]:
 # --- the page: a count with its rate beneath, a hidden part as one cell in words ------------
 
 COMPLETION_HEADERS = ("在籍者", "修了", "修了証有効", "未受講")
-SCORE_HEADERS = (
-    "事前テスト",
-    "事後テスト",
-    "両方受けた人",
-    "事前の平均",
-    "事後の平均",
-    "変化",
-    "上がった人",
-)
+SCORE_HEADERS = ("事前", "事後", "両方", "事前平均", "事後平均", "変化", "上がった")
 
 
 @dataclass(frozen=True)
