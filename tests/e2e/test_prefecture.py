@@ -18,11 +18,23 @@ from trainer.accounts import roster
 from trainer.accounts.models import Network, Organisation, User
 from trainer.extensions import db
 from trainer.learning.models import Course
-from trainer.prefecture.models import AreaRole
+from trainer.prefecture.models import NATIONAL, AreaRole
 from trainer.quizzes.models import QuizQuestion
 from trainer.security import hash_password
 
 PREFECTURE = "もみじ県"  # the other e2e tests' networks are in さくら県
+
+
+def area_account(prefecture: str) -> tuple[str, str]:
+    """An account with the area role (inside an app context): (e-mail, password)."""
+    password = "e2e-" + secrets.token_urlsafe(12)
+    email = f"area-{uuid.uuid4().hex[:10]}@example.jp"
+    user = User(email=email, name="県 担当", password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(AreaRole(user_id=user.id, prefecture=prefecture))
+    db.session.commit()
+    return email, password
 
 
 def seed_area(live_server, seed_network) -> tuple[str, str]:
@@ -53,14 +65,7 @@ def seed_area(live_server, seed_network) -> tuple[str, str]:
                 take(member, course, "pre", right=set(sorted(everything)[: n % 4]))
                 if n % 3:
                     take(member, course, "post", right=everything)
-        password = "e2e-" + secrets.token_urlsafe(12)
-        email = f"pref-{uuid.uuid4().hex[:10]}@example.jp"
-        user = User(email=email, name="県 担当", password_hash=hash_password(password))
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(AreaRole(user_id=user.id, prefecture=PREFECTURE))
-        db.session.commit()
-    return email, password
+        return area_account(PREFECTURE)
 
 
 def test_a_prefecture_reads_its_networks_side_by_side(live_server, seed_network, pages, screenshot):
@@ -80,3 +85,21 @@ def test_a_prefecture_reads_its_networks_side_by_side(live_server, seed_network,
         )
         check_page(page, f"prefecture {name}")
         screenshot(page, f"prefecture-{name}")
+
+
+def test_the_national_account_goes_from_prefectures_to_networks(
+    live_server, seed_network, pages, screenshot
+):
+    seed_area(live_server, seed_network)
+    with live_server.app_context():
+        email, password = area_account(NATIONAL)
+    page = with_axe(pages.desktop("national"))
+    sign_in(page, live_server.base_url, email, password)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("全国の集計")
+    expect(page.locator("table.area tfoot")).to_contain_text("全国の合計")
+    check_page(page, "national")
+    screenshot(page, "prefecture-national-1280")
+    page.get_by_role("link", name=f"{PREFECTURE}（", exact=False).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{PREFECTURE}の集計")
+    expect(page.get_by_role("link", name="全国の都道府県別の表に戻る")).to_be_visible()
+    assert "県内" not in page.content()
