@@ -392,15 +392,11 @@ def timed(client, url: str, runs: int, before=None) -> tuple[list[float], int, i
 
 
 def mark_one_stale(network_id: int):
-    from trainer.accounts.models import Network
     from trainer.extensions import db
+    from trainer.prefecture.models import NetworkFiguresChange
 
     def mark() -> None:
-        db.session.execute(
-            Network.__table__.update()
-            .where(Network.__table__.c.id == network_id)
-            .values(figures_stale=True)
-        )
+        db.session.add(NetworkFiguresChange(network_id=network_id))
         db.session.commit()
         db.session.remove()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.prefecture.plain_counts import plain_counts, stored_counts
 from tests.quizzes.helpers import take
@@ -20,11 +20,18 @@ from trainer.certificates.models import Certificate
 from trainer.extensions import db
 from trainer.learning.models import Course
 from trainer.prefecture import summaries
+from trainer.prefecture.models import NetworkFiguresChange
 from trainer.timeutil import today_jst
 
 
 def stale(network: Network) -> bool:
-    return bool(db.session.scalar(select(Network.figures_stale).where(Network.id == network.id)))
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(NetworkFiguresChange)
+            .where(NetworkFiguresChange.network_id == network.id)
+        )
+    )
 
 
 def refresh_and_compare(room, other, today=None) -> None:
@@ -183,12 +190,12 @@ def test_bulk_statements_mark_only_the_networks_they_touch(
     )
 
     def fresh() -> None:
-        db.session.execute(update(Network).values(figures_stale=False))
+        db.session.execute(delete(NetworkFiguresChange))
         db.session.commit()
 
     def marked() -> set[int]:
         db.session.commit()
-        return set(db.session.scalars(select(Network.id).where(Network.figures_stale)))
+        return set(db.session.scalars(select(NetworkFiguresChange.network_id)))
 
     fresh()
     db.session.execute(

@@ -6,17 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import (
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-    true,
-)
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.audit.models import register_value_labels
@@ -188,9 +178,6 @@ class Network(Model):
     # Where a new concern report is announced by e-mail (the secretariat's shared address);
     # empty: no mail, the network home page shows it.
     concern_notify_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
-    # Set in the transaction of any change to the network's members, attempts, reads or
-    # certificates; cleared when its summary is recomputed (trainer/prefecture/summaries.py).
-    figures_stale: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="network")
 

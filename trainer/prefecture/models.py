@@ -6,16 +6,19 @@ granted and revoked by the platform admin (trainer/prefecture/roles.py).
 
 NetworkSummary: one row per network and course, the counts that the network's own completion
 table and before/after report show, computed by trainer/prefecture/summaries.py from the same
-queries those pages use. Network.figures_stale says a change has happened since; computed_for
-says for which Japanese day the date-dependent figures (valid / expiring / lapsed, who is a
-member) were counted.
+queries those pages use; computed_for says for which Japanese day the date-dependent figures
+(valid / expiring / lapsed, who is a member) were counted.
+
+NetworkFiguresChange: one row per change to a network's counts, inserted in the transaction of
+the change (trainer/prefecture/stale.py), deleted by the recomputation that will count it.
+Inserts never wait for one another: the submits of a busy workshop take no shared lock.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, String
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.accounts.models import User
@@ -75,3 +78,11 @@ class NetworkSummary(Model):
     improved: Mapped[int] = mapped_column(default=0)
     same: Mapped[int] = mapped_column(default=0)
     worse: Mapped[int] = mapped_column(default=0)
+
+
+class NetworkFiguresChange(Model):
+    """A change to a network's counts that its summary has not counted yet (no unique key, so
+    that concurrent writers never wait for one another)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(Integer, index=True)

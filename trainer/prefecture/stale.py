@@ -1,19 +1,21 @@
-"""Marking a network's figures stale in the same transaction as the change that makes them so.
+"""Marking a network's figures as changed in the same transaction as the change itself.
 
 The summary (NetworkSummary) counts members, attempts, module reads and certificates. Whatever
-writes one of those also sets Network.figures_stale, on the same connection, before its
-transaction commits, so that no commit can change the counts without the mark:
+writes one of those also inserts a row into network_figures_change for the network, on the same
+connection, so that the change and its mark commit (or roll back) together:
 
 - ORM changes (session.add, an attribute set, session.delete) are seen in after_flush;
 - ORM bulk statements (session.execute(update(Attempt).where(...)), insert(Member) with a
   list of rows, update(Member) by primary key) are seen in do_orm_execute, before they run: the
-  networks of the rows they will touch are marked first, found with the statement's own WHERE.
+  networks of the rows they will touch are found with the statement's own WHERE, in one
+  INSERT … SELECT.
 
-A statement whose networks cannot be told (no WHERE, INSERT … SELECT) marks every network: a
-wasted recomputation, never a wrong count. Core statements on a bare connection and raw SQL are
-not seen; the application does not write these tables that way (the benchmark's loader does, and
-recomputes everything afterwards). What time alone changes (a certificate expiring, a
-membership ending on its date) is not a write: summaries are for one day (computed_for).
+The marks are inserts, never updates of a shared row: the submits of a busy workshop do not wait
+for one another. A statement whose networks cannot be told marks every network: a wasted
+recomputation, never a wrong count. Core statements on a bare connection and raw SQL are not
+seen; the application does not write these tables that way (the benchmark's loader does, and
+computes everything afterwards). What time alone changes (a certificate expiring, a membership
+ending on its date) is not a write: summaries are for one day (computed_for).
 """
 
 from __future__ import annotations
@@ -27,18 +29,21 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    Table,
     event,
+    insert,
     inspect,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from trainer.accounts.models import Member, Network
 from trainer.certificates.models import Certificate
 from trainer.learning.models import ModuleRead
+from trainer.prefecture.models import NetworkFiguresChange
 from trainer.quizzes.models import Attempt
+
+CHANGES: Table = NetworkFiguresChange.__table__  # type: ignore[assignment]
 
 # The attributes whose change can change a count (anything of a certificate does).
 _MEMBER_FIELDS = frozenset(
@@ -80,42 +85,38 @@ def _changed(obj: object, fields: frozenset[str]) -> bool:
 def _mark(session: Session, network_ids: Iterable[int], member_ids: Iterable[int]) -> None:
     networks = sorted({n for n in network_ids if n is not None})
     members = sorted({m for m in member_ids if m is not None})
-    if not networks and not members:
-        return
-    which: list[ColumnElement[bool]] = []
-    if networks:
-        which.append(Network.id.in_(networks))
-    if members:
-        which.append(Network.id.in_(select(Member.network_id).where(Member.id.in_(members))))
-    _run(session, or_(*which))
-
-
-def _run(session: Session, which: ColumnElement[bool] | None) -> None:
-    """Set the flag where it is not set yet: on PostgreSQL a row already marked is not locked,
-    so the submits of a busy workshop do not queue behind one another on the network's row."""
     connection = session.connection()
-    if not _has_flag(connection):
+    if (not networks and not members) or not _has_table(connection):
         return
-    stmt = update(Network).where(Network.figures_stale.is_(False)).values(figures_stale=True)
-    if which is not None:
-        stmt = stmt.where(which)
-    connection.execute(stmt)
+    if networks:
+        connection.execute(insert(CHANGES), [{"network_id": n} for n in networks])
+    if members:
+        found = select(Member.network_id).where(Member.id.in_(members)).distinct()
+        connection.execute(insert(CHANGES).from_select(["network_id"], found))
 
 
-# Engines whose network table has the flag (checked once each). A database not yet migrated to
-# 0019 has no flag to set and no summaries to keep right (the migration tests write rows through
-# the services on an older schema); it is checked again on each write until it has one.
-_FLAGGED: weakref.WeakSet[Engine] = weakref.WeakSet()
+def _mark_found(session: Session, found: Select[Any] | None) -> None:
+    """Mark the networks a SELECT of network ids finds (None: every network)."""
+    connection = session.connection()
+    if not _has_table(connection):
+        return
+    query = select(Network.id) if found is None else found.distinct()
+    connection.execute(insert(CHANGES).from_select(["network_id"], query))
 
 
-def _has_flag(connection: Connection) -> bool:
+# Engines whose database has the table (checked once each). A database not yet migrated to 0019
+# has no summaries to keep right (the migration tests write rows through the services on older
+# schemas); it is checked again on each write until it has the table.
+_READY: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _has_table(connection: Connection) -> bool:
     engine = connection.engine
-    if engine in _FLAGGED:
+    if engine in _READY:
         return True
-    columns = {c["name"] for c in inspect(connection).get_columns("network")}
-    if "figures_stale" not in columns:
+    if not inspect(connection).has_table(CHANGES.name):
         return False
-    _FLAGGED.add(engine)
+    _READY.add(engine)
     return True
 
 
@@ -167,12 +168,12 @@ def _before_bulk(state: ORMExecuteState) -> None:
             found if key != "network_id" else (),
         )
     elif where is not None and not isinstance(params, list):
-        _run(state.session, Network.id.in_(_networks_where(name, where)))
+        _mark_found(state.session, _networks_where(name, where))
     elif rows and all("id" in row for row in rows):  # UPDATE … by primary key, many rows
         ids = [row["id"] for row in rows]
-        _run(state.session, Network.id.in_(_networks_where(name, table.c.id.in_(ids))))
+        _mark_found(state.session, _networks_where(name, table.c.id.in_(ids)))
     else:
-        _run(state.session, None)  # cannot tell which: every network
+        _mark_found(state.session, None)  # cannot tell which: every network
 
 
 def install() -> None:

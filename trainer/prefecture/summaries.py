@@ -4,13 +4,15 @@ until something changes them or the day turns.
 Computing one network's summary runs what its completion table (completion_status.member_facts,
 grouped by status) and its before/after report (stats_query.first_attempts, paired by
 CountedAttempts.score_groups, no filters) run, so the prefecture page and the network's own
-pages cannot disagree. A network is due when Network.figures_stale is set (trainer/prefecture/
-stale.py sets it in the transaction of any change) or when it has no summary for today (Japan)
-for a course: the valid / expiring / lapsed split and who is a member depend on the date.
+pages cannot disagree. A network is due when it has a row in network_figures_change
+(trainer/prefecture/stale.py inserts one in the transaction of any change) or when it has no
+summary for today (Japan) for a course: the valid / expiring / lapsed split and who is a member
+depend on the date.
 
-Refreshing clears the flag and commits *before* counting: a change that commits after the clear
-sets it again (and is counted next time); a change committed before it is seen by the counting,
-which starts after it. So a summary is never left marked fresh while missing a change.
+Refreshing deletes the network's change rows and commits *before* counting. A DELETE removes
+only rows already committed: a change committed before it is seen by the counting, which starts
+after it; a change still in flight keeps its row (not yet visible to the DELETE; on SQLite the
+DELETE waits for it) and makes the network due again. So no change is ever left uncounted.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
+from sqlalchemy import and_, delete, exists, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer.accounts.models import Network
 from trainer.certificates.service import courses_with_certificates
 from trainer.database import Session
 from trainer.learning.models import Course
-from trainer.prefecture.models import NetworkSummary
+from trainer.prefecture.models import NetworkFiguresChange, NetworkSummary
 from trainer.quizzes.course_stats import CountedAttempts, paused_gc
 from trainer.quizzes.stats_query import first_attempts
 from trainer.secretariat.completion_status import STATUSES, member_facts
@@ -72,10 +74,18 @@ def compute(session: Session, network_id: int, course: Course, today: date) -> N
 def refresh_network(session: Session, network_id: int, courses: Sequence[Course]) -> bool:
     """Recompute one network's summaries (every course). False if another process stored them
     at the same moment (they are as fresh as these would have been)."""
-    session.execute(update(Network).where(Network.id == network_id).values(figures_stale=False))
+    session.execute(
+        delete(NetworkFiguresChange).where(NetworkFiguresChange.network_id == network_id)
+    )
     session.commit()
     today = today_jst()
-    rows = [compute(session, network_id, course, today) for course in courses]
+    try:
+        rows = [compute(session, network_id, course, today) for course in courses]
+    except Exception:
+        session.rollback()  # the marks just deleted go back: the network stays due
+        session.add(NetworkFiguresChange(network_id=network_id))
+        session.commit()
+        raise
     session.execute(delete(NetworkSummary).where(NetworkSummary.network_id == network_id))
     session.add_all(rows)
     try:
@@ -98,7 +108,8 @@ def due_clause(courses: Sequence[Course], today: date):
         )
         for course in courses
     ]
-    return or_(Network.figures_stale.is_(True), *missing)
+    changed = exists().where(NetworkFiguresChange.network_id == Network.id)
+    return or_(changed, *missing)
 
 
 @dataclass(frozen=True)

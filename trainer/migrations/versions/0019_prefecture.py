@@ -4,9 +4,9 @@
   networks) or of every network (prefecture "*", 全国). One per account.
 - network_summary: per network and course, the counts the prefecture page shows (completion
   statuses of the active members; the report's learners and paired score sums), for one day.
-- network.figures_stale: set in the transaction of any change to the network's members,
-  attempts, module reads or certificates; cleared when its summaries are recomputed. Existing
-  networks start stale (no summary yet): the worker computes them within its first minutes.
+- network_figures_change: a row per change to a network's counts, inserted in the transaction
+  of the change, deleted by the recomputation (inserts only: writers never wait for each other).
+  Existing networks have no summary yet: the worker computes them within its first minutes.
 
 Revision ID: 0019_prefecture
 Revises: b23a0018refr
@@ -24,9 +24,17 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column(
-        "network",
-        sa.Column("figures_stale", sa.Boolean(), server_default=sa.true(), nullable=False),
+    op.create_table(
+        "network_figures_change",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_network_figures_change")),
+    )
+    op.create_index(
+        op.f("ix_network_figures_change_network_id"),
+        "network_figures_change",
+        ["network_id"],
+        unique=False,
     )
     op.create_table(
         "area_role",
@@ -83,5 +91,5 @@ def upgrade():
 def downgrade():
     op.drop_table("network_summary")
     op.drop_table("area_role")
-    with op.batch_alter_table("network") as batch_op:
-        batch_op.drop_column("figures_stale")
+    op.drop_index(op.f("ix_network_figures_change_network_id"), table_name="network_figures_change")
+    op.drop_table("network_figures_change")
