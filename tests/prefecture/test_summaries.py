@@ -171,7 +171,7 @@ def test_bulk_statements_mark_only_the_networks_they_touch(
     """The ORM bulk statements the app uses (submit, confirmation, import, merge) mark the
     networks of the rows they change, before they run; one that matches no row marks nothing;
     one whose rows cannot be told marks every network."""
-    from sqlalchemy import delete, insert, update
+    from sqlalchemy import bindparam, delete, insert, update
 
     from tests.quizzes.helpers import load_repository_content
     from trainer.accounts.models import Member
@@ -205,6 +205,12 @@ def test_bulk_statements_mark_only_the_networks_they_touch(
     fresh()
     db.session.execute(update(Attempt).where(Attempt.member_id == b_member.id).values(score=1))
     assert marked() == set()  # b has no attempt: nothing changed
+    db.session.execute(
+        update(Attempt).where(Attempt.member_id == bindparam("who")).values(score=1),
+        {"who": a_member.id},
+    )
+    assert marked() == {a.id}  # a WHERE with its own parameters
+    fresh()
     db.session.execute(update(Member), [{"id": b_member.id, "job_type": "field"}])
     assert marked() == {b.id}
     fresh()

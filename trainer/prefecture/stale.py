@@ -95,13 +95,16 @@ def _mark(session: Session, network_ids: Iterable[int], member_ids: Iterable[int
         connection.execute(insert(CHANGES).from_select(["network_id"], found))
 
 
-def _mark_found(session: Session, found: Select[Any] | None) -> None:
-    """Mark the networks a SELECT of network ids finds (None: every network)."""
+def _mark_found(
+    session: Session, found: Select[Any] | None, params: dict[str, Any] | None = None
+) -> None:
+    """Mark the networks a SELECT of network ids finds (None: every network). `params` are the
+    statement's own, for a WHERE written with bindparam() (keys it does not use are ignored)."""
     connection = session.connection()
     if not _has_table(connection):
         return
     query = select(Network.id) if found is None else found.distinct()
-    connection.execute(insert(CHANGES).from_select(["network_id"], query))
+    connection.execute(insert(CHANGES).from_select(["network_id"], query), params or {})
 
 
 # Engines whose database has the table (checked once each). A database not yet migrated to 0019
@@ -168,7 +171,7 @@ def _before_bulk(state: ORMExecuteState) -> None:
             found if key != "network_id" else (),
         )
     elif where is not None and not isinstance(params, list):
-        _mark_found(state.session, _networks_where(name, where))
+        _mark_found(state.session, _networks_where(name, where), params)
     elif rows and all("id" in row for row in rows):  # UPDATE … by primary key, many rows
         ids = [row["id"] for row in rows]
         _mark_found(state.session, _networks_where(name, table.c.id.in_(ids)))
