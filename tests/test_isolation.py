@@ -115,11 +115,18 @@ GLOBAL_ENDPOINTS = {
     # The notice-board copy for the member's own organisation, of a bulletin meant for them;
     # any other is 404 (tests/bulletins/test_outputs_print.py).
     "my_bulletin_print.notice_pdf": "learner",
+    # The prefecture / national page (都道府県・全国の集計): an account with an area role only,
+    # counts only, its own prefecture's networks only; 404 to anyone else and on every
+    # /n/<id>/ page for it (tests/prefecture/test_pages.py).
+    "prefecture.index": "area",
+    "prefecture.export_csv": "area",
     "admin.index": "admin",
     "admin.network_new": "admin",
     "admin.reset_link": "admin",
     "admin.reissue_invitation": "admin",
     "admin.cancel_invitation": "admin",
+    "admin.grant_area_role": "admin",
+    "admin.revoke_area_role": "admin",
 }
 
 

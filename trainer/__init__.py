@@ -44,10 +44,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from trainer import database, models  # noqa: F401  (registers every table)
+    from trainer.prefecture import stale
 
     # Before init_app: Flask-SQLAlchemy builds the engine there, so engine options set after it
     # (PostgreSQL's pool_pre_ping) would never apply.
     database.configure_engine_events(app)
+    stale.install()  # a network's figures marked stale by any change to them
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
@@ -100,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from trainer.learning.views.courses import bp as courses_bp
     from trainer.learning.views.learner import bp as learning_bp
     from trainer.mail.views import bp as mail_records_bp
+    from trainer.prefecture.views import bp as prefecture_bp
     from trainer.quizzes.views import bp as quizzes_bp
     from trainer.refresher.views.due import bp as refresher_due_bp
     from trainer.refresher.views.learner import bp as refresher_bp
@@ -122,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         *(secretariat.bp, member.bp, mail_stop.bp),  # bulletins
         *(notice_print.bp, notice_print.learner_bp, public.bp),  # bulletins: print, public
         *(refresher_bp, refresher_due_bp),  # refresher before expiry
+        prefecture_bp,  # 都道府県・全国の集計
     ):
         app.register_blueprint(bp)
 

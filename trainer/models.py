@@ -15,6 +15,7 @@ from trainer.certificates.models import Certificate, CertificateSupersession
 from trainer.concerns.models import ConcernMessage, ConcernReport, ConcernSign, ReportingKey
 from trainer.learning.models import Course, CourseModule, ModuleRead, ModuleVersion
 from trainer.mail.models import OutgoingMail
+from trainer.prefecture.models import AreaRole, NetworkFiguresChange, NetworkSummary
 from trainer.quizzes.models import Answer, Attempt, QuizBank, QuizQuestion
 from trainer.refresher.models import CertificateReminder
 from trainer.secretariat.models import RosterImport
@@ -22,6 +23,7 @@ from trainer.workshops.models import Participant, Workshop, WorkshopFeedback
 
 __all__ = [
     "Answer",
+    "AreaRole",
     "Attempt",
     "AuditEvent",
     "Bulletin",
@@ -39,7 +41,9 @@ __all__ = [
     "ModuleRead",
     "ModuleVersion",
     "Network",
+    "NetworkFiguresChange",
     "NetworkRole",
+    "NetworkSummary",
     "Organisation",
     "OutgoingMail",
     "Participant",

@@ -162,6 +162,10 @@ TABLES: tuple[TextTable, ...] = (
             TextColumn("summary", "取り込み中の名簿の見出し"),
         ),
     ),
+    # Typed by the platform admin (「東京都」 or 「全国」; 全国 is stored as "*").
+    TextTable(
+        "area_role", (TextColumn("prefecture", "閲覧できる範囲（都道府県）", required=True),)
+    ),
 )
 
 

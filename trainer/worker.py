@@ -9,10 +9,11 @@
   commit, enqueues `deliver_mail` instead of starting a thread.
 - run_consumer() is `trainer worker`: one consumer process with two threads, which runs the
   queued tasks and the periodic jobs (every minute: scheduled bulletins published, then mail
-  delivery, the retry path; daily at 03:30 Japan time: the concern-report retention purge, the
-  erasure of old mail's addresses and bodies, and the refresher reminders). Run one per
-  installation (`make run` starts it beside gunicorn). Every job is safe to run twice: mail is
-  claimed row by row, the purges only touch what is still due.
+  delivery, the retry path, then the prefecture page's stale per-network figures; daily at 03:30
+  Japan time: the concern-report retention purge, the erasure of old mail's addresses and
+  bodies, and the refresher reminders). Run one per installation (`make run` starts it beside
+  gunicorn). Every job is safe to run twice: mail is claimed row by row, the purges only touch
+  what is still due, the figures are recomputed from the tables.
 
 Each job runs in its own app context with its own database session, and commits its own work.
 """
@@ -34,6 +35,7 @@ from trainer.concerns import retention
 from trainer.database import Session
 from trainer.extensions import db
 from trainer.mail import outbox
+from trainer.prefecture import summaries
 from trainer.refresher import reminders
 from trainer.timeutil import to_jst, utcnow
 
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 HUEY_KEY = "trainer.huey"
 # The most messages one delivery task tries; the rest waits for the next task or minute.
 DELIVERY_LIMIT = 1000
+# The every-minute job's time for the prefecture figures (it must end within its minute).
+FIGURES_BUDGET_SECONDS = 40.0
 # 03:30 in Japan (UTC+9): the daily jobs run when nobody is training.
 DAILY_AT_UTC = {"hour": "18", "minute": "30"}
 # Schemes of REDIS_URL (config.REDIS_SCHEMES) that redis-py opens as they are; redis+unix://
@@ -103,6 +107,11 @@ def every_minute(session: Session, now: datetime) -> dict[str, int]:
         delivery.retry,
         delivery.failed,
     )
+    # Last: the prefecture page's per-network figures that a change (or the new day) made
+    # stale, as many as fit in FIGURES_BUDGET_SECONDS; the rest the next minute.
+    done["figures_refreshed"] = summaries.refresh_due(
+        session, budget_seconds=FIGURES_BUDGET_SECONDS
+    ).done
     return done
 
 

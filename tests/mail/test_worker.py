@@ -96,7 +96,13 @@ def test_server_down_then_the_every_minute_job_sends_it(app, smtp):
     mail.next_attempt_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     done = worker.every_minute(db.session, utcnow())
-    assert done == {"bulletins_published": 0, "mail_sent": 1, "mail_retry": 0, "mail_failed": 0}
+    assert done == {
+        "bulletins_published": 0,
+        "mail_sent": 1,
+        "mail_retry": 0,
+        "mail_failed": 0,
+        "figures_refreshed": 0,  # no network: nothing for the prefecture page to recompute
+    }
     db.session.expire_all()
     mail = db.session.scalar(select(OutgoingMail))
     assert (mail.status, mail.attempts, mail.last_error) == ("sent", 2, "")

@@ -21,3 +21,14 @@ class NetworkCreateForm(JapaneseForm):
     secretariat_name = StringField(
         "最初の事務局担当者の氏名", validators=[DataRequired(REQUIRED), Length(max=100)]
     )
+
+
+class AreaRoleForm(JapaneseForm):
+    """Give a staff account the prefecture (or national) view; an unknown address gets one."""
+
+    email = EmailField("メールアドレス", validators=[DataRequired(REQUIRED), EMAIL_SHAPE])
+    name = StringField("氏名（新しいアカウントのとき）", validators=[Length(max=100)])
+    area = StringField(
+        "閲覧できる範囲（都道府県名、または「全国」）",
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+    )

@@ -15,9 +15,10 @@ from trainer.accounts import invitations, passwords, users
 from trainer.accounts.access import admin_required
 from trainer.accounts.models import User
 from trainer.accounts.pages import invitation_link_page, reset_link_page
-from trainer.admin.forms import NetworkCreateForm
+from trainer.admin.forms import AreaRoleForm, NetworkCreateForm
 from trainer.errors import DomainError, NotFound
 from trainer.extensions import db
+from trainer.prefecture import roles as area_roles
 from trainer.web import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -31,6 +32,9 @@ def index():
         networks=users.all_networks(db.session),
         accounts=users.all_users(db.session),
         invited=invitations.all_open_invitations(db.session),
+        area_roles=area_roles.all_area_roles(db.session),
+        area_form=AreaRoleForm(),
+        prefectures=area_roles.prefectures(db.session),
     )
 
 
@@ -83,3 +87,41 @@ def reset_link(user_id: int):
         raise NotFound("職員が見つかりません。")
     token = passwords.issue_password_reset(db.session, user=user, issuer=current_user)
     return reset_link_page(user, token)
+
+
+@bp.post("/area-roles")
+@admin_required
+def grant_area_role():
+    """都道府県・全国の閲覧権限: to an account by address; a new account gets a first-password
+    link, shown (or mailed) like a reset link."""
+    form = AreaRoleForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(url_for(".index"))
+    try:
+        granted = area_roles.grant(
+            db.session,
+            email=form.email.data,
+            name=form.name.data,
+            area=form.area.data,
+            actor=current_user,
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".index"))
+    if granted.reset_token:
+        return reset_link_page(granted.role.user, granted.reset_token)
+    flash(
+        f"{granted.role.user.name}さんに「{granted.role.label}」の閲覧権限を付与しました。",
+        "success",
+    )
+    return redirect(url_for(".index"))
+
+
+@bp.post("/users/<int:user_id>/area-role/revoke")
+@admin_required
+def revoke_area_role(user_id: int):
+    label = area_roles.revoke(db.session, user_id=user_id, actor=current_user)
+    flash(f"「{label}」の閲覧権限を取り消しました。", "success")
+    return redirect(url_for(".index"))

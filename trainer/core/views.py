@@ -14,6 +14,7 @@ from trainer.bulletins import reading as bulletin_reading
 from trainer.concerns import handling as concern_handling
 from trainer.extensions import db, limiter
 from trainer.learning.service import active_courses
+from trainer.prefecture import roles as area_roles
 from trainer.secretariat import completion, local_facts_notice
 from trainer.timeutil import today_jst
 from trainer.workshops import review
@@ -29,9 +30,12 @@ def home():
     if not current_user.is_staff:
         return redirect(url_for("learning.home"))
     networks = users.networks_of(current_user)
-    if len(networks) == 1 and not current_user.is_platform_admin:
+    area = area_roles.area_role_of(db.session, current_user)
+    if area is not None and not networks and not current_user.is_platform_admin:
+        return redirect(url_for("prefecture.index"))  # 都道府県・全国の担当: their page
+    if len(networks) == 1 and area is None and not current_user.is_platform_admin:
         return redirect(url_for("network.dashboard", network_id=networks[0][0].id))
-    return render_template("core/choose_network.html", networks=networks)
+    return render_template("core/choose_network.html", networks=networks, area=area)
 
 
 @bp.get("/healthz")
