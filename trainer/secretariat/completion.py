@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
@@ -144,7 +145,7 @@ class CompletionRow:
     organisation: Organisation | None
     counts: dict[str, int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def members(self) -> int:
         return sum(self.counts.get(s, 0) for s in STATUSES)
 
