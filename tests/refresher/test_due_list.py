@@ -4,6 +4,7 @@ organisation filter, the QR slips of the chosen members (links not replaced, log
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -140,3 +141,20 @@ def test_no_one_due_is_said_not_failed(world, client, login, make_org):
         db.session.scalar(select(AuditEvent).where(AuditEvent.action == "refresher.link_sheet"))
         is None
     )
+
+
+def test_the_list_is_paged_and_the_pages_make_the_whole_list(world, client, login, app):
+    """A network of 100,000 has thousands due: the page shows a page of them, in the list's
+    order, with the total from the counts."""
+    login(client, world["secretariat"])
+    app.config["MEMBERS_PER_PAGE"] = 3
+    base = f"/n/{world['network'].id}/refresher/"
+    whole = due.due_certificates(db.session, network_id=world["network"].id, today=today_jst())
+    shown = []
+    for page in (1, 2, 3):
+        text = client.get(f"{base}?page={page}").get_data(as_text=True)
+        assert "すべての構成団体：8件" in text and f"{page} / 3 ページ" in text
+        shown += [int(i) for i in re.findall(r'id="member-(\d+)"', text)]
+    assert shown == [c.id for c in whole]
+    last = client.get(f"{base}?page=99").get_data(as_text=True)  # past the end: the last page
+    assert "3 / 3 ページ" in last

@@ -92,6 +92,17 @@ class Certificate(Model):
     __table_args__ = (
         UniqueConstraint("network_id", "serial"),
         Index("ix_certificate_network_valid_until", "network_id", "valid_until"),
+        # A member's certificates of a course, in force or not and until when, answered from the
+        # index alone: the completion status's EXISTS probes (secretariat/completion_status.py).
+        Index(
+            "ix_certificate_member_course",
+            "member_id",
+            "course_id",
+            "network_id",
+            "revoked_at",
+            "awaiting_confirmation",
+            "valid_until",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -312,10 +312,13 @@ def search(
         stmt = stmt.where(clause)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    # network_id first (it is fixed by the WHERE): so SQLite reads the newest 50 from the
+    # (network_id, serial) index instead of sorting the whole network's certificates (0.7 ms
+    # instead of 350 ms at 75,000 certificates).
     order = (
         (Certificate.valid_until, Certificate.serial)
         if status == "expiring"
-        else (Certificate.serial.desc(),)
+        else (Certificate.network_id.desc(), Certificate.serial.desc())
     )
     rows = session.scalars(
         with_relations(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))

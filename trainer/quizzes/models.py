@@ -86,6 +86,16 @@ class Attempt(Model):
             postgresql_where=db.text("status = 'open'"),
         ),
         Index("ix_attempt_course_phase_status", "course_id", "phase", "status"),
+        # A member's confirmed submitted attempts of a course and phase, answered from the index
+        # alone: the completion status's EXISTS probes (secretariat/completion_status.py).
+        Index(
+            "ix_attempt_member_course",
+            "member_id",
+            "course_id",
+            "phase",
+            "status",
+            "awaiting_confirmation",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Row, Select, String, cast, select
+from sqlalchemy.orm import aliased
 
 from trainer.accounts.models import Member, Organisation
 from trainer.database import Session
@@ -150,10 +151,25 @@ def attempt_ids(
     course: Course,
     filters: StatsFilter,
     phases: tuple[str, ...],
+    takers_of: str | None = None,
 ) -> list[tuple[int, int, str, bool | None]]:
     """(attempt id, member id, phase, passed) of every submitted attempt of these phases under
-    the report's filters, oldest first: the refresher section counts from these."""
+    the report's filters, oldest first: the refresher section counts from these. With
+    takers_of, only of the members who submitted an attempt of that phase (the refresher
+    section needs no after-test of a member who never took a refresher test: at 100,000
+    members that is 90,000 rows not read)."""
     stmt = _submitted_attempts(network_id, course.id, filters, phases).with_only_columns(
         Attempt.id, Attempt.member_id, Attempt.phase, Attempt.passed
     )
+    if takers_of:
+        took = aliased(Attempt)
+        stmt = stmt.where(
+            Attempt.member_id.in_(
+                select(took.member_id).where(
+                    took.course_id == course.id,
+                    took.phase == takers_of,
+                    took.status == "submitted",
+                )
+            )
+        )
     return [(a, m, p, passed) for a, m, p, passed in session.execute(stmt)]

@@ -48,16 +48,31 @@ def _due_statement(network_id: int, today: date, organisation_id: int | None):
 
 
 def due_certificates(
-    session: Session, *, network_id: int, today: date, organisation_id: int | None = None
+    session: Session,
+    *,
+    network_id: int,
+    today: date,
+    organisation_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Certificate]:
-    """The due and recently expired current certificates, by organisation, then the soonest."""
+    """The due and recently expired current certificates, by organisation, then the soonest;
+    with limit, one page of them (the page shows a page; the slips take them all)."""
     stmt = (
         _due_statement(network_id, today, organisation_id)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .options(joinedload(Certificate.member).joinedload(Member.organisation))
         .options(joinedload(Certificate.course))
-        .order_by(Organisation.name_key, Certificate.valid_until, Member.kana_key, Member.id)
+        .order_by(
+            Organisation.name_key,
+            Certificate.valid_until,
+            Member.kana_key,
+            Member.id,
+            Certificate.id,
+        )
     )
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
     return list(session.scalars(stmt).unique())
 
 

@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -37,10 +39,11 @@ from trainer.secretariat.completion_status import (
     VALID,
     Filters,
     certificates_of,
-    member_facts,
+    counts_by_organisation,
+    last_activity,
     members_statement,
+    status_counts,
 )
-from trainer.timeutil import today_jst
 
 # What a drill-down can ask for: a status, 修了 (the three together) or everyone.
 FILTERS: dict[str, str] = {**STATUSES, COMPLETED: "修了", ALL: "在籍者"}
@@ -142,7 +145,7 @@ class CompletionRow:
     organisation: Organisation | None
     counts: dict[str, int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def members(self) -> int:
         return sum(self.counts.get(s, 0) for s in STATUSES)
 
@@ -167,28 +170,11 @@ class CompletionTable:
     total: CompletionRow
 
 
-def _counts(
-    session: Session, network_id: int, course: Course, kind: str | None
-) -> dict[int, dict[str, int]]:
-    facts = member_facts(network_id, course.id, today_jst())
-    stmt = select(facts.c.organisation_id, facts.c.status, func.count()).group_by(
-        facts.c.organisation_id, facts.c.status
-    )
-    if kind:
-        stmt = stmt.join(Organisation, Organisation.id == facts.c.organisation_id).where(
-            Organisation.kind == kind
-        )
-    counts: dict[int, dict[str, int]] = {}
-    for organisation_id, status, n in session.execute(stmt):
-        counts.setdefault(organisation_id, {})[status] = int(n)
-    return counts
-
-
 def table(
     session: Session, *, network_id: int, course: Course, kind: str | None = None
 ) -> CompletionTable:
     """Organisations (of one kind, or all) × statuses: counts of active members."""
-    counts = _counts(session, network_id, course, kind)
+    counts = status_counts(session, network_id, course, kind)
     organisations = roster.organisations(session, network_id)
     rows = [
         CompletionRow(organisation=o, counts=counts.get(o.id, {}))
@@ -205,9 +191,11 @@ def table(
 def summary(session: Session, network_id: int, course: Course) -> CompletionRow:
     """The network's totals for one course, for the dashboard: row.count(key) / row.rate(key)
     for each key of STATUSES and COMPLETED, row.members for the active members counted."""
-    facts = member_facts(network_id, course.id, today_jst())
-    rows = session.execute(select(facts.c.status, func.count()).group_by(facts.c.status))
-    return CompletionRow(None, {status: int(n) for status, n in rows})
+    total: dict[str, int] = {}
+    for counts in status_counts(session, network_id, course).values():
+        for status, n in counts.items():
+            total[status] = total.get(status, 0) + n
+    return CompletionRow(None, total)
 
 
 # --- the drill-down ----------------------------------------------------------------------------
@@ -237,10 +225,6 @@ class MemberStatusPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def _last(*moments: datetime | None) -> datetime | None:
-    return max((m for m in moments if m is not None), default=None)
-
-
 def members(
     session: Session,
     *,
@@ -250,24 +234,58 @@ def members(
     page: int = 1,
     per_page: int = 50,
 ) -> MemberStatusPage:
-    """The active members matching the filters, with their status, a page at a time."""
-    stmt = members_statement(network_id, course, filters)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    """The active members matching the filters, with their status, a page at a time.
+
+    Work in proportion to the page: the members matching the filters are counted per
+    organisation (one index-probed pass, no status computed), the page's place in the list is
+    found from those counts (the list is ordered by organisation first), and only the one or few
+    organisations the page falls in are read and ordered."""
+    counts = counts_by_organisation(session, network_id, course, filters)
+    total = sum(counts.values())
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    rows = session.execute(
-        stmt.order_by(*MEMBER_ORDER).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    certificates = certificates_of(session, course, [r[0].id for r in rows])
+    skip, span = _page_span(session, network_id, counts, (page - 1) * per_page, per_page)
+    rows: list[Any] = []
+    if span:
+        inside = Filters(kind=filters.kind, organisation_id=None, status=filters.status)
+        stmt = members_statement(network_id, course, inside).where(Member.organisation_id.in_(span))
+        rows = list(session.execute(stmt.order_by(*MEMBER_ORDER).limit(per_page).offset(skip)))
+    ids = [r[0].id for r in rows]
+    certificates = certificates_of(session, course, ids)
+    last = last_activity(session, network_id, course.id, ids)
     items = [
         MemberStatus(
             member=member,
             status=status,
-            last_activity=_last(attempt_at, read_at, certificate_at),
+            last_activity=last.get(member.id),
             certificate=certificates.get(member.id),
         )
-        for member, status, attempt_at, read_at, certificate_at in rows
+        for member, status in rows
     ]
     return MemberStatusPage(items=items, total=int(total), page=page, per_page=per_page)
+
+
+def _page_span(
+    session: Session, network_id: int, counts: dict[int, int], offset: int, per_page: int
+) -> tuple[int, list[int]]:
+    """The organisations a page starting at `offset` falls in, in the list's order, and the
+    offset of the page within them."""
+    skip, span = offset, list[int]()
+    in_order = session.scalars(
+        select(Organisation.id)
+        .where(Organisation.network_id == network_id)
+        .order_by(*MEMBER_ORDER[:2])  # as the list: kind, then name_key (unique in a network)
+    )
+    for organisation_id in in_order:
+        n = counts.get(organisation_id, 0)
+        if not n:
+            continue
+        if not span and skip >= n:
+            skip -= n
+            continue
+        span.append(organisation_id)
+        if sum(counts[o] for o in span) - skip >= per_page:
+            break
+    return skip, span
 
 
 # --- the personal-link QR sheet ----------------------------------------------------------------

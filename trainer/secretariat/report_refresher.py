@@ -51,7 +51,12 @@ def refresher_figures(
     session: Session, *, network: Network, course: Course, filters: StatsFilter
 ) -> RefresherFigures:
     rows = attempt_ids(
-        session, network_id=network.id, course=course, filters=filters, phases=("post", REFRESHER)
+        session,
+        network_id=network.id,
+        course=course,
+        filters=filters,
+        phases=("post", REFRESHER),
+        takers_of=REFRESHER,
     )
     refreshers = [r for r in rows if r[2] == REFRESHER]
     figures = RefresherFigures(

@@ -3,7 +3,9 @@ personal-link QR slips (the completion pages' sheet, trainer/secretariat/link_sh
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+import math
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from trainer import tables
@@ -17,7 +19,7 @@ from trainer.qr import absolute_url
 from trainer.refresher import due, eligibility
 from trainer.secretariat.link_sheet import LinkSlip, link_sheet_pdf
 from trainer.timeutil import today_jst
-from trainer.web import query_id
+from trainer.web import page_number, query_id
 
 bp = network_blueprint("refresher_due", __name__, "/refresher")
 
@@ -28,15 +30,26 @@ def index():
     organisations = roster.organisations(db.session, g.network.id)
     organisation_id = query_id("organisation")
     organisation = next((o for o in organisations if o.id == organisation_id), None)
+    counts = due.counts(db.session, network_id=g.network.id, today=today)
+    # The list is paged (a network of 100,000 has thousands due); its total is the counts'.
+    total = sum(c.total for c in counts if not organisation or c.organisation.id == organisation.id)
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    pages = max(1, math.ceil(total / per_page))
+    page = min(page_number(), pages)
     return render_template(
         "refresher/due.html",
         today=today,
-        counts=due.counts(db.session, network_id=g.network.id, today=today),
+        counts=counts,
+        total=total,
+        page=page,
+        pages=pages,
         certificates=due.due_certificates(
             db.session,
             network_id=g.network.id,
             today=today,
             organisation_id=organisation.id if organisation else None,
+            limit=per_page,
+            offset=(page - 1) * per_page,
         ),
         organisations=organisations,
         organisation=organisation,
