@@ -1,8 +1,8 @@
 """Per-network summaries (NetworkSummary): computed with the network's own pages' queries, kept
 until something changes them or the day turns.
 
-Computing one network's summary runs what its completion table (completion_status.member_facts,
-grouped by status) and its before/after report (stats_query.first_attempts, paired by
+Computing one network's summary runs what its completion table (completion_status.status_counts,
+added up) and its before/after report (stats_query.first_attempts, paired by
 CountedAttempts.score_groups, no filters) run, so the prefecture page and the network's own
 pages cannot disagree. A network is due when it has a row in network_figures_change
 (trainer/prefecture/stale.py inserts one in the transaction of any change) or when it has no
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, delete, exists, func, not_, or_, select
+from sqlalchemy import and_, delete, exists, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer.accounts.models import Network
@@ -32,7 +32,7 @@ from trainer.learning.models import Course
 from trainer.prefecture.models import NetworkFiguresChange, NetworkSummary
 from trainer.quizzes.course_stats import CountedAttempts, paused_gc
 from trainer.quizzes.stats_query import first_attempts
-from trainer.secretariat.completion_status import STATUSES, member_facts
+from trainer.secretariat.completion_status import STATUSES, status_counts
 from trainer.timeutil import today_jst, utcnow
 
 
@@ -42,14 +42,15 @@ def summary_courses(session: Session) -> list[Course]:
 
 
 def compute(session: Session, network_id: int, course: Course, today: date) -> NetworkSummary:
-    """One network's counts for one course on `today` (a new, unsaved row)."""
+    """One network's counts for one course on `today` (a new, unsaved row): the completion
+    table's per-organisation status counts, added up."""
     row = NetworkSummary(
         network_id=network_id, course_id=course.id, computed_for=today, computed_at=utcnow()
     )
-    facts = member_facts(network_id, course.id, today)
     counts = {s: 0 for s in STATUSES}
-    for status, n in session.execute(select(facts.c.status, func.count()).group_by(facts.c.status)):
-        counts[status] = int(n)
+    for by_status in status_counts(session, network_id, course, today=today).values():
+        for status, n in by_status.items():
+            counts[status] += n
     for status, n in counts.items():
         setattr(row, status, n)
     row.members = sum(counts.values())

@@ -273,11 +273,16 @@ def counts_by_organisation(
 
 
 def status_counts(
-    session: Session, network_id: int, course: Course, kind: str | None = None
+    session: Session,
+    network_id: int,
+    course: Course,
+    kind: str | None = None,
+    today: date | None = None,
 ) -> dict[int, dict[str, int]]:
-    """Per organisation (of one kind, or all), the number of active members in each status:
-    one pass over the network's members, each decided by a few index probes."""
-    today = today_jst()
+    """Per organisation (of one kind, or all), the number of active members in each status on
+    `today` (Japan's date by default): one pass over the network's members, each decided by a
+    few index probes."""
+    today = today or today_jst()
     status = status_column(status_facts(network_id, course.id, today)).label("status")
     organisation = (Member.organisation_id + 0).label("organisation_id")
     stmt = (
