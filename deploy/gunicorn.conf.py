@@ -42,8 +42,14 @@ def cpu_count() -> int:
 
 
 def default_workers() -> int:
-    """gunicorn's rule of thumb: while one worker waits for the database, another computes."""
-    return 2 * cpu_count() + 1
+    """One worker a CPU (at least 2), each with threads for the requests that wait.
+
+    gunicorn's rule of thumb, 2 × CPUs + 1, is for workers that each handle one request and
+    mostly wait. These gthread workers run Python and hold the GIL most of the time, so more
+    processes than cores only take turns on them: with a hall of 1,000 phones on 2 cores
+    (bench/workshop_load.py), 5 workers spent 80-92 s of CPU where 2 spent 59 s, and the
+    submit's p99 went from 3.5-4.7 s to 1.0 s (docs/benchmarks.md)."""
+    return max(2, cpu_count())
 
 
 def trusted_proxies() -> str:
@@ -188,7 +194,7 @@ bind = [b.strip() for b in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").spl
 workers = _positive_int(("GUNICORN_WORKERS", "WEB_CONCURRENCY"), default_workers())
 # Threads let a worker answer the projector's and phones' small polls while another request
 # of the same worker waits for the database; each thread may hold one database connection,
-# so PostgreSQL needs workers × threads connections per host (5 × 4 = 20 on 2 cores).
+# so PostgreSQL needs workers × threads connections per host (2 × 4 = 8 on 2 cores).
 threads = _positive_int(("GUNICORN_THREADS",), 4)
 worker_class = "gthread" if threads > 1 else "sync"
 

@@ -53,7 +53,7 @@ def read_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
 
 def test_defaults_follow_the_cpus_and_stay_on_this_host(monkeypatch):
     conf = read_conf(monkeypatch)
-    assert conf["workers"] == 2 * len(os.sched_getaffinity(0)) + 1
+    assert conf["workers"] == max(2, len(os.sched_getaffinity(0)))
     assert (conf["threads"], conf["worker_class"]) == (4, "gthread")
     assert conf["bind"] == ["127.0.0.1:8000"]
     assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (60, 30, 5)
