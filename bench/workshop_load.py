@@ -5,7 +5,8 @@ against the app under gunicorn on 127.0.0.1 with the production settings (deploy
 a worker a CPU (at least 2) × 4 threads, its access log and logger; --workers/--threads
 override), a throwaway database (SQLite, or with --database postgresql a database of its own on
 the local PostgreSQL server, dropped afterwards; --redis puts the rate limits in Redis as
-production does), and the real course content: the basic course's pre-test plus the attitude survey on one page.
+production does), and the real course content: the basic course's pre-test plus the attitude
+survey on one page.
 
 1. join: the phones arrive spread over --join-window seconds (0: all at once); each opens
    /join/<code> (GET, the form's CSRF token), joins with organisation and name (POST → 302) and
